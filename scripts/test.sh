@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Installs what a fresh machine lacks and runs every test; exits non-zero on any failure.
+# Each test run starts its own PostgreSQL clusters under a temporary folder; the trap stops any
+# that a crashed test left running.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/setup.sh test
+
+export IMAGEPICTURES_TEST_ROOT="$(mktemp -d /tmp/imagepictures-tests.XXXXXX)"
+chmod 755 "$IMAGEPICTURES_TEST_ROOT"
+cleanup() {
+  for pid in $(find "$IMAGEPICTURES_TEST_ROOT" -name postmaster.pid 2>/dev/null); do
+    dir="$(dirname "$pid")"
+    runuser -u postgres -- "$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)/pg_ctl" -D "$dir" -m immediate stop >/dev/null 2>&1 || true
+  done
+  pkill -f "$IMAGEPICTURES_TEST_ROOT" 2>/dev/null || true
+  rm -rf "$IMAGEPICTURES_TEST_ROOT"
+}
+trap cleanup EXIT INT TERM
+
+dotnet build ImagePictures.sln -c Release -nologo -v quiet -clp:ErrorsOnly
+dotnet test ImagePictures.sln -c Release --no-build -nologo --logger "console;verbosity=normal" -- RunConfiguration.TestSessionTimeout=1800000

@@ -1,0 +1,81 @@
+using System.Security.Claims;
+using System.Text;
+using Microsoft.AspNetCore.Authentication.JwtBearer;
+using Microsoft.IdentityModel.Tokens;
+
+namespace ImagePictures.Api.Auth;
+
+public static class AuthSetup
+{
+    public const string AdminPolicy = "admin";
+
+    /// <summary>
+    /// JWT bearer from an OIDC authority (Auth:Authority + Auth:Audience) or, in development, from
+    /// the symmetric key in appsettings.Development.json. Claims keep their JWT names (sub, role, scope).
+    /// </summary>
+    public static void AddPicturesAuth(this WebApplicationBuilder builder)
+    {
+        builder.Services.AddSingleton<DevTokens>();
+        builder.Services.AddAuthentication(JwtBearerDefaults.AuthenticationScheme).AddJwtBearer();
+        // Configured when first used, so that settings given by a test host apply as well.
+        builder.Services.AddOptions<JwtBearerOptions>(JwtBearerDefaults.AuthenticationScheme).Configure<IConfiguration>((options, config) =>
+        {
+            var auth = config.GetSection("Auth");
+            var authority = auth["Authority"];
+            var signingKey = auth["SigningKey"];
+            if (string.IsNullOrWhiteSpace(authority) && string.IsNullOrWhiteSpace(signingKey))
+                throw new InvalidOperationException(
+                    "No token issuer is configured: set Auth:Authority and Auth:Audience (OIDC), or Auth:SigningKey for development.");
+            options.MapInboundClaims = false;
+            options.IncludeErrorDetails = false;
+            var validation = new TokenValidationParameters
+            {
+                ValidateAudience = true,
+                ValidAudience = auth["Audience"],
+                ValidateLifetime = true,
+                RequireExpirationTime = true,
+                RequireSignedTokens = true,
+                ClockSkew = TimeSpan.FromSeconds(30),
+                NameClaimType = "sub",
+                RoleClaimType = "role",
+            };
+            if (!string.IsNullOrWhiteSpace(authority))
+            {
+                options.Authority = authority;
+                validation.ValidAlgorithms = [SecurityAlgorithms.RsaSha256, SecurityAlgorithms.RsaSsaPssSha256, SecurityAlgorithms.EcdsaSha256];
+            }
+            else
+            {
+                validation.ValidIssuer = auth["Issuer"];
+                validation.IssuerSigningKey = DevTokens.KeyFrom(signingKey!);
+                validation.ValidAlgorithms = [SecurityAlgorithms.HmacSha256];
+            }
+            options.TokenValidationParameters = validation;
+            options.Events = new JwtBearerEvents
+            {
+                // Browsers cannot set headers on WebSockets: the hub (only) takes the token from the query.
+                OnMessageReceived = ctx =>
+                {
+                    if (ctx.Request.Path.StartsWithSegments("/hubs") && ctx.Request.Query.TryGetValue("access_token", out var token))
+                        ctx.Token = token;
+                    return Task.CompletedTask;
+                },
+                OnChallenge = async ctx =>
+                {
+                    ctx.HandleResponse();
+                    await Problems.Write(ctx.HttpContext, StatusCodes.Status401Unauthorized, "Unauthorized",
+                        "A valid bearer token is required: send 'Authorization: Bearer <token>' with a token that is signed, unexpired and meant for this service.");
+                },
+                OnForbidden = ctx => Problems.Write(ctx.HttpContext, StatusCodes.Status403Forbidden, "Forbidden",
+                    "Your token does not allow this action."),
+            };
+        });
+        builder.Services.AddAuthorizationBuilder()
+            .AddPolicy(AdminPolicy, p => p.RequireAuthenticatedUser().RequireClaim("role", "admin"));
+    }
+
+    public static string? UserId(this ClaimsPrincipal user) => user.FindFirstValue("sub");
+    public static bool IsAdmin(this ClaimsPrincipal user) => user.HasClaim("role", "admin");
+    public static bool CanProvision(this ClaimsPrincipal user) =>
+        user.FindAll("scope").SelectMany(c => c.Value.Split(' ', StringSplitOptions.RemoveEmptyEntries)).Contains("pictures:provision");
+}

@@ -1,0 +1,86 @@
+using ImagePictures.Api.Auth;
+using ImagePictures.Api.Pictures;
+using ImagePictures.Imaging;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.Extensions.Options;
+using Microsoft.Net.Http.Headers;
+using Npgsql;
+using Dapper;
+
+namespace ImagePictures.Api.Avatars;
+
+/// <summary>The public image routes: no token, cacheable, WebP when the browser takes it.</summary>
+public static class AvatarEndpoints
+{
+    private const string AvatarCache = "public, max-age=60";
+    private const string VariantCache = "public, max-age=31536000, immutable";
+
+    public static void MapAvatars(this IEndpointRouteBuilder app)
+    {
+        app.MapGet("/avatars/{userId}", GetAvatar).AllowAnonymous().ExcludeFromDescription();
+        app.MapGet("/pictures/{pictureId}/{size}", GetVariant).AllowAnonymous().ExcludeFromDescription();
+    }
+
+    private static async Task<IResult> GetAvatar(string userId, int? size, [FromQuery(Name = "default")] string? fallback, HttpContext http,
+        ActiveAvatarCache cache, DefaultAvatar defaults, PictureStore store, IOptions<PictureOptions> options, CancellationToken ct)
+    {
+        if (!UserIds.IsValid(userId)) return Problems.Result(400, "Invalid user id", "A user id is 1-64 letters, digits, '.', '_' or '-', starting with a letter or digit.");
+        if (size is <= 0) return Problems.Result(400, "Invalid size", "size must be a positive number of pixels.");
+        if (fallback is not (null or "404" or "image")) return Problems.Result(400, "Invalid default", "default must be '404' or 'image'.");
+        var sizes = options.Value.Sizes;
+        var chosen = sizes.Where(s => s >= (size ?? 128)).DefaultIfEmpty(sizes.Max()).Min();
+        var webp = AcceptsWebP(http);
+
+        if (await cache.GetAsync(userId, ct) is { } avatar)
+        {
+            var path = store.VariantPath(userId, avatar.PictureId, chosen, webp, avatar.HasAlpha);
+            if (File.Exists(path))
+                return Serve(http, path, avatar.ContentHash[..16], chosen, webp, avatar.HasAlpha, AvatarCache);
+            cache.Invalidate(userId); // purged meanwhile: fall through to the default
+        }
+
+        if (fallback == "404") return Problems.NotFound("This user has no active picture.");
+        var prepared = await defaults.GetAsync();
+        var name = PictureStore.VariantName(chosen, webp, prepared.Picture.HasAlpha);
+        var file = prepared.Files[name];
+        SetHeaders(http, AvatarCache);
+        return Results.File(file.Bytes, file.ContentType, entityTag: ETag($"default-{prepared.Hash}", chosen, name));
+    }
+
+    private static async Task<IResult> GetVariant(string pictureId, string size, HttpContext http, NpgsqlDataSource db,
+        PictureStore store, IOptions<PictureOptions> options, CancellationToken ct)
+    {
+        if (!Guid.TryParse(pictureId, out var id)) return Problems.Result(400, "Invalid picture id", "A picture id is a UUID.");
+        if (!int.TryParse(size, out var px) || !options.Value.Sizes.Contains(px))
+            return Problems.Result(400, "Invalid size", $"size must be one of {string.Join(", ", options.Value.Sizes)}.");
+        await using var conn = await db.OpenConnectionAsync(ct);
+        var row = await conn.QuerySingleOrDefaultAsync<(string UserId, string ContentHash, bool HasAlpha)>(
+            "SELECT user_id, content_hash, has_alpha FROM pictures WHERE id = @id AND deleted_at IS NULL", new { id });
+        if (row.UserId is null) return Problems.NotFound("There is no live picture with that id.");
+        var webp = AcceptsWebP(http);
+        var path = store.VariantPath(row.UserId, id, px, webp, row.HasAlpha);
+        if (!File.Exists(path)) return Problems.NotFound("There is no live picture with that id.");
+        return Serve(http, path, row.ContentHash[..16], px, webp, row.HasAlpha, VariantCache);
+    }
+
+    private static IResult Serve(HttpContext http, string path, string hash, int size, bool webp, bool hasAlpha, string cacheControl)
+    {
+        var name = PictureStore.VariantName(size, webp, hasAlpha);
+        SetHeaders(http, cacheControl);
+        // PhysicalFile sends with SendFileAsync and answers If-None-Match with 304 itself.
+        return Results.File(path, ImagePipeline.ContentTypeFor(name), entityTag: ETag(hash, size, name));
+    }
+
+    private static EntityTagHeaderValue ETag(string hash, int size, string name) => new($"\"{hash}-{name}\"");
+
+    private static void SetHeaders(HttpContext http, string cacheControl)
+    {
+        var h = http.Response.Headers;
+        h.CacheControl = cacheControl;
+        h.Vary = "Accept";
+        h.XContentTypeOptions = "nosniff";
+    }
+
+    private static bool AcceptsWebP(HttpContext http) =>
+        http.Request.Headers.Accept.Any(a => a is not null && a.Contains("image/webp", StringComparison.OrdinalIgnoreCase));
+}

@@ -1,0 +1,19 @@
+using ImagePictures.Api.Pictures;
+using ImagePictures.Imaging;
+
+namespace ImagePictures.Api.Avatars;
+
+/// <summary>images/default/default.png, normalised once per process, served from memory.</summary>
+public sealed class DefaultAvatar(ImagePipeline imaging, PictureStore store)
+{
+    private readonly Lazy<Task<Prepared>> _prepared = new(async () =>
+    {
+        var picture = await imaging.NormalizeAsync(await File.ReadAllBytesAsync(store.DefaultPicturePath));
+        var hash = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(picture.Master.Bytes))[..16];
+        return new Prepared(picture, picture.Files.ToDictionary(f => f.FileName), hash);
+    });
+
+    public sealed record Prepared(NormalizedPicture Picture, IReadOnlyDictionary<string, EncodedFile> Files, string Hash);
+
+    public Task<Prepared> GetAsync() => _prepared.Value;
+}

@@ -1,0 +1,56 @@
+using ImagePictures.Api.Hosting;
+using Npgsql;
+
+namespace ImagePictures.Api.Database;
+
+public static class DatabaseSetup
+{
+    /// <summary>
+    /// One NpgsqlDataSource for the process. Without ConnectionStrings:Pictures the service starts
+    /// its own PostgreSQL under .data/ and stops it when the host stops. Everything is read when
+    /// the data source is first resolved, so settings given by a test host apply too.
+    /// </summary>
+    public static void AddPicturesDatabase(this WebApplicationBuilder builder)
+    {
+        builder.Services.AddSingleton<PrivatePostgresLifetime>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<PrivatePostgresLifetime>());
+        builder.Services.AddSingleton(sp =>
+        {
+            var config = sp.GetRequiredService<IConfiguration>();
+            var connectionString = config.GetConnectionString("Pictures");
+            if (string.IsNullOrWhiteSpace(connectionString))
+                connectionString = sp.GetRequiredService<PrivatePostgresLifetime>().Start(config);
+            return new NpgsqlDataSourceBuilder(WithTimeouts(connectionString)).Build();
+        });
+        builder.Services.AddSingleton<Migrator>();
+    }
+
+    /// <summary>Deliberate timeouts: during a database outage a request fails fast (503) instead of hanging.</summary>
+    private static string WithTimeouts(string connectionString)
+    {
+        var csb = new NpgsqlConnectionStringBuilder(connectionString);
+        if (!connectionString.Contains("Timeout", StringComparison.OrdinalIgnoreCase)) csb.Timeout = 3;
+        if (!connectionString.Contains("Command Timeout", StringComparison.OrdinalIgnoreCase)) csb.CommandTimeout = 15;
+        if (!connectionString.Contains("Maximum Pool Size", StringComparison.OrdinalIgnoreCase)) csb.MaxPoolSize = 50;
+        return csb.ConnectionString;
+    }
+
+    public sealed class PrivatePostgresLifetime(ILogger<PrivatePostgresLifetime> log) : IHostedService
+    {
+        private PrivatePostgres? _cluster;
+
+        public string Start(IConfiguration config)
+        {
+            var dataDir = RepositoryRoot.Resolve(config, config["PrivatePostgres:DataDirectory"] ?? ".data/postgres");
+            _cluster = PrivatePostgres.Start(dataDir, durable: true, m => log.LogInformation("{Message}", m));
+            return _cluster.CreateDatabaseAsync("imagepictures").GetAwaiter().GetResult();
+        }
+
+        public Task StartAsync(CancellationToken ct) => Task.CompletedTask;
+
+        public async Task StopAsync(CancellationToken ct)
+        {
+            if (_cluster is not null) await _cluster.DisposeAsync();
+        }
+    }
+}

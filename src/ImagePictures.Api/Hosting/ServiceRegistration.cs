@@ -1,0 +1,53 @@
+using ImagePictures.Api.Auth;
+using ImagePictures.Api.Avatars;
+using ImagePictures.Api.Database;
+using ImagePictures.Api.Operations;
+using ImagePictures.Api.Pictures;
+using ImagePictures.Imaging;
+using Microsoft.AspNetCore.Http.Json;
+using Microsoft.Extensions.Options;
+
+namespace ImagePictures.Api.Hosting;
+
+/// <summary>Every registration of the service, in one place.</summary>
+public static class ServiceRegistration
+{
+    public static void AddPicturesServices(this WebApplicationBuilder builder)
+    {
+        Dapper.DefaultTypeMap.MatchNamesWithUnderscores = true;
+        builder.AddTopLevelSettings();
+        builder.AddPicturesDatabase();
+        builder.AddPicturesAuth();
+        builder.AddUploadRateLimit();
+        builder.AddPicturesHealthChecks();
+
+        var services = builder.Services;
+        services.Configure<PictureOptions>(builder.Configuration.GetSection("Pictures"));
+        services.AddSingleton(sp =>
+        {
+            var o = sp.GetRequiredService<IOptions<PictureOptions>>().Value;
+            return new ImagePipeline(new ImagingOptions
+            {
+                Sizes = o.Sizes, MaxPixels = o.MaxPixels, MaxConcurrency = o.MaxConcurrentDecodes, MaxQueued = o.MaxQueuedDecodes,
+            });
+        });
+        services.AddSingleton<PictureStore>();
+        services.AddSingleton<PictureService>();
+        services.AddSingleton<ActiveAvatarCache>();
+        services.AddSingleton<DefaultAvatar>();
+
+        // Binding failures become exceptions so that ProblemExceptionHandler answers them with problem details.
+        services.Configure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
+        services.AddProblemDetails();
+        services.AddExceptionHandler<ProblemExceptionHandler>();
+        services.AddOpenApi();
+        builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = 64 * 1024 * 1024);
+    }
+
+    /// <summary>Applies the migrations before the service takes its first request; a failure stops the start.</summary>
+    public static async Task PrepareAsync(this WebApplication app)
+    {
+        await app.Services.GetRequiredService<Migrator>().MigrateAsync();
+        await app.Services.GetRequiredService<DefaultAvatar>().GetAsync();
+    }
+}

@@ -1,0 +1,74 @@
+using System.Text.Json;
+using Dapper;
+using ImagePictures.Api.Pictures;
+using ImagePictures.Imaging;
+using Microsoft.AspNetCore.Diagnostics.HealthChecks;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Npgsql;
+
+namespace ImagePictures.Api.Operations;
+
+/// <summary>/health/live answers while the process runs; /health/ready checks PostgreSQL, storage and libvips.</summary>
+public static class HealthEndpoints
+{
+    public static void AddPicturesHealthChecks(this WebApplicationBuilder builder) =>
+        builder.Services.AddHealthChecks()
+            .AddCheck<DatabaseCheck>("postgresql", tags: ["ready"], timeout: TimeSpan.FromSeconds(3))
+            .AddCheck<StorageCheck>("storage", tags: ["ready"], timeout: TimeSpan.FromSeconds(3))
+            .AddCheck<ImagingCheck>("libvips", tags: ["ready"], timeout: TimeSpan.FromSeconds(3));
+
+    public static void MapHealth(this IEndpointRouteBuilder app)
+    {
+        app.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = _ => false }).AllowAnonymous();
+        app.MapHealthChecks("/health/ready", new HealthCheckOptions { Predicate = c => c.Tags.Contains("ready"), ResponseWriter = WriteReport }).AllowAnonymous();
+    }
+
+    private static Task WriteReport(HttpContext http, HealthReport report)
+    {
+        var failing = report.Entries.Where(e => e.Value.Status != HealthStatus.Healthy).Select(e => e.Key).ToArray();
+        if (failing.Length == 0)
+        {
+            http.Response.ContentType = "application/json";
+            return http.Response.WriteAsync(JsonSerializer.Serialize(new { status = "ready", checks = report.Entries.Keys }));
+        }
+        return Problems.Write(http, 503, "Not ready", $"Failing checks: {string.Join(", ", failing)}.", retryAfterSeconds: 5);
+    }
+
+    private sealed class DatabaseCheck(NpgsqlDataSource db) : IHealthCheck
+    {
+        public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken ct)
+        {
+            try
+            {
+                await using var conn = await db.OpenConnectionAsync(ct);
+                await conn.ExecuteScalarAsync<int>("SELECT 1");
+                return HealthCheckResult.Healthy();
+            }
+            catch (Exception e) { return HealthCheckResult.Unhealthy("PostgreSQL does not answer", e); }
+        }
+    }
+
+    private sealed class StorageCheck(PictureStore store) : IHealthCheck
+    {
+        public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken ct)
+        {
+            var probe = Path.Combine(store.TempRoot, $".health-{Guid.NewGuid():N}");
+            try
+            {
+                await File.WriteAllBytesAsync(probe, [1], ct);
+                File.Delete(probe);
+                return File.Exists(store.DefaultPicturePath) ? HealthCheckResult.Healthy() : HealthCheckResult.Unhealthy("default picture missing");
+            }
+            catch (Exception e) { return HealthCheckResult.Unhealthy("storage is not writable", e); }
+        }
+    }
+
+    private sealed class ImagingCheck(ImagePipeline imaging) : IHealthCheck
+    {
+        public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken ct)
+        {
+            try { return Task.FromResult(imaging.SelfCheck() ? HealthCheckResult.Healthy() : HealthCheckResult.Unhealthy("libvips self-check failed")); }
+            catch (Exception e) { return Task.FromResult(HealthCheckResult.Unhealthy("libvips is not usable", e)); }
+        }
+    }
+}

@@ -1,0 +1,24 @@
+namespace ImagePictures.Api.Operations;
+
+/// <summary>
+/// Request logging without tokens: one line per request with the path only, never the query string
+/// (the hub's access_token rides there) and never headers.
+/// </summary>
+public static class RequestLogging
+{
+    public static void UseRedactedRequestLogging(this WebApplication app)
+    {
+        var log = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("ImagePictures.Requests");
+        app.Use(async (http, next) =>
+        {
+            var started = System.Diagnostics.Stopwatch.GetTimestamp();
+            try { await next(http); }
+            finally
+            {
+                if (log.IsEnabled(LogLevel.Information))
+                    log.LogInformation("{Method} {Path} {Status} in {Elapsed:0.0} ms", http.Request.Method, http.Request.Path.Value,
+                        http.Response.StatusCode, System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+            }
+        });
+    }
+}

@@ -1,0 +1,46 @@
+namespace ImagePictures.Api.Pictures;
+
+/// <summary>A row of the pictures table, with whether it is the user's active picture.</summary>
+public sealed record PictureRow
+{
+    public Guid Id { get; init; }
+    public string UserId { get; init; } = "";
+    public bool IsDefault { get; init; }
+    public bool IsActive { get; init; }
+    public string? Title { get; init; }
+    public int Width { get; init; }
+    public int Height { get; init; }
+    public long Bytes { get; init; }
+    public string ContentHash { get; init; } = "";
+    public bool HasAlpha { get; init; }
+    public DateTime CreatedAt { get; init; }
+    public DateTime? DeletedAt { get; init; }
+    public DateTime? PurgeAfter { get; init; }
+}
+
+/// <summary>The contract's picture JSON.</summary>
+public sealed record PictureJson(
+    Guid Id, string UserId, bool IsActive, bool IsDefault, int Width, int Height, long Bytes, string ContentHash,
+    string? Title, DateTime CreatedAt, DateTime? DeletedAt, DateTime? PurgeAfter, IReadOnlyDictionary<string, string> Urls)
+{
+    public static PictureJson From(PictureRow r, IReadOnlyList<int> sizes) => new(
+        r.Id, r.UserId, r.IsActive, r.IsDefault, r.Width, r.Height, r.Bytes, r.ContentHash, r.Title,
+        DateTime.SpecifyKind(r.CreatedAt, DateTimeKind.Utc),
+        r.DeletedAt is { } d ? DateTime.SpecifyKind(d, DateTimeKind.Utc) : null,
+        r.PurgeAfter is { } p ? DateTime.SpecifyKind(p, DateTimeKind.Utc) : null,
+        sizes.ToDictionary(s => s.ToString(), s => $"/pictures/{r.Id}/{s}"));
+}
+
+public sealed record PictureOptions
+{
+    public long MaxUploadBytes { get; init; } = 10 * 1024 * 1024;
+    public int MaxPicturesPerUser { get; init; } = 100;
+    public long MaxPixels { get; init; } = 40_000_000;
+    public int[] Sizes { get; init; } = [32, 64, 128, 256, 512];
+    public int MaxConcurrentDecodes { get; init; }
+    public int MaxQueuedDecodes { get; init; } = 32;
+}
+
+/// <summary>The user already has as many pictures (live and trashed) as allowed.</summary>
+public sealed class QuotaExceededException(int max)
+    : Exception($"You already have {max} pictures, counting the trash. Purge some from the trash or delete pictures before uploading more.");

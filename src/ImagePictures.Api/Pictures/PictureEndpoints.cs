@@ -1,0 +1,70 @@
+using ImagePictures.Api.Auth;
+using ImagePictures.Imaging;
+using Microsoft.Extensions.Options;
+
+namespace ImagePictures.Api.Pictures;
+
+public static class PictureEndpoints
+{
+    public sealed record RenameRequest(string? Title);
+    public sealed record SetActiveRequest(Guid? PictureId);
+
+    /// <summary>The /api/users/{userId}/… picture routes. Binding <see cref="Owner"/> is the access check.</summary>
+    public static RouteGroupBuilder MapPictures(this IEndpointRouteBuilder app)
+    {
+        var group = app.MapGroup("/api/users/{userId}").RequireAuthorization().WithTags("Pictures");
+        group.MapPost("/pictures", Upload).RequirePerUserUploadLimit().WithName("UploadPicture").Accepts<IFormFile>("multipart/form-data");
+        group.MapGet("/pictures", List).WithName("ListPictures");
+        group.MapGet("/pictures/{pictureId}", Get).WithName("GetPicture");
+        group.MapPatch("/pictures/{pictureId}", Rename).WithName("RenamePicture");
+        group.MapDelete("/pictures/{pictureId}", Trash).WithName("TrashPicture");
+        group.MapGet("/active-picture", GetActive).WithName("GetActivePicture");
+        group.MapPut("/active-picture", SetActive).WithName("SetActivePicture");
+        return group;
+    }
+
+    private static async Task<IResult> Upload(Owner owner, HttpRequest request, bool? activate, PictureService pictures,
+        ImagePipeline imaging, IOptions<PictureOptions> options, CancellationToken ct)
+    {
+        var upload = await UploadForm.ReadAsync(request, options.Value.MaxUploadBytes, ct);
+        await pictures.EnsureQuotaAsync(owner.Id, ct);
+        var normalized = await imaging.NormalizeAsync(upload.Bytes, ct: ct);
+        var (picture, _) = await pictures.CreateAsync(owner.Id, normalized, upload.Title, activate ?? false, isDefault: false, ct);
+        return Results.Created($"/api/users/{owner.Id}/pictures/{picture.Id}", picture);
+    }
+
+    private static async Task<IResult> List(Owner owner, PictureService pictures, CancellationToken ct) =>
+        Results.Ok(await pictures.ListAsync(owner.Id, trashed: false, ct));
+
+    private static async Task<IResult> Get(Owner owner, Guid pictureId, PictureService pictures, CancellationToken ct) =>
+        await pictures.FindAsync(owner.Id, pictureId, trashed: false, ct) is { } row
+            ? Results.Ok(pictures.Json(row))
+            : Problems.NotFound("This user has no live picture with that id.");
+
+    private static async Task<IResult> Rename(Owner owner, Guid pictureId, RenameRequest body, PictureService pictures, CancellationToken ct)
+    {
+        if (body.Title is { Length: > 200 }) return Problems.Result(400, "Title too long", "A title has at most 200 characters.");
+        var title = string.IsNullOrWhiteSpace(body.Title) ? null : body.Title;
+        return await pictures.RenameAsync(owner.Id, pictureId, title, ct) is { } picture
+            ? Results.Ok(picture)
+            : Problems.NotFound("This user has no live picture with that id.");
+    }
+
+    private static async Task<IResult> Trash(Owner owner, Guid pictureId, PictureService pictures, CancellationToken ct) =>
+        await pictures.TrashAsync(owner.Id, pictureId, ct) is { } picture
+            ? Results.Ok(picture)
+            : Problems.NotFound("This user has no live picture with that id.");
+
+    private static async Task<IResult> GetActive(Owner owner, PictureService pictures, CancellationToken ct) =>
+        await pictures.ActiveAsync(owner.Id, ct) is { } row
+            ? Results.Ok(pictures.Json(row))
+            : Problems.NotFound("This user has no active picture; /avatars serves the default image.");
+
+    private static async Task<IResult> SetActive(Owner owner, SetActiveRequest body, PictureService pictures, CancellationToken ct)
+    {
+        if (body.PictureId is not { } pictureId) return Problems.Result(400, "Missing pictureId", "Send {\"pictureId\":\"…\"} with the id of a live picture.");
+        return await pictures.SetActiveAsync(owner.Id, pictureId, ct) is { } picture
+            ? Results.Ok(picture)
+            : Problems.NotFound("This user has no live picture with that id (it may be in the trash).");
+    }
+}

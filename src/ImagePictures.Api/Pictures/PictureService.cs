@@ -1,0 +1,271 @@
+using Dapper;
+using ImagePictures.Api.Avatars;
+using ImagePictures.Api.Realtime;
+using ImagePictures.Imaging;
+using Microsoft.Extensions.Options;
+using Npgsql;
+
+namespace ImagePictures.Api.Pictures;
+
+/// <summary>
+/// Every change to a user's pictures: files first, then the row and its event in one transaction.
+/// A per-user advisory lock serialises the changes of one user (quota, active picture, default).
+/// </summary>
+public sealed class PictureService(
+    NpgsqlDataSource db, PictureStore store, ActiveAvatarCache avatars, IOptions<PictureOptions> options,
+    IConfiguration config, ILogger<PictureService> log)
+{
+    private PictureOptions Options => options.Value;
+    private int RetentionDays => config.GetValue("Trash:RetentionDays", 30);
+
+    public const string Columns = """
+        p.id, p.user_id, p.is_default, p.title, p.width, p.height, p.bytes, p.content_hash, p.has_alpha,
+        p.created_at, p.deleted_at, p.purge_after,
+        EXISTS (SELECT 1 FROM active_pictures a WHERE a.picture_id = p.id) AS is_active
+        """;
+
+    private const string LockUserSql = "SELECT pg_advisory_xact_lock(hashtextextended(@userId, 7))";
+
+    public PictureJson Json(PictureRow row) => PictureJson.From(row, Options.Sizes);
+
+    public async Task<IReadOnlyList<PictureJson>> ListAsync(string userId, bool trashed, CancellationToken ct)
+    {
+        await using var conn = await db.OpenConnectionAsync(ct);
+        var rows = await conn.QueryAsync<PictureRow>($"""
+            SELECT {Columns} FROM pictures p
+            WHERE p.user_id = @userId AND (p.deleted_at IS NOT NULL) = @trashed
+            ORDER BY {(trashed ? "p.deleted_at DESC," : "")} p.created_at DESC, p.id
+            """, new { userId, trashed });
+        return rows.Select(Json).ToList();
+    }
+
+    public async Task<PictureRow?> FindAsync(string userId, Guid pictureId, bool? trashed, CancellationToken ct)
+    {
+        await using var conn = await db.OpenConnectionAsync(ct);
+        return await FindAsync(conn, null, userId, pictureId, trashed);
+    }
+
+    private static Task<PictureRow?> FindAsync(NpgsqlConnection conn, NpgsqlTransaction? tx, string userId, Guid pictureId, bool? trashed) =>
+        conn.QuerySingleOrDefaultAsync<PictureRow>($"""
+            SELECT {Columns} FROM pictures p
+            WHERE p.id = @pictureId AND p.user_id = @userId
+              AND (@trashed::boolean IS NULL OR (p.deleted_at IS NOT NULL) = @trashed)
+            """, new { userId, pictureId, trashed }, tx);
+
+    public async Task<PictureRow?> ActiveAsync(string userId, CancellationToken ct)
+    {
+        await using var conn = await db.OpenConnectionAsync(ct);
+        return await conn.QuerySingleOrDefaultAsync<PictureRow>($"""
+            SELECT {Columns} FROM active_pictures a JOIN pictures p ON p.id = a.picture_id
+            WHERE a.user_id = @userId AND p.deleted_at IS NULL
+            """, new { userId });
+    }
+
+    /// <summary>Cheap check before decoding, so a full quota costs no CPU. The transaction checks again.</summary>
+    public async Task EnsureQuotaAsync(string userId, CancellationToken ct)
+    {
+        await using var conn = await db.OpenConnectionAsync(ct);
+        var count = await conn.ExecuteScalarAsync<int>("SELECT count(*) FROM pictures WHERE user_id = @userId", new { userId });
+        if (count >= Options.MaxPicturesPerUser) throw new QuotaExceededException(Options.MaxPicturesPerUser);
+    }
+
+    /// <summary>
+    /// Stores a normalised picture: its folder is written and renamed into place first, then the row
+    /// and its events are committed. If anything fails after the files were written, they are removed.
+    /// For the default picture an existing one is returned instead (Created = false).
+    /// </summary>
+    public async Task<(PictureJson Picture, bool Created)> CreateAsync(
+        string userId, NormalizedPicture picture, string? title, bool activate, bool isDefault, CancellationToken ct)
+    {
+        var id = Guid.NewGuid();
+        await store.WritePictureAsync(userId, id, [picture.Master, .. picture.Files], ct);
+        var committed = false;
+        try
+        {
+            await using var conn = await db.OpenConnectionAsync(ct);
+            await using var tx = await conn.BeginTransactionAsync(ct);
+            await conn.ExecuteAsync(LockUserSql, new { userId }, tx);
+
+            if (isDefault)
+            {
+                var existing = await conn.QuerySingleOrDefaultAsync<PictureRow>(
+                    $"SELECT {Columns} FROM pictures p WHERE p.user_id = @userId AND p.is_default", new { userId }, tx);
+                if (existing is not null) return (Json(existing), false);
+            }
+
+            var count = await conn.ExecuteScalarAsync<int>("SELECT count(*) FROM pictures WHERE user_id = @userId", new { userId }, tx);
+            if (count >= Options.MaxPicturesPerUser) throw new QuotaExceededException(Options.MaxPicturesPerUser);
+
+            var hash = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(picture.Master.Bytes));
+            await conn.ExecuteAsync("""
+                INSERT INTO pictures (id, user_id, is_default, title, width, height, bytes, content_hash, has_alpha)
+                VALUES (@id, @userId, @isDefault, @title, @Width, @Height, @bytes, @hash, @HasAlpha)
+                """, new { id, userId, isDefault, title, picture.Width, picture.Height, bytes = (long)picture.Master.Bytes.Length, hash, picture.HasAlpha }, tx);
+
+            var hasActive = await conn.ExecuteScalarAsync<bool>("SELECT EXISTS (SELECT 1 FROM active_pictures WHERE user_id = @userId)", new { userId }, tx);
+            var makeActive = activate || (isDefault && !hasActive);
+            if (makeActive) await SetActiveRowAsync(conn, tx, userId, id);
+
+            var row = (await FindAsync(conn, tx, userId, id, trashed: false))!;
+            await EventLog.AppendAsync(tx, EventTypes.PictureUploaded, userId, id, Json(row));
+            if (makeActive) await EventLog.AppendAsync(tx, EventTypes.ActivePictureChanged, userId, id, Json(row));
+            await tx.CommitAsync(ct);
+            committed = true;
+            if (makeActive) avatars.Invalidate(userId);
+            return (Json(row), true);
+        }
+        finally
+        {
+            if (!committed) DeleteQuietly(userId, id);
+        }
+    }
+
+    public async Task<PictureJson?> RenameAsync(string userId, Guid pictureId, string? title, CancellationToken ct)
+    {
+        await using var conn = await db.OpenConnectionAsync(ct);
+        await using var tx = await conn.BeginTransactionAsync(ct);
+        var updated = await conn.ExecuteAsync(
+            "UPDATE pictures SET title = @title WHERE id = @pictureId AND user_id = @userId AND deleted_at IS NULL",
+            new { userId, pictureId, title }, tx);
+        if (updated == 0) return null;
+        var row = (await FindAsync(conn, tx, userId, pictureId, trashed: false))!;
+        await EventLog.AppendAsync(tx, EventTypes.PictureUpdated, userId, pictureId, Json(row));
+        await tx.CommitAsync(ct);
+        return Json(row);
+    }
+
+    public async Task<PictureJson?> SetActiveAsync(string userId, Guid pictureId, CancellationToken ct)
+    {
+        await using var conn = await db.OpenConnectionAsync(ct);
+        await using var tx = await conn.BeginTransactionAsync(ct);
+        await conn.ExecuteAsync(LockUserSql, new { userId }, tx);
+        if (await FindAsync(conn, tx, userId, pictureId, trashed: false) is null) return null;
+        await SetActiveRowAsync(conn, tx, userId, pictureId);
+        var row = (await FindAsync(conn, tx, userId, pictureId, trashed: false))!;
+        await EventLog.AppendAsync(tx, EventTypes.ActivePictureChanged, userId, pictureId, Json(row));
+        await tx.CommitAsync(ct);
+        avatars.Invalidate(userId);
+        return Json(row);
+    }
+
+    /// <summary>Moves a picture to the trash; if it was active, the newest other live picture takes over.</summary>
+    public async Task<PictureJson?> TrashAsync(string userId, Guid pictureId, CancellationToken ct)
+    {
+        await using var conn = await db.OpenConnectionAsync(ct);
+        await using var tx = await conn.BeginTransactionAsync(ct);
+        await conn.ExecuteAsync(LockUserSql, new { userId }, tx);
+        var before = await FindAsync(conn, tx, userId, pictureId, trashed: false);
+        if (before is null) return null;
+        await conn.ExecuteAsync("""
+            UPDATE pictures SET deleted_at = now(), purge_after = now() + make_interval(days => @days)
+            WHERE id = @pictureId
+            """, new { pictureId, days = RetentionDays }, tx);
+        if (before.IsActive)
+        {
+            await conn.ExecuteAsync("DELETE FROM active_pictures WHERE user_id = @userId", new { userId }, tx);
+            var next = await conn.QuerySingleOrDefaultAsync<Guid?>("""
+                SELECT id FROM pictures WHERE user_id = @userId AND deleted_at IS NULL
+                ORDER BY created_at DESC, id LIMIT 1
+                """, new { userId }, tx);
+            if (next is { } nextId) await SetActiveRowAsync(conn, tx, userId, nextId);
+            var nextRow = next is { } n ? await FindAsync(conn, tx, userId, n, trashed: false) : null;
+            var trashedRow = (await FindAsync(conn, tx, userId, pictureId, trashed: true))!;
+            await EventLog.AppendAsync(tx, EventTypes.PictureTrashed, userId, pictureId, Json(trashedRow));
+            await EventLog.AppendAsync(tx, EventTypes.ActivePictureChanged, userId, next, nextRow is null ? null : Json(nextRow));
+            await tx.CommitAsync(ct);
+            avatars.Invalidate(userId);
+            return Json(trashedRow);
+        }
+        var row = (await FindAsync(conn, tx, userId, pictureId, trashed: true))!;
+        await EventLog.AppendAsync(tx, EventTypes.PictureTrashed, userId, pictureId, Json(row));
+        await tx.CommitAsync(ct);
+        return Json(row);
+    }
+
+    /// <summary>Back from the trash; a restored picture is not made active by itself.</summary>
+    public async Task<PictureJson?> RestoreAsync(string userId, Guid pictureId, CancellationToken ct)
+    {
+        await using var conn = await db.OpenConnectionAsync(ct);
+        await using var tx = await conn.BeginTransactionAsync(ct);
+        var updated = await conn.ExecuteAsync("""
+            UPDATE pictures SET deleted_at = NULL, purge_after = NULL
+            WHERE id = @pictureId AND user_id = @userId AND deleted_at IS NOT NULL
+            """, new { userId, pictureId }, tx);
+        if (updated == 0) return null;
+        var row = (await FindAsync(conn, tx, userId, pictureId, trashed: false))!;
+        await EventLog.AppendAsync(tx, EventTypes.PictureRestored, userId, pictureId, Json(row));
+        await tx.CommitAsync(ct);
+        return Json(row);
+    }
+
+    /// <summary>
+    /// Purges one trashed picture: files first, row after. If the files cannot be deleted the row
+    /// stays (the StorageException becomes 503) and the next purge retries.
+    /// </summary>
+    public async Task<bool> PurgeAsync(string userId, Guid pictureId, CancellationToken ct)
+    {
+        if (await FindAsync(userId, pictureId, trashed: true, ct) is null) return false;
+        store.DeletePicture(userId, pictureId);
+        return await DeleteRowsAsync(userId, [pictureId], ct) > 0;
+    }
+
+    /// <summary>Deletes the rows of pictures whose files are already gone, with one PicturePurged event each.</summary>
+    public async Task<int> DeleteRowsAsync(string userId, Guid[] pictureIds, CancellationToken ct)
+    {
+        await using var conn = await db.OpenConnectionAsync(ct);
+        await using var tx = await conn.BeginTransactionAsync(ct);
+        var deleted = (await conn.QueryAsync<Guid>(
+            "DELETE FROM pictures WHERE user_id = @userId AND id = ANY(@pictureIds) AND deleted_at IS NOT NULL RETURNING id",
+            new { userId, pictureIds }, tx)).ToList();
+        foreach (var id in deleted) await EventLog.AppendAsync(tx, EventTypes.PicturePurged, userId, id, null);
+        await tx.CommitAsync(ct);
+        return deleted.Count;
+    }
+
+    public sealed record PurgeCounts(int Found, int Deleted, int Failed);
+
+    /// <summary>Empties the trash picture by picture; a picture whose files cannot be deleted is counted as failed and kept.</summary>
+    public async Task<PurgeCounts> EmptyTrashAsync(string userId, CancellationToken ct)
+    {
+        await using var conn = await db.OpenConnectionAsync(ct);
+        var ids = (await conn.QueryAsync<Guid>("SELECT id FROM pictures WHERE user_id = @userId AND deleted_at IS NOT NULL", new { userId })).ToArray();
+        var gone = new List<Guid>();
+        var failed = 0;
+        foreach (var id in ids)
+        {
+            try { store.DeletePicture(userId, id); gone.Add(id); }
+            catch (StorageException e) { failed++; log.LogWarning(e, "Could not delete the files of picture {PictureId}", id); }
+        }
+        var deleted = 0;
+        foreach (var chunk in gone.Chunk(500)) deleted += await DeleteRowsAsync(userId, chunk, ct);
+        return new PurgeCounts(ids.Length, deleted, failed);
+    }
+
+    /// <summary>Account deletion: every picture, live and trashed, every file and the folder.</summary>
+    public async Task<int> DeleteUserAsync(string userId, CancellationToken ct)
+    {
+        // Files first: if storage fails, the rows stay and the call can be repeated.
+        store.DeleteUser(userId);
+        await using var conn = await db.OpenConnectionAsync(ct);
+        await using var tx = await conn.BeginTransactionAsync(ct);
+        await conn.ExecuteAsync(LockUserSql, new { userId }, tx);
+        await conn.ExecuteAsync("DELETE FROM active_pictures WHERE user_id = @userId", new { userId }, tx);
+        var deleted = await conn.ExecuteAsync("DELETE FROM pictures WHERE user_id = @userId", new { userId }, tx);
+        await EventLog.AppendAsync(tx, EventTypes.UserPicturesDeleted, userId, null, null);
+        await tx.CommitAsync(ct);
+        avatars.Invalidate(userId);
+        return deleted;
+    }
+
+    private static Task SetActiveRowAsync(NpgsqlConnection conn, NpgsqlTransaction tx, string userId, Guid pictureId) =>
+        conn.ExecuteAsync("""
+            INSERT INTO active_pictures (user_id, picture_id) VALUES (@userId, @pictureId)
+            ON CONFLICT (user_id) DO UPDATE SET picture_id = EXCLUDED.picture_id
+            """, new { userId, pictureId }, tx);
+
+    private void DeleteQuietly(string userId, Guid pictureId)
+    {
+        try { store.DeletePicture(userId, pictureId); }
+        catch (Exception e) { log.LogWarning(e, "Left an orphan folder for picture {PictureId}; orphan-sweep removes it", pictureId); }
+    }
+}

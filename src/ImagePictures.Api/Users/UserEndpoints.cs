@@ -1,0 +1,29 @@
+using ImagePictures.Api.Auth;
+using ImagePictures.Api.Pictures;
+using ImagePictures.Api.Avatars;
+
+namespace ImagePictures.Api.Users;
+
+/// <summary>Sign-up and account deletion: the user, an admin, or the sign-up service (scope pictures:provision).</summary>
+public static class UserEndpoints
+{
+    public sealed record DeletedCount(int Deleted);
+
+    public static void MapUsers(this IEndpointRouteBuilder app)
+    {
+        var group = app.MapGroup("/api/users/{userId}").RequireAuthorization().WithTags("Users");
+        group.MapPost("/default-picture", CreateDefault).WithName("CreateDefaultPicture");
+        group.MapDelete("", DeleteUser).WithName("DeleteUser");
+    }
+
+    /// <summary>Idempotent: the first call copies the default picture (201), every later call returns it (200).</summary>
+    private static async Task<IResult> CreateDefault(ProvisionTarget target, PictureService pictures, DefaultAvatar defaults, CancellationToken ct)
+    {
+        var prepared = await defaults.GetAsync();
+        var (picture, created) = await pictures.CreateAsync(target.Id, prepared.Picture, title: null, activate: false, isDefault: true, ct);
+        return created ? Results.Created($"/api/users/{target.Id}/pictures/{picture.Id}", picture) : Results.Ok(picture);
+    }
+
+    private static async Task<IResult> DeleteUser(ProvisionTarget target, PictureService pictures, CancellationToken ct) =>
+        Results.Ok(new DeletedCount(await pictures.DeleteUserAsync(target.Id, ct)));
+}

@@ -1,0 +1,73 @@
+using System.Net;
+using System.Net.Http.Json;
+using ImagePictures.Api.Pictures;
+using ImagePictures.Api.Tests.Infrastructure;
+
+namespace ImagePictures.Api.Tests;
+
+public class DefaultPictureTests(PicturesApplication app) : IClassFixture<PicturesApplication>
+{
+    [Fact]
+    public async Task FirstCallCreatesAnActiveDefaultPictureAndLaterCallsReturnTheSameOne()
+    {
+        var signup = app.Provisioner();
+        var first = await signup.PostAsync("/api/users/dora/default-picture", null);
+        Assert.Equal(HttpStatusCode.Created, first.StatusCode);
+        var created = await first.Content.ReadFromJsonAsync<PictureJson>();
+        Assert.True(created!.IsDefault);
+        Assert.True(created.IsActive);
+        Assert.Equal(512, created.Width);
+        Assert.True(File.Exists(Path.Combine(app.UserFolder("dora"), created.Id.ToString(), "64.webp")));
+
+        var second = await signup.PostAsync("/api/users/dora/default-picture", null);
+        Assert.Equal(HttpStatusCode.OK, second.StatusCode);
+        Assert.Equal(created.Id, (await second.Content.ReadFromJsonAsync<PictureJson>())!.Id);
+    }
+
+    [Fact]
+    public async Task TenConcurrentCallsCreateExactlyOnePicture()
+    {
+        var signup = app.Provisioner();
+        var responses = await Task.WhenAll(Enumerable.Range(0, 10).Select(_ => signup.PostAsync("/api/users/concurrent-carl/default-picture", null)));
+        Assert.Equal(1, responses.Count(r => r.StatusCode == HttpStatusCode.Created));
+        Assert.Equal(9, responses.Count(r => r.StatusCode == HttpStatusCode.OK));
+        var ids = await Task.WhenAll(responses.Select(async r => (await r.Content.ReadFromJsonAsync<PictureJson>())!.Id));
+        Assert.Single(ids.Distinct());
+
+        var list = await app.ClientFor("concurrent-carl").GetFromJsonAsync<PictureJson[]>("/api/users/me/pictures");
+        Assert.Single(list!);
+        // The losers' folders were removed: only the one picture's folder is left.
+        Assert.Single(Directory.GetDirectories(app.UserFolder("concurrent-carl")));
+    }
+
+    [Fact]
+    public async Task TheUserThemselvesMayCreateTheirDefaultButNotSomeoneElses()
+    {
+        Assert.Equal(HttpStatusCode.Created, (await app.ClientFor("erin").PostAsync("/api/users/me/default-picture", null)).StatusCode);
+        var forbidden = await app.ClientFor("erin").PostAsync("/api/users/frank/default-picture", null);
+        Assert.Equal(HttpStatusCode.Forbidden, forbidden.StatusCode);
+        Assert.Equal("application/problem+json", forbidden.Content.Headers.ContentType?.MediaType);
+    }
+
+    [Fact]
+    public async Task DeletingAUserRemovesEveryPictureAndTheFolder()
+    {
+        await app.Provisioner().PostAsync("/api/users/gone-gina/default-picture", null);
+        Assert.True(Directory.Exists(app.UserFolder("gone-gina")));
+
+        var response = await app.Provisioner().DeleteAsync("/api/users/gone-gina");
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal(1, (await response.Content.ReadFromJsonAsync<Users.UserEndpoints.DeletedCount>())!.Deleted);
+        Assert.False(Directory.Exists(app.UserFolder("gone-gina")));
+        Assert.Empty((await app.ClientFor("gone-gina").GetFromJsonAsync<PictureJson[]>("/api/users/me/pictures"))!);
+        Assert.Equal(HttpStatusCode.NotFound, (await app.ClientFor("gone-gina").GetAsync("/api/users/me/active-picture")).StatusCode);
+    }
+
+    [Fact]
+    public async Task AnotherUserCannotDeleteAUser()
+    {
+        await app.Provisioner().PostAsync("/api/users/kept-kim/default-picture", null);
+        Assert.Equal(HttpStatusCode.Forbidden, (await app.ClientFor("mallory").DeleteAsync("/api/users/kept-kim")).StatusCode);
+        Assert.True(Directory.Exists(app.UserFolder("kept-kim")));
+    }
+}

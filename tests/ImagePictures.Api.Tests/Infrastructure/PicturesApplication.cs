@@ -1,0 +1,60 @@
+using System.Net.Http.Headers;
+using ImagePictures.Api.Auth;
+using ImagePictures.Api.Hosting;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace ImagePictures.Api.Tests.Infrastructure;
+
+/// <summary>
+/// The real service over a fresh database in the shared private PostgreSQL and a fresh storage
+/// root on disk, driven through real HTTP in the test host.
+/// </summary>
+public class PicturesApplication : WebApplicationFactory<Program>, IAsyncLifetime
+{
+    private readonly Dictionary<string, string?> _settings = new();
+    public string StorageRoot { get; } = Path.Combine(Path.GetTempPath(), $"ip-storage-{Guid.NewGuid():N}");
+    public string ConnectionString { get; private set; } = "";
+
+    public PicturesApplication With(string key, string? value) { _settings[key] = value; return this; }
+
+    public virtual async Task InitializeAsync()
+    {
+        ConnectionString = await TestCluster.NewDatabaseAsync();
+        Directory.CreateDirectory(Path.Combine(StorageRoot, "default"));
+        File.Copy(Path.Combine(RepositoryRoot.Find(), "images", "default", "default.png"), Path.Combine(StorageRoot, "default", "default.png"));
+        _ = Server; // start the host now, so migrations run before the first test
+    }
+
+    protected override void ConfigureWebHost(IWebHostBuilder builder)
+    {
+        builder.UseEnvironment("Development");
+        builder.UseSetting("ConnectionStrings:Pictures", ConnectionString);
+        builder.UseSetting("Storage:Root", StorageRoot);
+        foreach (var (key, value) in _settings) builder.UseSetting(key, value);
+    }
+
+    public string Token(string userId, string[]? roles = null, string[]? scopes = null, TimeSpan? lifetime = null) =>
+        Services.GetRequiredService<DevTokens>().Create(userId, roles, scopes, lifetime).Token;
+
+    public HttpClient ClientFor(string userId, string[]? roles = null, string[]? scopes = null) => ClientWithToken(Token(userId, roles, scopes));
+
+    public HttpClient Admin() => ClientFor("root-admin", roles: ["admin"]);
+    public HttpClient Provisioner() => ClientFor("signup-service", scopes: ["pictures:provision"]);
+
+    public HttpClient ClientWithToken(string? token)
+    {
+        var client = CreateClient(new WebApplicationFactoryClientOptions { AllowAutoRedirect = false });
+        if (token is not null) client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
+        return client;
+    }
+
+    public string UserFolder(string userId) => Path.Combine(StorageRoot, "users", userId);
+
+    async Task IAsyncLifetime.DisposeAsync()
+    {
+        await DisposeAsync();
+        try { Directory.Delete(StorageRoot, true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+    }
+}

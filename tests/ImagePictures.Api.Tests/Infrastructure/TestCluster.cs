@@ -1,0 +1,27 @@
+using ImagePictures.Api.Database;
+
+namespace ImagePictures.Api.Tests.Infrastructure;
+
+/// <summary>
+/// One private PostgreSQL per test process (a database per test host inside it). Stopped when the
+/// process exits; scripts/test.sh's trap stops it too if the process dies.
+/// </summary>
+public static class TestCluster
+{
+    private static readonly Lazy<PrivatePostgres> Cluster = new(() =>
+    {
+        var root = Environment.GetEnvironmentVariable("IMAGEPICTURES_TEST_ROOT") ?? "/tmp";
+        var dir = Path.Combine(root, $"pg-api-{Environment.ProcessId}-{Guid.NewGuid():N}"[..24]);
+        var cluster = PrivatePostgres.Start(dir, durable: false);
+        AppDomain.CurrentDomain.ProcessExit += (_, _) =>
+        {
+            cluster.Stop();
+            try { Directory.Delete(dir, true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+        };
+        return cluster;
+    });
+
+    public static PrivatePostgres Instance => Cluster.Value;
+
+    public static Task<string> NewDatabaseAsync() => Instance.CreateDatabaseAsync($"t_{Guid.NewGuid():N}");
+}
