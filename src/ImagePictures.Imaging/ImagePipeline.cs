@@ -9,6 +9,9 @@ public sealed class ImagePipeline : IDisposable
     private static bool _initialized;
     private static bool _heifAvailable;
 
+    // Note: in 8.14 the thumbnail "fail_on" property does not reach the loader; the option string does.
+    private const string LoadOptions = "[fail_on=truncated]";
+
     private readonly ImagingOptions _options;
     private readonly SemaphoreSlim _slots;
     private readonly int _maxAdmitted;
@@ -91,7 +94,7 @@ public sealed class ImagePipeline : IDisposable
         var format = FormatSniffer.Sniff(data);
         if (format is null || (format == ImageFormat.Heif && !_heifAvailable))
             throw new ImageRejectedException(RejectionKind.Unsupported,
-                "This file type is not supported. Please upload a JPEG, PNG, WebP, GIF or HEIC/AVIF image.");
+                "This file type is not supported. Please upload a JPEG, PNG, WebP, GIF or HEIC or AVIF image.");
 
         using var source = SourceFromBytes(data);
         using var image = vips_image_new_from_source(source, "", "access", AccessSequential, "fail_on", FailOnTruncated, IntPtr.Zero);
@@ -209,7 +212,7 @@ public sealed class ImagePipeline : IDisposable
         Probe(data);
         using var source = SourceFromBytes(data);
         if (vips_thumbnail_source(source, out var thumb, _options.StageMaxSide,
-                "height", _options.StageMaxSide, "size", SizeDown, "fail_on", FailOnTruncated, IntPtr.Zero) != 0)
+                "height", _options.StageMaxSide, "size", SizeDown, "option_string", LoadOptions, IntPtr.Zero) != 0)
         {
             TakeError();
             throw Undecodable();
@@ -230,7 +233,7 @@ public sealed class ImagePipeline : IDisposable
     {
         using var source = SourceFromBytes(data);
         if (vips_thumbnail_source(source, out var thumb, size,
-                "height", size, "crop", InterestingAttention, "fail_on", FailOnTruncated, IntPtr.Zero) != 0)
+                "height", size, "crop", InterestingAttention, "option_string", LoadOptions, IntPtr.Zero) != 0)
         {
             TakeError();
             throw Undecodable();
@@ -279,8 +282,12 @@ public sealed class ImagePipeline : IDisposable
         }
     }
 
-    /// <summary>Converts to 8-bit sRGB (keeping alpha) and renders into memory; decode errors surface here.</summary>
-    private static GObjectHandle ToSrgbInMemory(GObjectHandle image)
+    /// <summary>
+    /// Converts to 8-bit sRGB (keeping a real alpha channel, dropping a fully opaque one), renders it (decode errors
+    /// surface here) and rebuilds a pristine memory image from the raw pixels, so no metadata at all (EXIF, XMP, ICC,
+    /// IPTC, comments) can reach an encoder. 8.14.1's webpsave ignores strip=TRUE, so we cannot rely on strip alone.
+    /// </summary>
+    private static unsafe GObjectHandle ToSrgbInMemory(GObjectHandle image)
     {
         if (vips_colourspace(image, out var srgb, InterpretationSrgb, IntPtr.Zero) != 0)
         {
@@ -302,19 +309,58 @@ public sealed class ImagePipeline : IDisposable
                     }
                     current = cast;
                 }
-                var mem = vips_image_copy_memory(current);
-                if (mem.IsInvalid)
+                var width = vips_image_get_width(current);
+                var height = vips_image_get_height(current);
+                var bands = vips_image_get_bands(current);
+                var hasAlpha = vips_image_hasalpha(current) != 0;
+                var raw = vips_image_write_to_memory(current, out var size);
+                if (raw == IntPtr.Zero)
                 {
                     TakeError();
                     throw Undecodable();
                 }
-                return mem;
+                try
+                {
+                    if ((long)width * height * bands != (long)size)
+                        throw new VipsException("unexpected pixel buffer size");
+                    var pixels = new Span<byte>((void*)raw, checked((int)size));
+                    if (hasAlpha && AlphaIsOpaque(pixels, bands))
+                    {
+                        DropLastBand(pixels, bands);
+                        bands--;
+                        size = (nuint)((long)width * height * bands);
+                    }
+                    using var fresh = vips_image_new_from_memory_copy(raw, size, width, height, bands, FormatUchar);
+                    if (fresh.IsInvalid) throw new VipsException("new_from_memory_copy failed: " + TakeError());
+                    if (vips_copy(fresh, out var typed, "interpretation", InterpretationSrgb, IntPtr.Zero) != 0)
+                        throw new VipsException("copy failed: " + TakeError());
+                    return typed;
+                }
+                finally
+                {
+                    g_free(raw);
+                }
             }
             finally
             {
                 cast?.Dispose();
             }
         }
+    }
+
+    private static bool AlphaIsOpaque(ReadOnlySpan<byte> pixels, int bands)
+    {
+        for (var i = bands - 1; i < pixels.Length; i += bands)
+            if (pixels[i] != 255) return false;
+        return true;
+    }
+
+    private static void DropLastBand(Span<byte> pixels, int bands)
+    {
+        var w = 0;
+        for (var r = 0; r < pixels.Length; r += bands)
+            for (var b = 0; b < bands - 1; b++)
+                pixels[w++] = pixels[r + b];
     }
 
     private static GObjectHandle Resize(GObjectHandle master, int size)
@@ -343,7 +389,7 @@ public sealed class ImagePipeline : IDisposable
     {
         if (vips_webpsave_buffer(image, out var buf, out var len, "Q", 80, "strip", 1, IntPtr.Zero) != 0)
             throw new VipsException("webpsave failed: " + TakeError());
-        return TakeBuffer(buf, len);
+        return WebpMetadata.Strip(TakeBuffer(buf, len));
     }
 
     private static ImageRejectedException Undecodable() =>

@@ -61,6 +61,9 @@ internal static class Native
     [DllImport(Vips)] internal static extern int vips_image_get_interpretation(GObjectHandle image);
     [DllImport(Vips)] internal static extern int vips_image_hasalpha(GObjectHandle image);
     [DllImport(Vips)] internal static extern GObjectHandle vips_image_copy_memory(GObjectHandle image);
+    [DllImport(Vips)] internal static extern IntPtr vips_image_write_to_memory(GObjectHandle image, out nuint size);
+    [DllImport(Vips)] internal static extern GObjectHandle vips_image_new_from_memory_copy(IntPtr data, nuint size, int width, int height, int bands, int format);
+    [DllImport(Vips)] internal static extern int vips_copy(GObjectHandle input, out GObjectHandle output, string n1, int v1, IntPtr end);
 
     // loading
     [DllImport(Vips)]
@@ -72,7 +75,7 @@ internal static class Native
 
     [DllImport(Vips)]
     internal static extern int vips_thumbnail_source(GObjectHandle source, out GObjectHandle output, int width,
-        string n1, int v1, string n2, int v2, string n3, int v3, IntPtr end);
+        string n1, int v1, string n2, int v2, string n3, string v3, IntPtr end);
 
     [DllImport(Vips)]
     internal static extern int vips_thumbnail_image(GObjectHandle input, out GObjectHandle output, int width,
