@@ -217,7 +217,8 @@ public sealed class HubTestClient : IAsyncDisposable
 
     // ---------------------------------------------------------------- invoke / send
 
-    /// <summary>Invokes a hub method and awaits its Completion: the "result" (cloned), or null for void methods.</summary>
+    /// <summary>Invokes a hub method and awaits its Completion: the "result" (cloned), or null for void methods
+    /// (the server sends "result":null for Task/void methods; a JSON null result also maps to null).</summary>
     /// <exception cref="HubInvocationException">The Completion carried "error".</exception>
     /// <exception cref="TimeoutException">No Completion within <see cref="InvokeTimeout"/>.</exception>
     public async Task<JsonElement?> InvokeAsync(string method, params object?[] args)
@@ -400,7 +401,7 @@ public sealed class HubTestClient : IAsyncDisposable
                 {
                     if (root.TryGetProperty("error", out var err))
                         tcs.TrySetException(new HubInvocationException(err.GetString() ?? "error"));
-                    else if (root.TryGetProperty("result", out var res))
+                    else if (root.TryGetProperty("result", out var res) && res.ValueKind != JsonValueKind.Null)
                         tcs.TrySetResult(res.Clone());
                     else
                         tcs.TrySetResult(null);
