@@ -39,6 +39,7 @@ public sealed class HubTestClient : IAsyncDisposable
     private Task? _pingLoop;
     private long _nextInvocationId;
     private int _disposed;
+    private long _pingsReceived;
 
     private HubTestClient(WebSocket socket, string connectionId)
     {
@@ -53,8 +54,12 @@ public sealed class HubTestClient : IAsyncDisposable
     /// <summary>Timeout for <see cref="InvokeAsync"/> awaiting its Completion. Default 30 s.</summary>
     public TimeSpan InvokeTimeout { get; set; } = TimeSpan.FromSeconds(30);
 
-    /// <summary>Interval of client keep-alive pings (the server drops clients silent for 30 s by default).</summary>
+    /// <summary>Interval of client keep-alive pings (the server drops clients silent for 30 s by default).
+    /// Read when a connection starts; zero or negative disables pings (to test server timeouts).</summary>
     public static TimeSpan KeepAliveInterval { get; set; } = TimeSpan.FromSeconds(15);
+
+    /// <summary>Number of Ping messages (type 6) the server sent so far.</summary>
+    public long PingsReceived => Interlocked.Read(ref _pingsReceived);
 
     /// <summary>Raised on the receive loop for every server invocation (after it is buffered). Keep handlers fast.</summary>
     public event Action<HubMessage>? OnMessage;
@@ -176,7 +181,8 @@ public sealed class HubTestClient : IAsyncDisposable
         }
 
         client._receiveLoop = Task.Run(client.ReceiveLoopAsync);
-        client._pingLoop = Task.Run(client.PingLoopAsync);
+        var keepAlive = KeepAliveInterval;
+        client._pingLoop = keepAlive > TimeSpan.Zero ? Task.Run(() => client.PingLoopAsync(keepAlive)) : Task.CompletedTask;
         return client;
     }
 
@@ -412,6 +418,8 @@ public sealed class HubTestClient : IAsyncDisposable
                 closeError = root.TryGetProperty("error", out var e) ? e.GetString() : null;
                 return false;
             case TypePing:
+                Interlocked.Increment(ref _pingsReceived);
+                return true;
             case TypeStreamItem:
             default:
                 return true;
@@ -431,11 +439,11 @@ public sealed class HubTestClient : IAsyncDisposable
         _closed.TrySetResult();
     }
 
-    private async Task PingLoopAsync()
+    private async Task PingLoopAsync(TimeSpan interval)
     {
         try
         {
-            using var timer = new PeriodicTimer(KeepAliveInterval);
+            using var timer = new PeriodicTimer(interval);
             while (await timer.WaitForNextTickAsync(_cts.Token).ConfigureAwait(false))
             {
                 if (_socket.State != WebSocketState.Open) break;
