@@ -46,11 +46,7 @@ class ProblemError extends Error {
 function problemFrom(status, statusText, text) {
   let body = null;
   try { body = text ? JSON.parse(text) : null; } catch { /* not JSON (e.g. proxy error page) */ }
-  return new ProblemError({
-    status,
-    title: body?.title || statusText || `HTTP ${status}`,
-    detail: body?.detail || '',
-  });
+  return new ProblemError({ status, title: body?.title || statusText || `HTTP ${status}`, detail: body?.detail || '' });
 }
 
 function showError(err) {
@@ -190,34 +186,21 @@ function render(pictures, trash) {
   state.activeId = activeId;
 }
 
+const button = (testid, text, props = {}) => el('button', { type: 'button', ...props, dataset: { testid } }, text);
+
 function pictureCard(p) {
   const titleId = `title-${p.id}`;
-  const titleInput = el('input', { id: titleId, type: 'text', value: p.title ?? '', placeholder: 'Untitled', maxLength: 200, dataset: { testid: 'rename-input' } });
-  const rename = (e) => {
-    e.preventDefault();
-    action(async () => { await api('PATCH', picPath('pictures', p.id), { title: titleInput.value.trim() }); await refreshLists(); });
-  };
   return el('li', { className: `card${p.isActive ? ' active' : ''}`, dataset: { testid: 'picture', pictureId: p.id, active: String(!!p.isActive) } },
     el('img', { className: 'thumb', src: p.urls?.['128'] ?? `/pictures/${encodeURIComponent(p.id)}/128`, alt: `Picture ${p.title || p.id}`, width: 128, height: 128, loading: 'lazy' }),
     p.isActive && el('span', { className: 'badge' }, 'Active'),
     el('p', { className: 'meta' }, `${p.width}×${p.height} · ${fmtBytes(p.bytes)}`),
-    el('form', { className: 'rename', onsubmit: rename },
+    el('form', { className: 'rename' },
       el('label', { htmlFor: titleId, className: 'visually-hidden' }, 'Title'),
-      titleInput,
+      el('input', { id: titleId, name: 'title', type: 'text', value: p.title ?? '', placeholder: 'Untitled', maxLength: 200, dataset: { testid: 'rename-input' } }),
       el('button', { type: 'submit', dataset: { testid: 'rename' } }, 'Rename')),
     el('div', { className: 'actions' },
-      el('button', {
-        type: 'button', className: 'primary', disabled: !!p.isActive, dataset: { testid: 'activate' },
-        onclick: () => action(async () => {
-          await api('PUT', userPath('/active-picture'), { pictureId: p.id });
-          setMyAvatar(p.id);
-          await refreshLists();
-        }),
-      }, p.isActive ? 'Active' : 'Make active'),
-      el('button', {
-        type: 'button', dataset: { testid: 'trash' },
-        onclick: () => action(async () => { await api('DELETE', picPath('pictures', p.id)); await refreshLists(); }),
-      }, 'Trash')));
+      button('activate', p.isActive ? 'Active' : 'Make active', { className: 'primary', disabled: !!p.isActive }),
+      button('trash', 'Trash')));
 }
 
 // No thumbnail for trashed pictures: the service may not serve their renditions, and a 404 would be noise.
@@ -227,16 +210,16 @@ function trashCard(p) {
     el('p', { className: 'meta' }, `${p.width}×${p.height} · ${fmtBytes(p.bytes)}`),
     el('p', { className: 'meta' }, `Trashed ${fmtDate(p.deletedAt)}`),
     el('p', { className: 'meta' }, `Purged after ${fmtDate(p.purgeAfter)}`),
-    el('div', { className: 'actions' },
-      el('button', {
-        type: 'button', className: 'primary', dataset: { testid: 'restore' },
-        onclick: () => action(async () => { await api('POST', `${picPath('trash', p.id)}/restore`); await refreshLists(); }),
-      }, 'Restore'),
-      el('button', {
-        type: 'button', className: 'danger', dataset: { testid: 'purge' },
-        onclick: () => action(async () => { await api('DELETE', picPath('trash', p.id)); await refreshLists(); }),
-      }, 'Purge')));
+    el('div', { className: 'actions' }, button('restore', 'Restore', { className: 'primary' }), button('purge', 'Purge', { className: 'danger' })));
 }
+
+// Card buttons are handled by delegation (keyed by data-testid), so re-rendering needs no re-wiring.
+const CARD_ACTIONS = {
+  activate: async (id) => { await api('PUT', userPath('/active-picture'), { pictureId: id }); setMyAvatar(id); },
+  trash: (id) => api('DELETE', picPath('pictures', id)),
+  restore: (id) => api('POST', `${picPath('trash', id)}/restore`),
+  purge: (id) => api('DELETE', picPath('trash', id)),
+};
 
 // ---------- uploads and cropping ----------
 
@@ -382,10 +365,7 @@ async function connectHub() {
 
   // withAutomaticReconnect only covers drops after the first successful start, so retry that ourselves.
   for (let attempt = 0; ; attempt++) {
-    try {
-      await hub.start();
-      break;
-    } catch (err) {
+    try { await hub.start(); break; } catch (err) {
       if (state.hub !== hub) return;
       if (attempt >= 4) throw new ProblemError({ title: 'Real-time connection failed', detail: String(err?.message ?? err) });
       await sleep(1000 * 2 ** attempt);
@@ -446,6 +426,20 @@ ui.upload.addEventListener('change', () => {
   ui.upload.value = ''; // allows choosing the same file again
   action(() => handleFile(file));
 });
+for (const list of [ui.gallery, ui.trash]) {
+  list.addEventListener('click', (e) => {
+    const btn = e.target.closest('button[data-testid]');
+    const run = CARD_ACTIONS[btn?.dataset.testid];
+    const id = btn?.closest('[data-picture-id]')?.dataset.pictureId;
+    if (run && id) action(async () => { await run(id); await refreshLists(); });
+  });
+}
+ui.gallery.addEventListener('submit', (e) => {
+  e.preventDefault();
+  const id = e.target.closest('[data-picture-id]')?.dataset.pictureId;
+  const title = e.target.elements.title.value.trim();
+  if (id) action(async () => { await api('PATCH', picPath('pictures', id), { title }); await refreshLists(); });
+});
 ui.emptyTrash.addEventListener('click', () => action(async () => { await api('DELETE', userPath('/trash')); await refreshLists(); }));
 
 for (const type of ['dragenter', 'dragover']) {
@@ -460,9 +454,9 @@ ui.dropZone.addEventListener('drop', (e) => {
 // A drop that misses the zone would otherwise navigate away to the file.
 for (const type of ['dragover', 'drop']) window.addEventListener(type, (e) => e.preventDefault());
 
-ui.cropX.addEventListener('input', () => { crop.x = Number(ui.cropX.value); syncCrop(); });
-ui.cropY.addEventListener('input', () => { crop.y = Number(ui.cropY.value); syncCrop(); });
-ui.cropSize.addEventListener('input', () => { crop.size = Number(ui.cropSize.value); syncCrop(); });
+for (const [prop, input] of [['x', ui.cropX], ['y', ui.cropY], ['size', ui.cropSize]]) {
+  input.addEventListener('input', () => { crop[prop] = Number(input.value); syncCrop(); });
+}
 byId('crop-save').addEventListener('click', () => action(commitCrop));
 byId('crop-cancel').addEventListener('click', closeCrop);
 
