@@ -3,6 +3,7 @@ using ImagePictures.Api.Avatars;
 using ImagePictures.Api.Hosting;
 using ImagePictures.Api.Operations;
 using ImagePictures.Api.Pictures;
+using ImagePictures.Api.Sample;
 using ImagePictures.Api.Users;
 
 var builder = WebApplication.CreateBuilder(args);
@@ -12,6 +13,7 @@ var app = builder.Build();
 await app.PrepareAsync();
 
 app.UseExceptionHandler();
+app.UseBrowserSample();
 app.UseRedactedRequestLogging();
 app.UseAuthentication();
 app.UseAuthorization();

@@ -1,0 +1,35 @@
+using ImagePictures.Api.Hosting;
+using Microsoft.Extensions.FileProviders;
+
+namespace ImagePictures.Api.Sample;
+
+/// <summary>The browser sample (wwwroot-sample/) at /sample/, in Development only.</summary>
+public static class SampleHosting
+{
+    public static void UseBrowserSample(this WebApplication app)
+    {
+        if (!app.Environment.IsDevelopment()) return;
+        var folder = Path.Combine(app.Configuration["RepositoryRoot"] ?? RepositoryRoot.Find(), "wwwroot-sample");
+        if (!Directory.Exists(folder)) return;
+
+        app.MapGet("/sample", () => Results.Redirect("/sample/")).ExcludeFromDescription();
+        // The SignalR browser client comes from npm (scripts/setup.sh runs npm ci); served next to the page.
+        var client = Path.Combine(folder, "node_modules", "@microsoft", "signalr", "dist", "browser", "signalr.min.js");
+        app.MapGet("/sample/signalr.min.js", () => File.Exists(client)
+            ? Results.File(client, "text/javascript")
+            : Problems.NotFound("The SignalR client is not installed: run 'npm ci' in wwwroot-sample (scripts/run.sh does this).")).ExcludeFromDescription();
+
+        // Only the page's own files: never package.json or node_modules.
+        app.UseWhen(ctx => ctx.Request.Path.StartsWithSegments("/sample/node_modules") || ctx.Request.Path.StartsWithSegments("/sample/package.json")
+                           || ctx.Request.Path.StartsWithSegments("/sample/package-lock.json"),
+            branch => branch.Run(ctx => Problems.Write(ctx, 404, "Not found", "Only the sample page's own files are served here.")));
+        var files = new PhysicalFileProvider(folder);
+        app.UseDefaultFiles(new DefaultFilesOptions { RequestPath = "/sample", FileProvider = files });
+        app.UseStaticFiles(new StaticFileOptions
+        {
+            RequestPath = "/sample",
+            FileProvider = files,
+            OnPrepareResponse = ctx => ctx.Context.Response.Headers.XContentTypeOptions = "nosniff",
+        });
+    }
+}
