@@ -101,6 +101,20 @@ public sealed class ImagePipelineTests : IDisposable
         Assert.Equal(ImagePipeline.HeifAvailable, Native.vips_type_find("VipsOperation", "heifload_buffer") != 0);
     }
 
+    [Fact]
+    public async Task DefaultAvatar_IsValid512Png()
+    {
+        var dir = new DirectoryInfo(AppContext.BaseDirectory);
+        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "images", "default", "default.png"))) dir = dir.Parent;
+        Assert.NotNull(dir);
+        var bytes = await File.ReadAllBytesAsync(Path.Combine(dir!.FullName, "images", "default", "default.png"));
+        Assert.True(bytes.Length < 30_000);
+        Assert.Equal(new ImageProbe(ImageFormat.Png, 512, 512), _pipeline.Probe(bytes));
+        var result = await _pipeline.NormalizeAsync(bytes);
+        Assert.False(result.HasAlpha);
+        Assert.Equal(10, result.Files.Count);
+    }
+
     // ------------------------------------------------------------ orientation
 
     [Fact]
