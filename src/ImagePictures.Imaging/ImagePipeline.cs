@@ -141,9 +141,9 @@ public sealed class ImagePipeline : IDisposable
 
     public void Dispose()
     {
-        if (_disposed) return;
+        // New jobs are refused; running jobs finish normally. The semaphore holds no wait handle, so it is not disposed
+        // (disposing it under running jobs would make their Release() throw).
         _disposed = true;
-        _slots.Dispose();
     }
 
     // ---------------------------------------------------------------- scheduling
