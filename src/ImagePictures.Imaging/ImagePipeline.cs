@@ -94,7 +94,7 @@ public sealed class ImagePipeline : IDisposable
         var format = FormatSniffer.Sniff(data);
         if (format is null || (format == ImageFormat.Heif && !_heifAvailable))
             throw new ImageRejectedException(RejectionKind.Unsupported,
-                "This file type is not supported. Please upload a JPEG, PNG, WebP, GIF or HEIC or AVIF image.");
+                "This file type is not supported. Please upload a JPEG, PNG, WebP, GIF, HEIC or AVIF image.");
 
         using var source = SourceFromBytes(data);
         using var image = vips_image_new_from_source(source, "", "access", AccessSequential, "fail_on", FailOnTruncated, IntPtr.Zero);
@@ -108,7 +108,7 @@ public sealed class ImagePipeline : IDisposable
         if (width <= 0 || height <= 0) throw Undecodable();
         if ((long)width * height > _options.MaxPixels)
             throw new ImageRejectedException(RejectionKind.TooManyPixels,
-                $"The image is too large ({width}x{height} pixels). Please upload an image with at most {_options.MaxPixels:N0} pixels.");
+                string.Create(System.Globalization.CultureInfo.InvariantCulture, $"The image is too large ({width}x{height} pixels). Please upload an image with at most {_options.MaxPixels:N0} pixels."));
         return new ImageProbe(format.Value, width, height);
     }
 
@@ -141,9 +141,9 @@ public sealed class ImagePipeline : IDisposable
 
     public void Dispose()
     {
-        if (_disposed) return;
+        // New jobs are refused; running jobs finish normally. The semaphore holds no wait handle, so it is not disposed
+        // (disposing it under running jobs would make their Release() throw).
         _disposed = true;
-        _slots.Dispose();
     }
 
     // ---------------------------------------------------------------- scheduling

@@ -101,6 +101,20 @@ public sealed class ImagePipelineTests : IDisposable
         Assert.Equal(ImagePipeline.HeifAvailable, Native.vips_type_find("VipsOperation", "heifload_buffer") != 0);
     }
 
+    [Fact]
+    public async Task DefaultAvatar_IsValid512Png()
+    {
+        var dir = new DirectoryInfo(AppContext.BaseDirectory);
+        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "images", "default", "default.png"))) dir = dir.Parent;
+        Assert.NotNull(dir);
+        var bytes = await File.ReadAllBytesAsync(Path.Combine(dir!.FullName, "images", "default", "default.png"));
+        Assert.True(bytes.Length < 30_000);
+        Assert.Equal(new ImageProbe(ImageFormat.Png, 512, 512), _pipeline.Probe(bytes));
+        var result = await _pipeline.NormalizeAsync(bytes);
+        Assert.False(result.HasAlpha);
+        Assert.Equal(10, result.Files.Count);
+    }
+
     // ------------------------------------------------------------ orientation
 
     [Fact]
@@ -179,6 +193,33 @@ public sealed class ImagePipelineTests : IDisposable
         Assert.True(staged.HasAlpha);
         Assert.Equal("staged.png", staged.Image.FileName);
         Assert.Equal((300, 300, 4), Size(staged.Image.Bytes));
+    }
+
+    [Fact]
+    public async Task TransparentGif_GetsPngFallbacks()
+    {
+        using var img = Canvas(200, 200, [0, 0, 0, 0]);
+        Circle(img, [30, 30, 200, 255], 100, 100, 60);
+        var result = await _pipeline.NormalizeAsync(Gif(img));
+        Assert.True(result.HasAlpha);
+        Assert.Equal("master.png", result.Master.FileName);
+        Assert.Contains(result.Files, f => f.FileName == "128.png");
+    }
+
+    [Fact]
+    public async Task GreyAnd16BitInputs_BecomeRgb8()
+    {
+        using var grey = Canvas(300, 300, [128]);
+        var g = await _pipeline.NormalizeAsync(Jpeg(grey));
+        Assert.Equal((512, 512, 3), Size(g.Master.Bytes));
+        Assert.Equal(3, Size(g.Files[0].Bytes).Bands);
+
+        var p16 = await _pipeline.NormalizeAsync(Png16(300, 300));
+        Assert.False(p16.HasAlpha);
+        Assert.Equal((512, 512, 3), Size(p16.Master.Bytes));
+        using var m = Decode(p16.Master.Bytes);
+        AssertColour(Red, Pixel(m, 40, 256));
+        AssertColour(Blue, Pixel(m, 470, 256));
     }
 
     // ------------------------------------------------------------ rejections

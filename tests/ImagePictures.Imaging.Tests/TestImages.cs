@@ -22,6 +22,7 @@ internal static class TestImages
     [DllImport(Vips)] private static extern int vips_jpegsave_buffer(GObjectHandle input, out IntPtr buf, out nuint len, string n1, int v1, IntPtr end);
     [DllImport(Vips, EntryPoint = "vips_jpegsave_buffer")] private static extern int vips_jpegsave_buffer_profile(GObjectHandle input, out IntPtr buf, out nuint len, string n1, int v1, string n2, string v2, IntPtr end);
     [DllImport(Vips)] private static extern int vips_tiffsave_buffer(GObjectHandle input, out IntPtr buf, out nuint len, IntPtr end);
+    [DllImport(Vips)] private static extern int vips_linear1(GObjectHandle input, out GObjectHandle output, double a, double b, IntPtr end);
     [DllImport(Vips)] private static extern int vips_bandjoin_const1(GObjectHandle input, out GObjectHandle output, double c, IntPtr end);
 
     public static readonly double[] Red = [255, 0, 0];
@@ -71,6 +72,22 @@ internal static class TestImages
     public static byte[] Tiff(GObjectHandle image) { Check(vips_tiffsave_buffer(image, out var b, out var l, IntPtr.Zero)); return TakeBuffer(b, l); }
     /// <summary>compression: 1 = HEVC, 4 = AV1.</summary>
     public static byte[] Heif(GObjectHandle image, int compression) { Check(vips_heifsave_buffer(image, out var b, out var l, "compression", compression, "Q", 60, IntPtr.Zero)); return TakeBuffer(b, l); }
+
+    /// <summary>16-bit RGB PNG.</summary>
+    public static byte[] Png16(int w, int h)
+    {
+        using var img = Split(w, h, Red, Blue);
+        Check(vips_linear1(img, out var scaled, 257, 0, IntPtr.Zero));
+        using (scaled)
+        {
+            Check(vips_cast(scaled, out var us, 2 /* ushort */, IntPtr.Zero));
+            using (us)
+            {
+                Check(vips_copy(us, out var rgb16, "interpretation", 25 /* RGB16 */, IntPtr.Zero));
+                using (rgb16) return Png(rgb16);
+            }
+        }
+    }
 
     public static byte[] SolidJpeg(int w, int h, double[] colour) { using var img = Canvas(w, h, colour); return Jpeg(img); }
 
