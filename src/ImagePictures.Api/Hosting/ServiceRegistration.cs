@@ -22,7 +22,8 @@ public static class ServiceRegistration
         builder.AddPicturesHealthChecks();
 
         var services = builder.Services;
-        services.Configure<PictureOptions>(builder.Configuration.GetSection("Pictures"));
+        services.AddOptions<PictureOptions>().Bind(builder.Configuration.GetSection("Pictures")).PostConfigure(o =>
+            o.Sizes = o.Sizes.Length == 0 ? [32, 64, 128, 256, 512] : o.Sizes.Where(s => s is > 0 and <= 2048).Distinct().Order().ToArray());
         services.AddSingleton(sp =>
         {
             var o = sp.GetRequiredService<IOptions<PictureOptions>>().Value;

@@ -36,7 +36,8 @@ public sealed record PictureOptions
     public long MaxUploadBytes { get; init; } = 10 * 1024 * 1024;
     public int MaxPicturesPerUser { get; init; } = 100;
     public long MaxPixels { get; init; } = 40_000_000;
-    public int[] Sizes { get; init; } = [32, 64, 128, 256, 512];
+    // No initial values here: configuration binding appends to an array instead of replacing it.
+    public int[] Sizes { get; set; } = [];
     public int MaxConcurrentDecodes { get; init; }
     public int MaxQueuedDecodes { get; init; } = 32;
 }

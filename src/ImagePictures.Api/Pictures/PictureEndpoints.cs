@@ -13,7 +13,8 @@ public static class PictureEndpoints
     public static RouteGroupBuilder MapPictures(this IEndpointRouteBuilder app)
     {
         var group = app.MapGroup("/api/users/{userId}").RequireAuthorization().WithTags("Pictures");
-        group.MapPost("/pictures", Upload).RequirePerUserUploadLimit().WithName("UploadPicture").Accepts<IFormFile>("multipart/form-data");
+        group.MapPost("/pictures", Upload).RequirePerUserUploadLimit().WithName("UploadPicture")
+            .WithDescription("multipart/form-data with a 'file' field and an optional 'title' field; ?activate=true makes it the avatar.");
         group.MapGet("/pictures", List).WithName("ListPictures");
         group.MapGet("/pictures/{pictureId}", Get).WithName("GetPicture");
         group.MapPatch("/pictures/{pictureId}", Rename).WithName("RenamePicture");
