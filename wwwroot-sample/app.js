@@ -10,7 +10,6 @@ const PAGE_SIZE = 100;
 const byId = (id) => document.getElementById(id);
 const byTestId = (id) => document.querySelector(`[data-testid="${id}"]`);
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
-// User ids are compared case-insensitively in case the server normalises them in events.
 // User ids are case-sensitive in the service, so they are compared exactly (only surrounding spaces are dropped).
 const norm = (userId) => String(userId ?? '').trim();
 const asList = (body) => (Array.isArray(body) ? body : body?.items ?? []);
