@@ -1,9 +1,12 @@
+using ImagePictures.Api.Administration;
 using ImagePictures.Api.Auth;
 using ImagePictures.Api.Avatars;
 using ImagePictures.Api.Hosting;
 using ImagePictures.Api.Operations;
 using ImagePictures.Api.Pictures;
 using ImagePictures.Api.Sample;
+using ImagePictures.Api.Trash;
+using ImagePictures.Api.Uploads;
 using ImagePictures.Api.Users;
 
 var builder = WebApplication.CreateBuilder(args);
@@ -18,6 +21,7 @@ app.UseRedactedRequestLogging();
 app.UseAuthentication();
 app.UseAuthorization();
 app.UseRateLimiter();
+app.UseAntiforgery();
 
 app.MapHealth();
 app.MapOpenApi("/openapi/{documentName}.json");
@@ -25,6 +29,12 @@ app.MapDevTokens();
 app.MapPictures();
 app.MapUsers();
 app.MapAvatars();
+app.MapTrash();
+app.MapUploads();
+app.MapAdmin();
+app.MapAdminLogin();
+app.MapStaticAssets();
+app.MapRazorComponents<AdminApp>().AddInteractiveServerRenderMode();
 
 app.Run();
 
