@@ -17,6 +17,9 @@ await app.PrepareAsync();
 
 app.UseExceptionHandler();
 app.UseBrowserSample();
+// The dashboard's css (_content/…) and blazor.web.js; middleware rather than MapStaticAssets, whose
+// catch-all route would turn unknown POST routes into 405.
+app.UseStaticFiles();
 app.UseRedactedRequestLogging();
 app.UseAuthentication();
 app.UseAuthorization();
@@ -33,7 +36,6 @@ app.MapTrash();
 app.MapUploads();
 app.MapAdmin();
 app.MapAdminLogin();
-app.MapStaticAssets();
 app.MapRazorComponents<AdminApp>().AddInteractiveServerRenderMode();
 
 app.Run();
