@@ -84,8 +84,8 @@ public class UploadSessionTests(JobsApplication app) : IClassFixture<JobsApplica
         var client = app.ClientFor("uwe");
         Assert.Equal(HttpStatusCode.NotFound, (await client.PostAsJsonAsync($"/api/uploads/{Guid.NewGuid()}/commit", new { activate = true })).StatusCode);
         Assert.Equal(HttpStatusCode.BadRequest, (await client.PostAsJsonAsync("/api/uploads/nope/commit", new { activate = true })).StatusCode);
-        // Not multipart at all: 415, as on the one-step upload route; multipart without 'file': 400.
-        Assert.Equal(HttpStatusCode.UnsupportedMediaType, (await client.PostAsync("/api/uploads", new StringContent("x"))).StatusCode);
+        // Not multipart at all, or multipart without 'file': 400, as on the one-step upload route.
+        Assert.Equal(HttpStatusCode.BadRequest, (await client.PostAsync("/api/uploads", new StringContent("x"))).StatusCode);
         Assert.Equal(HttpStatusCode.BadRequest, (await client.PostAsync("/api/uploads", TestUploads.Form(Split(), field: "picture"))).StatusCode);
         Assert.Equal(HttpStatusCode.UnsupportedMediaType, (await client.PostAsync("/api/uploads", TestUploads.Form("hello"u8.ToArray()))).StatusCode);
         Assert.Equal(HttpStatusCode.Unauthorized, (await app.ClientWithToken(null).PostAsync("/api/uploads", TestUploads.Form(Split()))).StatusCode);

@@ -21,7 +21,9 @@ public static class UploadEndpoints
     public static RouteGroupBuilder MapUploads(this IEndpointRouteBuilder app)
     {
         var group = app.MapGroup("/api/uploads").RequireAuthorization().WithTags("Uploads");
-        group.MapPost("/", Stage).RequirePerUserUploadLimit().WithName("StageUpload").Accepts<IFormFile>("multipart/form-data");
+        // No Accepts<IFormFile>: that would make a non-multipart body 415 before UploadForm can answer 400, as the one-step upload does.
+        group.MapPost("/", Stage).RequirePerUserUploadLimit().WithName("StageUpload")
+            .WithDescription("multipart/form-data with a 'file' field; answers the staged upload's id, expiry, size and preview URL.");
         group.MapGet("/{uploadId}/preview", Preview).WithName("PreviewUpload");
         group.MapPost("/{uploadId}/commit", Commit).WithName("CommitUpload");
         group.MapDelete("/{uploadId}", Delete).WithName("DeleteUpload");
