@@ -37,7 +37,7 @@ public sealed class OrphanSweepJob(NpgsqlDataSource db, PictureStore store, JobR
             {
                 ct.ThrowIfCancellationRequested();
                 var name = Path.GetFileName(folder);
-                var orphan = name.StartsWith(".staging-", StringComparison.Ordinal)
+                var orphan = name.StartsWith(".staging-", StringComparison.Ordinal) || name.StartsWith(".purging-", StringComparison.Ordinal)
                              || (Guid.TryParse(name, out var id) && !owned.Contains(id));
                 if (!orphan || Directory.GetLastWriteTimeUtc(folder) > cutoff) continue;
                 found++;
