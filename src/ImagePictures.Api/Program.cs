@@ -3,6 +3,7 @@ using ImagePictures.Api.Avatars;
 using ImagePictures.Api.Hosting;
 using ImagePictures.Api.Operations;
 using ImagePictures.Api.Pictures;
+using ImagePictures.Api.Realtime;
 using ImagePictures.Api.Sample;
 using ImagePictures.Api.Users;
 
@@ -15,6 +16,7 @@ await app.PrepareAsync();
 app.UseExceptionHandler();
 app.UseBrowserSample();
 app.UseRedactedRequestLogging();
+app.UseRealtime();
 app.UseAuthentication();
 app.UseAuthorization();
 app.UseRateLimiter();
@@ -25,6 +27,7 @@ app.MapDevTokens();
 app.MapPictures();
 app.MapUsers();
 app.MapAvatars();
+app.MapRealtime();
 
 app.Run();
 

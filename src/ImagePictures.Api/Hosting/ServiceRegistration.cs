@@ -3,6 +3,7 @@ using ImagePictures.Api.Avatars;
 using ImagePictures.Api.Database;
 using ImagePictures.Api.Operations;
 using ImagePictures.Api.Pictures;
+using ImagePictures.Api.Realtime;
 using ImagePictures.Imaging;
 using Microsoft.AspNetCore.Http.Json;
 using Microsoft.Extensions.Options;
@@ -20,6 +21,7 @@ public static class ServiceRegistration
         builder.AddPicturesAuth();
         builder.AddUploadRateLimit();
         builder.AddPicturesHealthChecks();
+        builder.AddRealtime();
 
         var services = builder.Services;
         services.AddOptions<PictureOptions>().Bind(builder.Configuration.GetSection("Pictures")).PostConfigure(o =>
