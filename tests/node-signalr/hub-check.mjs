@@ -1,6 +1,7 @@
 // Cross-check of /hubs/pictures with the real @microsoft/signalr client (what browsers use).
 // Usage: BASE=http://127.0.0.1:5080 node hub-check.mjs   (the service must run in Development for /dev/token)
 import { readFile } from 'node:fs/promises';
+import { createHmac } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import * as signalR from '@microsoft/signalr';
 
@@ -16,6 +17,15 @@ async function token(userId) {
   const r = await fetch(`${BASE}/dev/token`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ userId }) });
   if (!r.ok) throw new Error(`/dev/token: ${r.status}`);
   return (await r.json()).accessToken;
+}
+
+// A short-lived token signed with the development key (appsettings.Development.json), as /dev/token would.
+async function shortToken(userId, seconds) {
+  const settings = JSON.parse(await readFile(fileURLToPath(new URL('../../appsettings.Development.json', import.meta.url)), 'utf8'));
+  const b64 = (o) => Buffer.from(JSON.stringify(o)).toString('base64url');
+  const now = Math.floor(Date.now() / 1000);
+  const unsigned = `${b64({ alg: 'HS256', typ: 'JWT' })}.${b64({ sub: userId, aud: 'imagepictures', iss: 'imagepictures', iat: now, nbf: now - 5, exp: now + seconds })}`;
+  return `${unsigned}.${createHmac('sha256', settings.Auth.SigningKey).update(unsigned).digest('base64url')}`;
 }
 
 async function api(tok, method, path, body) {
@@ -95,6 +105,23 @@ const gone = await a.next('UserPicturesDeleted');
 check(gone.picture === null && gone.pictureId === null, 'owner hears UserPicturesDeleted with picture null');
 await new Promise((r) => setTimeout(r, 300));
 check(!b.seen.some((s) => s.type === 'UserPicturesDeleted'), 'after Unwatch the watcher hears nothing');
+
+// Token expiry: the server closes the connection; automatic reconnect comes back with a fresh token.
+const short = await shortToken(`node-carol-${run}`, 3), fresh = await token(`node-carol-${run}`);
+let started = false; // the factory is asked for negotiate and again for the socket: both get the short token
+const carol = new signalR.HubConnectionBuilder()
+  .withUrl(`${BASE}/hubs/pictures`, { accessTokenFactory: () => (started ? fresh : short), transport: signalR.HttpTransportType.WebSockets })
+  .withAutomaticReconnect([0, 500, 1000]).configureLogging(signalR.LogLevel.None).build();
+const reconnected = new Promise((resolve) => carol.onreconnected(() => resolve('reconnected')));
+const closed = new Promise((resolve) => carol.onclose(() => resolve('closed')));
+const connectedAt = Date.now();
+await carol.start();
+started = true;
+const outcome = await Promise.race([reconnected, closed, new Promise((r) => setTimeout(() => r('still open'), 10_000))]);
+console.log(`     expiring token: ${outcome} after ${((Date.now() - connectedAt) / 1000).toFixed(1)} s`);
+check(outcome !== 'still open', 'an expiring token ends the connection');
+check(outcome === 'reconnected', 'withAutomaticReconnect comes back with a fresh token');
+await carol.stop();
 
 await Promise.all([a.connection.stop(), b.connection.stop()]);
 console.log(failures.length ? `${failures.length} check(s) failed` : 'all hub checks passed');
