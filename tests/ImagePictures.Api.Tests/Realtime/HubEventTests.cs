@@ -39,12 +39,12 @@ public class HubEventTests(PicturesApplication app) : IClassFixture<PicturesAppl
         Assert.Null(none.PictureId);
         Assert.Null(none.Picture);
 
-        Assert.NotNull(await Pictures.RestoreAsync("rt-owner", picture.Id, default));
+        Assert.Equal(HttpStatusCode.OK, (await app.ClientFor("rt-owner").PostAsync($"/api/users/rt-owner/trash/{picture.Id}/restore", null)).StatusCode);
         Assert.Null((await hub.Expect(EventTypes.PictureRestored, "rt-owner")).Picture!.DeletedAt);
 
         Assert.NotNull(await Pictures.TrashAsync("rt-owner", picture.Id, default));
         await hub.Expect(EventTypes.PictureTrashed, "rt-owner");
-        Assert.True(await Pictures.PurgeAsync("rt-owner", picture.Id, default));
+        Assert.Equal(HttpStatusCode.NoContent, (await app.ClientFor("rt-owner").DeleteAsync($"/api/users/rt-owner/trash/{picture.Id}")).StatusCode);
         var purged = await hub.NextAsync(EventTypes.PicturePurged, Soon);
         Assert.Equal(picture.Id, purged.Arg<PictureEvent>().PictureId);
         // The contract's event JSON, exactly: camelCase names, picture present as null.

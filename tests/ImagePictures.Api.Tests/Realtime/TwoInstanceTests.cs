@@ -1,26 +1,8 @@
 using ImagePictures.Api.Realtime;
 using ImagePictures.Api.Tests.Infrastructure;
-using Microsoft.AspNetCore.Hosting;
 using static ImagePictures.Api.Tests.Realtime.RealtimeKit;
 
 namespace ImagePictures.Api.Tests.Realtime;
-
-/// <summary>A second instance of the service over the database and storage root of another one.</summary>
-public sealed class SecondInstance(PicturesApplication first) : PicturesApplication
-{
-    public override Task InitializeAsync()
-    {
-        _ = Server; // no database or storage of its own
-        return Task.CompletedTask;
-    }
-
-    protected override void ConfigureWebHost(IWebHostBuilder builder)
-    {
-        base.ConfigureWebHost(builder);
-        builder.UseSetting("ConnectionStrings:Pictures", first.ConnectionString);
-        builder.UseSetting("Storage:Root", first.StorageRoot);
-    }
-}
 
 public sealed class TwoInstances : IAsyncLifetime
 {
@@ -30,7 +12,8 @@ public sealed class TwoInstances : IAsyncLifetime
     public async Task InitializeAsync()
     {
         await ((IAsyncLifetime)A).InitializeAsync();
-        B = new SecondInstance(A);
+        // A second instance on the first one's database and storage, as a cluster runs.
+        B = new PicturesApplication { SharedConnectionString = A.ConnectionString, StorageRoot = A.StorageRoot };
         await ((IAsyncLifetime)B).InitializeAsync();
     }
 
