@@ -109,8 +109,17 @@ public sealed class ImagePipeline : IDisposable
         if ((long)width * height > _options.MaxPixels)
             throw new ImageRejectedException(RejectionKind.TooManyPixels,
                 string.Create(System.Globalization.CultureInfo.InvariantCulture, $"The image is too large ({width}x{height} pixels). Please upload an image with at most {_options.MaxPixels:N0} pixels."));
+        // Cropping to a square first scales the short side to the master size, so a 65535x1 image (or a header
+        // claiming one) would become a 33-million-pixel-wide intermediate and exhaust memory. Avatars that
+        // lopsided are refused before any pixel is decoded.
+        if (Math.Max(width, height) > (long)Math.Min(width, height) * MaxAspectRatio)
+            throw new ImageRejectedException(RejectionKind.TooManyPixels,
+                string.Create(System.Globalization.CultureInfo.InvariantCulture, $"The image is {width}x{height} pixels; a picture may be at most {MaxAspectRatio} times wider than tall (or taller than wide). Please crop it first."));
         return new ImageProbe(format.Value, width, height);
     }
+
+    /// <summary>Longest side / shortest side accepted by <see cref="Probe"/>.</summary>
+    public const int MaxAspectRatio = 50;
 
     public Task<NormalizedPicture> NormalizeAsync(byte[] data, CropRect? crop = null, CancellationToken ct = default)
     {

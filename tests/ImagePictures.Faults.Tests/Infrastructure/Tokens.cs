@@ -14,5 +14,6 @@ public static class Tokens
 
     public static string For(string userId) => Dev.Create(userId).Token;
     public static string Admin() => Dev.Create("fault-admin", roles: ["admin"]).Token;
+    public static string Expired(string userId) => Dev.Create(userId, lifetime: TimeSpan.FromMinutes(-10)).Token;
     public static string Provisioner() => Dev.Create("signup-service", scopes: ["pictures:provision"]).Token;
 }
