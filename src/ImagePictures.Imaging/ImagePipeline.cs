@@ -61,6 +61,7 @@ public sealed class ImagePipeline : IDisposable
             vips_cache_set_max_mem(0);
             vips_cache_set_max_files(0);
             vips_concurrency_set(1);
+            NativeHeap.LimitArenas();
 
             _heifAvailable = vips_type_find("VipsOperation", "heifload_buffer") != 0;
             vips_error_clear();
@@ -182,6 +183,7 @@ public sealed class ImagePipeline : IDisposable
             finally
             {
                 _slots.Release();
+                NativeHeap.TrimWhenIdle(Volatile.Read(ref _admitted));
             }
         }
         finally

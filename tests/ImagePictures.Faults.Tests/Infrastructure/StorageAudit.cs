@@ -42,7 +42,7 @@ public sealed record StorageAudit(
                 foreach (var entry in Directory.EnumerateFileSystemEntries(userDir))
                 {
                     var name = Path.GetFileName(entry);
-                    if (name.StartsWith(".staging-")) staging.Add($"{userId}/{name}");
+                    if (name.StartsWith(".staging-") || name.StartsWith(".purging-")) staging.Add($"{userId}/{name}");
                     else if (Directory.Exists(entry) && Guid.TryParse(name, out var id)) { if (!known.Contains((userId, id))) orphans.Add((userId, id)); }
                     else stray.Add($"{userId}/{name}");
                 }
