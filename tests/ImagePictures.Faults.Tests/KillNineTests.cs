@@ -67,7 +67,7 @@ public sealed class KillNineTests(ITestOutputHelper output) : IAsyncLifetime
             var workers = users.Select((u, i) => Task.Run(() => WorkAsync(_service, u, jpegs, new Random(Seed + phase * 100 + i), stop))).ToArray();
             if (phase < kills)
             {
-                var delay = random.Next(700, 3000);
+                var delay = random.Next(1500, 4000);
                 await Task.Delay(delay);
                 _service.Kill();
                 Figures.Write(output, "kill-9", $"phase {phase}: SIGKILL after {delay} ms; acknowledged so far {_acknowledged.Count}");
