@@ -57,8 +57,7 @@ public sealed class TrashPurgeJob(NpgsqlDataSource db, PictureStore store, JobRu
             }
 
             var removed = (await conn.QueryAsync<(Guid Id, string UserId)>(DeleteSql, new { ids = gone.ToArray() }, tx)).ToList();
-            foreach (var (id, userId) in removed)
-                await EventLog.AppendAsync(tx, EventTypes.PicturePurged, userId, id, null);
+            await EventLog.AppendManyAsync(tx, EventTypes.PicturePurged, removed);
             await tx.CommitAsync(CancellationToken.None);
             deleted += removed.Count;
             if (batch.Count < batchSize) break;

@@ -54,7 +54,8 @@ public class SampleBrowserTests(BrowserApplication app) : IClassFixture<BrowserA
     {
         var context = await _browser.NewContextAsync(new() { BaseURL = app.BaseUrl, ViewportSize = new() { Width = 1100, Height = 900 } });
         var page = await context.NewPageAsync();
-        page.Console += (_, m) => { if (m.Type == "error") _errors.Add($"{userId} console: {m.Text}"); };
+        // The one refusal this test provokes on purpose (the SVG upload, 415) is logged by Chromium as a failed resource.
+        page.Console += (_, m) => { if (m.Type == "error" && !m.Text.Contains("status of 415")) _errors.Add($"{userId} console: {m.Text}"); };
         page.PageError += (_, e) => _errors.Add($"{userId} page error: {e}");
         await page.GotoAsync("/sample/");
         await page.GetByTestId("user-id").FillAsync(userId);
@@ -104,7 +105,7 @@ public class SampleBrowserTests(BrowserApplication app) : IClassFixture<BrowserA
         var olderId = await older.GetAttributeAsync("data-picture-id");
         await older.GetByTestId("activate").ClickAsync();
         src = await ChangedFrom(watched, src);
-        Assert.Contains(olderId!, await alice.GetByTestId("my-avatar").GetAttributeAsync("src") ?? "");
+        await Assertions.Expect(alice.Locator($"[data-testid='picture'][data-picture-id='{olderId}']")).ToHaveAttributeAsync("data-active", "true");
 
         // Trash the active one: the newest other picture takes over, Bob follows.
         await alice.Locator($"[data-testid='picture'][data-picture-id='{olderId}']").GetByTestId("trash").ClickAsync();
@@ -129,6 +130,37 @@ public class SampleBrowserTests(BrowserApplication app) : IClassFixture<BrowserA
         await alice.ScreenshotAsync(new() { Path = Path.Combine(Artifacts, "sample-alice.png"), FullPage = true });
         await bob.ScreenshotAsync(new() { Path = Path.Combine(Artifacts, "sample-bob.png"), FullPage = true });
 
+        Assert.Empty(_errors);
+    }
+
+    [Fact]
+    public async Task AnAdminSignsInToTheDashboardAndTriggersAJobInteractively()
+    {
+        var context = await _browser.NewContextAsync(new() { BaseURL = app.BaseUrl });
+        var page = await context.NewPageAsync();
+        page.PageError += (_, e) => _errors.Add($"admin page error: {e}");
+        await page.GotoAsync("/admin");
+        Assert.EndsWith("/admin/login", page.Url); // a browser without a token is sent to the sign-in form
+        await page.Locator("#token").FillAsync(app.Token("ops", roles: ["admin"]));
+        await page.GetByRole(AriaRole.Button, new() { Name = "Sign in" }).ClickAsync();
+        await page.WaitForURLAsync("**/admin");
+        var row = page.Locator("[data-testid='job-row'][data-job='temp-cleanup']");
+        await Assertions.Expect(row).ToBeVisibleAsync();
+        // The button works only once the interactive circuit (/_blazor, authorised by the cookie) is up.
+        var triggered = false;
+        for (var attempt = 0; attempt < 20 && !triggered; attempt++)
+        {
+            await row.GetByTestId("trigger").ClickAsync();
+            try
+            {
+                await Assertions.Expect(page.GetByTestId("job-message")).ToContainTextAsync("temp-cleanup triggered", new() { Timeout = 1000 });
+                triggered = true;
+            }
+            catch (PlaywrightException) { }
+        }
+        Assert.True(triggered, "the dashboard's Run now button never took effect");
+        Directory.CreateDirectory(Artifacts);
+        await page.ScreenshotAsync(new() { Path = Path.Combine(Artifacts, "admin-dashboard.png"), FullPage = true });
         Assert.Empty(_errors);
     }
 
