@@ -25,6 +25,9 @@ public class AccessMatrixTests(PicturesApplication app) : IClassFixture<Pictures
         ("PUT /api/users/{u}/active-picture", 200, 403, 200, 403),
         ("POST /api/users/{u}/default-picture", 200, 403, 200, 200),
         ("DELETE /api/users/{u}", 200, 403, 200, 200),
+        ("GET /api/users/{u}/events", 200, 403, 200, 403),
+        // The hub: any valid token may connect (each connection joins its own user's group).
+        ("POST /hubs/pictures/negotiate?negotiateVersion=1", 200, 200, 200, 200),
         // Trash: {p} is trashed first.
         ("GET /api/users/{u}/trash", 200, 403, 200, 403),
         ("POST /api/users/{u}/trash/{p}/restore", 200, 403, 200, 403),
