@@ -10,35 +10,15 @@ namespace ImagePictures.Faults.Tests;
 /// load: every request is answered within 10 s with 2xx or 503 + Retry-After + problem details,
 /// /health/ready is 503 meanwhile, and the service recovers by itself once PostgreSQL is back.
 /// </summary>
-public sealed class DatabaseOutageTests(ITestOutputHelper output) : IAsyncLifetime
+public sealed class DatabaseOutageTests(ITestOutputHelper output) : ChildServiceTest
 {
     private static readonly TimeSpan Outage = TimeSpan.FromSeconds(10);
-    private readonly FaultCluster _cluster = new();
-    private string _storage = "";
-    private ServiceProcess? _service;
-
-    public async Task InitializeAsync()
-    {
-        await _cluster.InitializeAsync();
-        _storage = TestPaths.NewStorageRoot();
-    }
-
-    public async Task DisposeAsync()
-    {
-        try { if (_service is not null) await _service.DisposeAsync(); }
-        finally
-        {
-            await _cluster.DisposeAsync();
-            TestPaths.DeleteQuietly(_storage);
-        }
-    }
-
     private sealed record Sample(string Op, double StartedAt, double Seconds, int Status, string? RetryAfter, string? ContentType, string? Error, string? Body);
 
     [Fact]
     public async Task EveryRequestIsAnsweredAndTheServiceRecoversWithoutRestart()
     {
-        _service = await ServiceProcess.StartAsync(ServiceProcess.Settings(_cluster.ConnectionString, _storage,
+        Child = await ServiceProcess.StartAsync(ServiceProcess.Settings(Cluster.ConnectionString, StorageRoot,
             new Dictionary<string, string> { ["Pictures__MaxPicturesPerUser"] = "100000" }));
         var jpegs = Service.SmallJpegs(4, 11);
         var clock = Stopwatch.StartNew();
@@ -63,7 +43,7 @@ public sealed class DatabaseOutageTests(ITestOutputHelper output) : IAsyncLifeti
 
         async Task UserLoad(string user, int index)
         {
-            using var client = _service.Client(Tokens.For(user), timeout: TimeSpan.FromSeconds(10));
+            using var client = Child.Client(Tokens.For(user), timeout: TimeSpan.FromSeconds(10));
             var i = 0;
             while (!stop.IsCancellationRequested)
             {
@@ -78,7 +58,7 @@ public sealed class DatabaseOutageTests(ITestOutputHelper output) : IAsyncLifeti
 
         async Task ReadyProbe()
         {
-            using var client = _service.Client(timeout: TimeSpan.FromSeconds(10));
+            using var client = Child.Client(timeout: TimeSpan.FromSeconds(10));
             while (!stop.IsCancellationRequested)
             {
                 await Call(client, "ready", c => c.GetAsync("/health/ready"));
@@ -89,11 +69,11 @@ public sealed class DatabaseOutageTests(ITestOutputHelper output) : IAsyncLifeti
         var load = new[] { UserLoad("outage-a", 0), UserLoad("outage-b", 1), ReadyProbe() };
         await Task.Delay(3000);
         var stopBegin = clock.Elapsed.TotalSeconds;
-        _cluster.Stop();
+        Cluster.Stop();
         var stopEnd = clock.Elapsed.TotalSeconds;
         await Task.Delay(Outage);
         var startBegin = clock.Elapsed.TotalSeconds;
-        _cluster.Start();
+        Cluster.Start();
         var startEnd = clock.Elapsed.TotalSeconds;
 
         // Let the load run until uploads are answered 201 again (at most 15 s), then a little longer.
@@ -133,7 +113,7 @@ public sealed class DatabaseOutageTests(ITestOutputHelper output) : IAsyncLifeti
         var tail = all.Where(s => s.StartedAt > tailFrom).ToList();
         Assert.All(tail, s => Assert.True(s.Status is >= 200 and < 300, $"after recovery: {s}"));
 
-        var audit = await StorageAudit.RunAsync(_cluster.ConnectionString, _storage);
+        var audit = await StorageAudit.RunAsync(Cluster.ConnectionString, StorageRoot);
         Assert.True(audit.RowsWithMissingFiles.Count == 0 && audit.OrphanFolders.Count == 0 && audit.StagingFolders.Count == 0, audit.ToString());
     }
 }

@@ -11,29 +11,9 @@ namespace ImagePictures.Faults.Tests;
 /// Promise: nothing acknowledged is lost and nothing half-written stays. Six users upload, activate
 /// and trash concurrently while the service is SIGKILLed four times at seeded random moments.
 /// </summary>
-public sealed class KillNineTests(ITestOutputHelper output) : IAsyncLifetime
+public sealed class KillNineTests(ITestOutputHelper output) : ChildServiceTest
 {
     private const int Seed = 20261123;
-    private readonly FaultCluster _cluster = new();
-    private string _storage = "";
-    private ServiceProcess? _service;
-
-    public async Task InitializeAsync()
-    {
-        await _cluster.InitializeAsync();
-        _storage = TestPaths.NewStorageRoot();
-    }
-
-    public async Task DisposeAsync()
-    {
-        try { if (_service is not null) await _service.DisposeAsync(); }
-        finally
-        {
-            await _cluster.DisposeAsync();
-            TestPaths.DeleteQuietly(_storage);
-        }
-    }
-
     private sealed class UserState(string id)
     {
         public string Id { get; } = id;
@@ -53,7 +33,7 @@ public sealed class KillNineTests(ITestOutputHelper output) : IAsyncLifetime
         var random = new Random(Seed);
         var jpegs = Service.SmallJpegs(12, Seed);
         var users = Enumerable.Range(0, 6).Select(i => new UserState($"k9-user-{i}")).ToArray();
-        var env = ServiceProcess.Settings(_cluster.ConnectionString, _storage, new Dictionary<string, string>
+        var env = ServiceProcess.Settings(Cluster.ConnectionString, StorageRoot, new Dictionary<string, string>
         {
             ["OrphanSweep__GraceMinutes"] = "0",
             ["Pictures__MaxPicturesPerUser"] = "100000",
@@ -62,14 +42,14 @@ public sealed class KillNineTests(ITestOutputHelper output) : IAsyncLifetime
         const int kills = 4;
         for (var phase = 0; phase <= kills; phase++)
         {
-            _service = await ServiceProcess.StartAsync(env);
+            Child = await ServiceProcess.StartAsync(env);
             var stop = new StrongBox<bool>();
-            var workers = users.Select((u, i) => Task.Run(() => WorkAsync(_service, u, jpegs, new Random(Seed + phase * 100 + i), stop))).ToArray();
+            var workers = users.Select((u, i) => Task.Run(() => WorkAsync(Child, u, jpegs, new Random(Seed + phase * 100 + i), stop))).ToArray();
             if (phase < kills)
             {
                 var delay = random.Next(1500, 4000);
                 await Task.Delay(delay);
-                _service.Kill();
+                Child.Kill();
                 Figures.Write(output, "kill-9", $"phase {phase}: SIGKILL after {delay} ms; acknowledged so far {_acknowledged.Count}");
             }
             else
@@ -78,7 +58,7 @@ public sealed class KillNineTests(ITestOutputHelper output) : IAsyncLifetime
             }
             stop.Value = true;
             await Task.WhenAll(workers);
-            if (phase < kills) { await _service.DisposeAsync(); _service = null; }
+            if (phase < kills) { await Child.DisposeAsync(); Child = null; }
         }
 
         Figures.Write(output, "kill-9", $"uploads answered 201: {_acknowledged.Count}; uploads without an answer: {_unansweredUploads}; " +
@@ -151,7 +131,7 @@ public sealed class KillNineTests(ITestOutputHelper output) : IAsyncLifetime
 
     private async Task VerifyAsync(UserState[] users)
     {
-        var service = _service!;
+        var service = Child!;
         var live = new HashSet<Guid>();
         foreach (var user in users)
         {
@@ -160,7 +140,7 @@ public sealed class KillNineTests(ITestOutputHelper output) : IAsyncLifetime
             live.UnionWith(list!.Select(p => p.Id));
         }
         HashSet<Guid> trashed;
-        await using (var conn = new NpgsqlConnection(_cluster.ConnectionString))
+        await using (var conn = new NpgsqlConnection(Cluster.ConnectionString))
             trashed = (await conn.QueryAsync<Guid>("SELECT id FROM pictures WHERE deleted_at IS NOT NULL")).ToHashSet();
 
         var lost = _acknowledged.Keys.Where(id => !live.Contains(id) && !trashed.Contains(id)).ToList();
@@ -177,7 +157,7 @@ public sealed class KillNineTests(ITestOutputHelper output) : IAsyncLifetime
             }
         }
 
-        var audit = await StorageAudit.RunAsync(_cluster.ConnectionString, _storage);
+        var audit = await StorageAudit.RunAsync(Cluster.ConnectionString, StorageRoot);
         Figures.Write(output, "kill-9", "before orphan sweep: " + audit);
         Assert.Empty(audit.RowsWithMissingFiles);
 
@@ -187,7 +167,7 @@ public sealed class KillNineTests(ITestOutputHelper output) : IAsyncLifetime
             var trigger = await admin.PostAsync("/api/admin/jobs/orphan-sweep/trigger", null);
             Assert.Equal(HttpStatusCode.Accepted, trigger.StatusCode);
             var deadline = DateTime.UtcNow.AddSeconds(30);
-            while (DateTime.UtcNow < deadline && (audit = await StorageAudit.RunAsync(_cluster.ConnectionString, _storage)).OrphanFolders.Count > 0)
+            while (DateTime.UtcNow < deadline && (audit = await StorageAudit.RunAsync(Cluster.ConnectionString, StorageRoot)).OrphanFolders.Count > 0)
                 await Task.Delay(250);
             Figures.Write(output, "kill-9", "after orphan sweep: " + audit);
             Assert.Empty(audit.OrphanFolders);

@@ -9,7 +9,7 @@ namespace ImagePictures.Faults.Tests;
 /// images are answered 201, 413, 415 or 422 — never 5xx — the service lives on, and its memory stays
 /// within 20% of the value after a warm-up of 100 mutations.
 /// </summary>
-public sealed class MutatedImageTests(ITestOutputHelper output) : IAsyncLifetime
+public sealed class MutatedImageTests(ITestOutputHelper output) : ChildServiceTest
 {
     private const int Seed = 1000;
     private const int WarmUp = 100, Workers = 2;
@@ -19,30 +19,10 @@ public sealed class MutatedImageTests(ITestOutputHelper output) : IAsyncLifetime
     private const int LeakBaseline = 500;
     // 1,000 by default; more (IMAGEPICTURES_MUTATIONS) to look for a slow leak.
     private static readonly int Total = int.TryParse(Environment.GetEnvironmentVariable("IMAGEPICTURES_MUTATIONS"), out var n) && n > WarmUp ? n : 1000;
-    private readonly FaultCluster _cluster = new();
-    private string _storage = "";
-    private ServiceProcess? _service;
-
-    public async Task InitializeAsync()
-    {
-        await _cluster.InitializeAsync();
-        _storage = TestPaths.NewStorageRoot();
-    }
-
-    public async Task DisposeAsync()
-    {
-        try { if (_service is not null) await _service.DisposeAsync(); }
-        finally
-        {
-            await _cluster.DisposeAsync();
-            TestPaths.DeleteQuietly(_storage);
-        }
-    }
-
     [Fact]
     public async Task HostileImagesGetClearAnswersAndMemoryStaysFlat()
     {
-        _service = await ServiceProcess.StartAsync(ServiceProcess.Settings(_cluster.ConnectionString, _storage,
+        Child = await ServiceProcess.StartAsync(ServiceProcess.Settings(Cluster.ConnectionString, StorageRoot,
             new Dictionary<string, string> { ["Pictures__MaxPicturesPerUser"] = "100000" }));
         var mutations = new Mutations(Seed).Take(Total).ToArray();
         var counts = new ConcurrentDictionary<string, int>();
@@ -60,10 +40,10 @@ public sealed class MutatedImageTests(ITestOutputHelper output) : IAsyncLifetime
             {
                 try
                 {
-                    if (!_service!.HasExited && _service.RssKib() > 3L * 1024 * 1024)
+                    if (!Child!.HasExited && Child.RssKib() > 3L * 1024 * 1024)
                     {
-                        runaway = $"RSS {_service.RssKib() / 1024} MiB while processing: {string.Join("; ", inFlight.Values)}";
-                        _service.Kill();
+                        runaway = $"RSS {Child.RssKib() / 1024} MiB while processing: {string.Join("; ", inFlight.Values)}";
+                        Child.Kill();
                         return;
                     }
                 }
@@ -75,7 +55,7 @@ public sealed class MutatedImageTests(ITestOutputHelper output) : IAsyncLifetime
         async Task Run(IEnumerable<Mutations.Mutation> batch, int worker)
         {
             var user = $"mutant-{worker}";
-            using var client = _service!.Client(Tokens.For(user), TimeSpan.FromSeconds(15));
+            using var client = Child!.Client(Tokens.For(user), TimeSpan.FromSeconds(15));
             var created = 0;
             foreach (var m in batch)
             {
@@ -116,17 +96,17 @@ public sealed class MutatedImageTests(ITestOutputHelper output) : IAsyncLifetime
         try
         {
             await RunAll(mutations[..WarmUp]);
-            if (runaway is null) rssWarm = _service.RssKib();
+            if (runaway is null) rssWarm = Child.RssKib();
             for (var from = WarmUp; from < Total && runaway is null; from += 200)
             {
                 var to = Math.Min(Total, from + 200);
                 await RunAll(mutations[from..to]);
                 if (runaway is not null) break;
-                var rss = _service.RssKib();
+                var rss = Child.RssKib();
                 if (to == LeakBaseline) rssBaseline = rss;
                 Figures.Write(output, "mutations", $"RSS after {to}: {rss / 1024.0:0.0} MiB");
             }
-            if (runaway is null) rssEnd = _service.RssKib();
+            if (runaway is null) rssEnd = Child.RssKib();
         }
         finally
         {
@@ -143,8 +123,8 @@ public sealed class MutatedImageTests(ITestOutputHelper output) : IAsyncLifetime
         Figures.Write(output, "mutations", $"RSS after {WarmUp}-mutation warm-up: {rssWarm / 1024.0:0.0} MiB; after {Total}: {rssEnd / 1024.0:0.0} MiB ({(rssEnd - rssWarm) * 100.0 / rssWarm:+0.0;-0.0}%)");
 
         Assert.True(unexpected.IsEmpty, $"{unexpected.Count} unexpected answers:\n" + string.Join('\n', unexpected.Take(15)));
-        Assert.False(_service.HasExited, "the service died:\n" + _service.Tail());
-        using (var anonymous = _service.Client())
+        Assert.False(Child.HasExited, "the service died:\n" + Child.Tail());
+        using (var anonymous = Child.Client())
             Assert.Equal(HttpStatusCode.OK, (await anonymous.GetAsync("/health/live")).StatusCode);
         Assert.True(rssEnd <= rssBaseline * 1.2, $"RSS grew from {rssBaseline} KiB after {LeakBaseline} mutations to {rssEnd} KiB (more than 20%)");
     }

@@ -9,37 +9,17 @@ namespace ImagePictures.Faults.Tests;
 /// Three minutes (IMAGEPICTURES_SOAK_SECONDS) of mixed load by 4 users: upload, list, activate,
 /// avatar GET, trash, restore (when the route exists). Any 5xx or unanswered request fails.
 /// </summary>
-public sealed class SoakTests(ITestOutputHelper output) : IAsyncLifetime
+public sealed class SoakTests(ITestOutputHelper output) : ChildServiceTest
 {
-    private readonly FaultCluster _cluster = new();
-    private string _storage = "";
-    private ServiceProcess? _service;
-
     public static int Seconds =>
         int.TryParse(Environment.GetEnvironmentVariable("IMAGEPICTURES_SOAK_SECONDS"), out var s) && s > 0 ? s : 180;
-
-    public async Task InitializeAsync()
-    {
-        await _cluster.InitializeAsync();
-        _storage = TestPaths.NewStorageRoot();
-    }
-
-    public async Task DisposeAsync()
-    {
-        try { if (_service is not null) await _service.DisposeAsync(); }
-        finally
-        {
-            await _cluster.DisposeAsync();
-            TestPaths.DeleteQuietly(_storage);
-        }
-    }
 
     [Fact]
     public async Task MixedLoadNeverFails()
     {
-        _service = await ServiceProcess.StartAsync(ServiceProcess.Settings(_cluster.ConnectionString, _storage,
+        Child = await ServiceProcess.StartAsync(ServiceProcess.Settings(Cluster.ConnectionString, StorageRoot,
             new Dictionary<string, string> { ["Pictures__MaxPicturesPerUser"] = "100000" }));
-        var routes = await Service.RoutesAsync(_service.Client());
+        var routes = await Service.RoutesAsync(Child.Client());
         var canRestore = routes.Contains("/api/users/{userId}/trash/{pictureId}/restore");
         var canEmptyTrash = routes.Contains("/api/users/{userId}/trash");
         var jpegs = Service.SmallJpegs(8, 99);
@@ -55,8 +35,8 @@ public sealed class SoakTests(ITestOutputHelper output) : IAsyncLifetime
             var random = new Random(n);
             var live = new List<Guid>();
             var trashed = new List<Guid>();
-            using var client = _service!.Client(Tokens.For(user), TimeSpan.FromSeconds(30));
-            using var anonymous = _service.Client(timeout: TimeSpan.FromSeconds(30));
+            using var client = Child!.Client(Tokens.For(user), TimeSpan.FromSeconds(30));
+            using var anonymous = Child.Client(timeout: TimeSpan.FromSeconds(30));
             var ops = 0;
             while (clock.Elapsed < duration)
             {
@@ -110,14 +90,14 @@ public sealed class SoakTests(ITestOutputHelper output) : IAsyncLifetime
 
         var users = Enumerable.Range(0, 4).Select(n => Task.Run(() => User(n))).ToArray();
         await Task.Delay(warmUp);
-        var rssWarm = _service.RssKib();
+        var rssWarm = Child.RssKib();
         await Task.WhenAll(users);
-        var rssEnd = _service.RssKib();
+        var rssEnd = Child.RssKib();
 
         Figures.Write(output, "soak", $"{Seconds} s, 4 users; RSS after {warmUp.TotalSeconds:0} s warm-up {rssWarm / 1024.0:0.0} MiB, at the end {rssEnd / 1024.0:0.0} MiB");
         Figures.Write(output, "soak", "responses: " + string.Join(", ", counts.Where(c => !c.Key.Contains(':')).OrderBy(c => c.Key).Select(c => $"{c.Key}={c.Value}")));
         Figures.Write(output, "soak", "by operation: " + string.Join(", ", counts.Where(c => c.Key.Contains(':')).OrderBy(c => c.Key).Select(c => $"{c.Key}={c.Value}")));
         Assert.True(failures.IsEmpty, $"{failures.Count} failures:\n" + string.Join('\n', failures.Take(15)));
-        Assert.False(_service.HasExited);
+        Assert.False(Child.HasExited);
     }
 }

@@ -8,33 +8,13 @@ namespace ImagePictures.Faults.Tests;
 /// Promise: tokens never reach the logs. (That /dev/token is 404 outside Development is proven in
 /// ImagePictures.Api.Tests: ProductionOperationsTests.DevTokenIs404OutsideDevelopment.)
 /// </summary>
-public sealed class TokenHygieneTests(ITestOutputHelper output) : IAsyncLifetime
+public sealed class TokenHygieneTests(ITestOutputHelper output) : ChildServiceTest
 {
-    private readonly FaultCluster _cluster = new();
-    private string _storage = "";
-    private ServiceProcess? _service;
-
-    public async Task InitializeAsync()
-    {
-        await _cluster.InitializeAsync();
-        _storage = TestPaths.NewStorageRoot();
-    }
-
-    public async Task DisposeAsync()
-    {
-        try { if (_service is not null) await _service.DisposeAsync(); }
-        finally
-        {
-            await _cluster.DisposeAsync();
-            TestPaths.DeleteQuietly(_storage);
-        }
-    }
-
     [Fact]
     public async Task CapturedLogsContainNoToken()
     {
         // ASP.NET Core's own request logging switched on as well: an operator may well do that.
-        _service = await ServiceProcess.StartAsync(ServiceProcess.Settings(_cluster.ConnectionString, _storage, new Dictionary<string, string>
+        Child = await ServiceProcess.StartAsync(ServiceProcess.Settings(Cluster.ConnectionString, StorageRoot, new Dictionary<string, string>
         {
             ["Logging__LogLevel__Default"] = "Information",
             ["Logging__LogLevel__Microsoft.AspNetCore"] = "Information",
@@ -44,7 +24,7 @@ public sealed class TokenHygieneTests(ITestOutputHelper output) : IAsyncLifetime
         var expired = Tokens.Expired("hygiene");
         var tampered = token[..^4] + (token.EndsWith("AAAA") ? "BBBB" : "AAAA");
 
-        using (var client = _service.Client(token))
+        using (var client = Child.Client(token))
         {
             var upload = await client.PostAsync("/api/users/hygiene/pictures", Service.Form(Service.SmallJpegs(1, 5)[0]));
             Assert.Equal(HttpStatusCode.Created, upload.StatusCode);
@@ -57,19 +37,19 @@ public sealed class TokenHygieneTests(ITestOutputHelper output) : IAsyncLifetime
             await client.GetAsync($"/hubs/pictures?access_token={token}");
             await client.GetAsync($"/api/users/me/pictures?access_token={token}");
         }
-        using (var adminClient = _service.Client(admin))
+        using (var adminClient = Child.Client(admin))
             Assert.Equal(HttpStatusCode.OK, (await adminClient.GetAsync("/api/users/hygiene/pictures")).StatusCode);
         foreach (var bad in new[] { expired, tampered })
         {
-            using var client = _service.Client(bad);
+            using var client = Child.Client(bad);
             Assert.Equal(HttpStatusCode.Unauthorized, (await client.GetAsync("/api/users/hygiene/pictures")).StatusCode);
             await client.GetAsync($"/hubs/pictures?access_token={bad}");
         }
-        using (var anonymous = _service.Client())
+        using (var anonymous = Child.Client())
             Assert.Equal(HttpStatusCode.OK, (await anonymous.PostAsJsonAsync("/dev/token", new { userId = "hygiene" })).StatusCode);
 
         await Task.Delay(1500); // the console logger writes on its own thread
-        var logs = _service.Output;
+        var logs = Child.Output;
         Figures.Write(output, "token-hygiene", $"{logs.Split('\n').Length} log lines captured, searched for 4 tokens and 'eyJ'");
         Assert.Contains("/api/users/me/pictures", logs); // the capture works
         foreach (var secret in new[] { token, admin, expired, tampered })
