@@ -14,6 +14,7 @@ namespace ImagePictures.Faults.Tests;
 public sealed class KillNineTests(ITestOutputHelper output) : ChildServiceTest
 {
     private const int Seed = 20261123;
+
     private sealed class UserState(string id)
     {
         public string Id { get; } = id;
