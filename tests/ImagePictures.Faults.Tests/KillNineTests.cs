@@ -48,14 +48,20 @@ public sealed class KillNineTests(ITestOutputHelper output) : ChildServiceTest
             var workers = users.Select((u, i) => Task.Run(() => WorkAsync(Child, u, jpegs, new Random(Seed + phase * 100 + i), stop))).ToArray();
             if (phase < kills)
             {
+                // Kill at a seeded moment, but only once this phase has had some load, so that a slow
+                // (busy) machine still exercises the crash in the middle of work, not before it.
                 var delay = random.Next(1500, 4000);
+                var before = _acknowledged.Count;
                 await Task.Delay(delay);
+                for (var waited = 0; _acknowledged.Count - before < 5 && waited < 30_000; waited += 100) await Task.Delay(100);
                 Child.Kill();
                 Figures.Write(output, "kill-9", $"phase {phase}: SIGKILL after {delay} ms; acknowledged so far {_acknowledged.Count}");
             }
             else
             {
+                var before = _acknowledged.Count;
                 await Task.Delay(1500);
+                for (var waited = 0; _acknowledged.Count - before < 5 && waited < 30_000; waited += 100) await Task.Delay(100);
             }
             stop.Value = true;
             await Task.WhenAll(workers);
