@@ -10,8 +10,8 @@ const PAGE_SIZE = 100;
 const byId = (id) => document.getElementById(id);
 const byTestId = (id) => document.querySelector(`[data-testid="${id}"]`);
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
-// User ids are compared case-insensitively in case the server normalises them in events.
-const norm = (userId) => String(userId ?? '').trim().toLowerCase();
+// User ids are case-sensitive in the service, so they are compared exactly (only surrounding spaces are dropped).
+const norm = (userId) => String(userId ?? '').trim();
 const asList = (body) => (Array.isArray(body) ? body : body?.items ?? []);
 
 const ui = {

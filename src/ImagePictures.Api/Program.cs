@@ -13,6 +13,7 @@ var app = builder.Build();
 await app.PrepareAsync();
 
 app.UseExceptionHandler();
+app.UseStatusCodePages(); // bodiless errors (unknown route, 405) become problem details too
 app.UseBrowserSample();
 app.UseRedactedRequestLogging();
 app.UseAuthentication();

@@ -73,3 +73,14 @@ public class ProductionOperationsTests : IAsyncLifetime
         }
     }
 }
+
+public class UnknownRouteTests(PicturesApplication app) : IClassFixture<PicturesApplication>
+{
+    [Fact]
+    public async Task AnUnknownRouteIsAProblemDetails404()
+    {
+        var response = await app.CreateClient().GetAsync("/no/such/route");
+        Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+    }
+}

@@ -12,7 +12,12 @@ public static class SampleHosting
         var folder = Path.Combine(app.Configuration["RepositoryRoot"] ?? RepositoryRoot.Find(), "wwwroot-sample");
         if (!Directory.Exists(folder)) return;
 
-        app.MapGet("/sample", () => Results.Redirect("/sample/")).ExcludeFromDescription();
+        // A route for "/sample" would also match "/sample/" and shadow the static files: redirect by hand.
+        app.Use((http, next) =>
+        {
+            if (http.Request.Path.Value == "/sample") { http.Response.Redirect("/sample/"); return Task.CompletedTask; }
+            return next(http);
+        });
         // The SignalR browser client comes from npm (scripts/setup.sh runs npm ci); served next to the page.
         var client = Path.Combine(folder, "node_modules", "@microsoft", "signalr", "dist", "browser", "signalr.min.js");
         app.MapGet("/sample/signalr.min.js", () => File.Exists(client)

@@ -24,8 +24,11 @@ public class PicturesApplication : WebApplicationFactory<Program>, IAsyncLifetim
         ConnectionString = await TestCluster.NewDatabaseAsync();
         Directory.CreateDirectory(Path.Combine(StorageRoot, "default"));
         File.Copy(Path.Combine(RepositoryRoot.Find(), "images", "default", "default.png"), Path.Combine(StorageRoot, "default", "default.png"));
-        _ = Server; // start the host now, so migrations run before the first test
+        StartHost();
     }
+
+    /// <summary>Starts the host now, so that migrations run before the first test.</summary>
+    protected virtual void StartHost() => _ = Server;
 
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
