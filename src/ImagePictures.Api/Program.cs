@@ -1,9 +1,12 @@
+using ImagePictures.Api.Administration;
 using ImagePictures.Api.Auth;
 using ImagePictures.Api.Avatars;
 using ImagePictures.Api.Hosting;
 using ImagePictures.Api.Operations;
 using ImagePictures.Api.Pictures;
 using ImagePictures.Api.Sample;
+using ImagePictures.Api.Trash;
+using ImagePictures.Api.Uploads;
 using ImagePictures.Api.Users;
 
 var builder = WebApplication.CreateBuilder(args);
@@ -15,10 +18,14 @@ await app.PrepareAsync();
 app.UseExceptionHandler();
 app.UseStatusCodePages(); // bodiless errors (unknown route, 405) become problem details too
 app.UseBrowserSample();
+// The dashboard's css (_content/…) and blazor.web.js; middleware rather than MapStaticAssets, whose
+// catch-all route would turn unknown POST routes into 405.
+app.UseStaticFiles();
 app.UseRedactedRequestLogging();
 app.UseAuthentication();
 app.UseAuthorization();
 app.UseRateLimiter();
+app.UseAntiforgery();
 
 app.MapHealth();
 app.MapOpenApi("/openapi/{documentName}.json");
@@ -26,6 +33,11 @@ app.MapDevTokens();
 app.MapPictures();
 app.MapUsers();
 app.MapAvatars();
+app.MapTrash();
+app.MapUploads();
+app.MapAdmin();
+app.MapAdminLogin();
+app.MapRazorComponents<AdminApp>().AddInteractiveServerRenderMode();
 
 app.Run();
 

@@ -58,11 +58,24 @@ public static class AuthSetup
                 {
                     if (ctx.Request.Path.StartsWithSegments("/hubs") && ctx.Request.Query.TryGetValue("access_token", out var token))
                         ctx.Token = token;
+                    // The admin dashboard's sign-in cookie (HttpOnly, SameSite=Strict), for the dashboard and its circuit only.
+                    else if (!ctx.Request.Headers.ContainsKey("Authorization")
+                             && (ctx.Request.Path.StartsWithSegments("/admin") || ctx.Request.Path.StartsWithSegments("/_blazor"))
+                             && ctx.Request.Cookies.TryGetValue(Administration.AdminLogin.CookieName, out var cookie) && cookie.Length > 0)
+                        ctx.Token = cookie;
                     return Task.CompletedTask;
                 },
                 OnChallenge = async ctx =>
                 {
                     ctx.HandleResponse();
+                    // A browser opening the dashboard without any token is sent to the sign-in form.
+                    if (ctx.Request.Path.StartsWithSegments("/admin") && !ctx.Request.Headers.ContainsKey("Authorization")
+                        && !ctx.Request.Cookies.ContainsKey(Administration.AdminLogin.CookieName)
+                        && ctx.Request.Headers.Accept.ToString().Contains("text/html", StringComparison.OrdinalIgnoreCase))
+                    {
+                        ctx.Response.Redirect("/admin/login");
+                        return;
+                    }
                     await Problems.Write(ctx.HttpContext, StatusCodes.Status401Unauthorized, "Unauthorized",
                         "A valid bearer token is required: send 'Authorization: Bearer <token>' with a token that is signed, unexpired and meant for this service.");
                 },

@@ -1,8 +1,11 @@
+using ImagePictures.Api.Administration;
 using ImagePictures.Api.Auth;
 using ImagePictures.Api.Avatars;
 using ImagePictures.Api.Database;
+using ImagePictures.Api.Jobs;
 using ImagePictures.Api.Operations;
 using ImagePictures.Api.Pictures;
+using ImagePictures.Dashboard;
 using ImagePictures.Imaging;
 using Microsoft.AspNetCore.Http.Json;
 using Microsoft.Extensions.Options;
@@ -36,6 +39,12 @@ public static class ServiceRegistration
         services.AddSingleton<PictureService>();
         services.AddSingleton<ActiveAvatarCache>();
         services.AddSingleton<DefaultAvatar>();
+
+        // Scheduled jobs (Quartz, clustered on PostgreSQL), two-step uploads and the admin dashboard.
+        builder.AddPicturesJobs();
+        services.AddSingleton<UploadCleanup>();
+        services.AddScoped<IAdminDashboardService, AdminDashboardService>();
+        services.AddRazorComponents().AddInteractiveServerComponents();
 
         // Binding failures become exceptions so that ProblemExceptionHandler answers them with problem details.
         services.Configure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);

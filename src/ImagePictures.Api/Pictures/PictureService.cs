@@ -204,9 +204,18 @@ public sealed class PictureService(
     /// </summary>
     public async Task<bool> PurgeAsync(string userId, Guid pictureId, CancellationToken ct)
     {
-        if (await FindAsync(userId, pictureId, trashed: true, ct) is null) return false;
+        await using var conn = await db.OpenConnectionAsync(ct);
+        await using var tx = await conn.BeginTransactionAsync(ct);
+        // The row lock makes a concurrent restore wait, so it can never revive a picture whose files are going.
+        var locked = await conn.ExecuteScalarAsync<Guid?>(
+            "SELECT id FROM pictures WHERE id = @pictureId AND user_id = @userId AND deleted_at IS NOT NULL FOR UPDATE",
+            new { userId, pictureId }, tx);
+        if (locked is null) return false;
         store.DeletePicture(userId, pictureId);
-        return await DeleteRowsAsync(userId, [pictureId], ct) > 0;
+        await conn.ExecuteAsync("DELETE FROM pictures WHERE id = @pictureId", new { pictureId }, tx);
+        await EventLog.AppendAsync(tx, EventTypes.PicturePurged, userId, pictureId, null);
+        await tx.CommitAsync(ct);
+        return true;
     }
 
     /// <summary>Deletes the rows of pictures whose files are already gone, with one PicturePurged event each.</summary>

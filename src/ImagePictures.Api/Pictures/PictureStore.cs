@@ -44,8 +44,28 @@ public class PictureStore
     public Task WriteUploadAsync(Guid uploadId, IEnumerable<EncodedFile> files, CancellationToken ct) =>
         WriteFolderAsync(TempRoot, uploadId, files, ct);
 
-    /// <summary>Deletes a picture's folder. Already gone counts as success, so a purge can always finish.</summary>
-    public virtual void DeletePicture(string userId, Guid pictureId) => DeleteFolder(PictureFolder(userId, pictureId));
+    /// <summary>
+    /// Deletes a picture's folder. Already gone counts as success, so a purge can always finish.
+    /// The folder is first renamed to a tombstone in one atomic step: either the picture's files are
+    /// all still in place (the rename failed, the row stays) or none are, never half of them. A
+    /// tombstone that cannot be removed now is left to orphan-sweep.
+    /// </summary>
+    public virtual void DeletePicture(string userId, Guid pictureId)
+    {
+        var folder = PictureFolder(userId, pictureId);
+        var tombstone = Path.Combine(UserFolder(userId), $".purging-{pictureId:D}");
+        try
+        {
+            if (!Directory.Exists(folder)) return;
+            Directory.Move(folder, tombstone);
+        }
+        catch (DirectoryNotFoundException) { return; }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new StorageException("The picture storage could not delete the picture's files; it was kept and the next purge retries.", e);
+        }
+        TryDelete(tombstone);
+    }
 
     public void DeleteUpload(Guid uploadId) => DeleteFolder(UploadFolder(uploadId));
 

@@ -14,16 +14,22 @@ namespace ImagePictures.Api.Tests.Infrastructure;
 public class PicturesApplication : WebApplicationFactory<Program>, IAsyncLifetime
 {
     private readonly Dictionary<string, string?> _settings = new();
-    public string StorageRoot { get; } = Path.Combine(Path.GetTempPath(), $"ip-storage-{Guid.NewGuid():N}");
+    public string StorageRoot { get; init; } = Path.Combine(Path.GetTempPath(), $"ip-storage-{Guid.NewGuid():N}");
     public string ConnectionString { get; private set; } = "";
+
+    /// <summary>
+    /// Set (with <see cref="StorageRoot"/>) to run a second instance of the service on another host's
+    /// database and storage, as a cluster does. The host that created them cleans up.
+    /// </summary>
+    public string? SharedConnectionString { get; init; }
 
     public PicturesApplication With(string key, string? value) { _settings[key] = value; return this; }
 
     public virtual async Task InitializeAsync()
     {
-        ConnectionString = await TestCluster.NewDatabaseAsync();
+        ConnectionString = SharedConnectionString ?? await TestCluster.NewDatabaseAsync();
         Directory.CreateDirectory(Path.Combine(StorageRoot, "default"));
-        File.Copy(Path.Combine(RepositoryRoot.Find(), "images", "default", "default.png"), Path.Combine(StorageRoot, "default", "default.png"));
+        File.Copy(Path.Combine(RepositoryRoot.Find(), "images", "default", "default.png"), Path.Combine(StorageRoot, "default", "default.png"), overwrite: true);
         StartHost();
     }
 
@@ -58,6 +64,7 @@ public class PicturesApplication : WebApplicationFactory<Program>, IAsyncLifetim
     async Task IAsyncLifetime.DisposeAsync()
     {
         await DisposeAsync();
+        if (SharedConnectionString is not null) return;
         try { Directory.Delete(StorageRoot, true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
     }
 }

@@ -1,0 +1,69 @@
+using Dapper;
+using ImagePictures.Api.Pictures;
+using ImagePictures.Api.Realtime;
+using Npgsql;
+using Quartz;
+
+namespace ImagePictures.Api.Jobs;
+
+/// <summary>
+/// trash-purge: pictures whose purge_after has passed, in batches of Jobs:BatchSize. Each batch is
+/// locked (FOR UPDATE, so a restore cannot slip in between), its files deleted (already gone counts
+/// as deleted), then its rows deleted with one PicturePurged event each, in one transaction. A
+/// picture whose files cannot be deleted keeps its row, counts as failed and is retried next run.
+/// </summary>
+[DisallowConcurrentExecution]
+public sealed class TrashPurgeJob(NpgsqlDataSource db, PictureStore store, JobRunRecorder recorder, IConfiguration config,
+    ILogger<TrashPurgeJob> log) : IJob
+{
+    public const string Name = "trash-purge";
+
+    // Keyset over id, so that pictures that failed in this run are not selected again.
+    private const string BatchSql = """
+        SELECT id, user_id FROM pictures
+        WHERE deleted_at IS NOT NULL AND purge_after < now() AND id > @after
+        ORDER BY id LIMIT @batch
+        FOR UPDATE SKIP LOCKED
+        """;
+
+    private const string DeleteSql = """
+        DELETE FROM pictures WHERE id = ANY(@ids) AND deleted_at IS NOT NULL RETURNING id, user_id
+        """;
+
+    public ValueTask Execute(IJobExecutionContext context, CancellationToken cancellationToken = default) =>
+        new(recorder.RunAsync(context, RunAsync, cancellationToken));
+
+    private async Task<JobOutcome> RunAsync(CancellationToken ct)
+    {
+        var batchSize = Math.Max(1, config.GetValue("Jobs:BatchSize", 500));
+        int found = 0, deleted = 0, failed = 0;
+        var after = Guid.Empty;
+        while (!ct.IsCancellationRequested)
+        {
+            await using var conn = await db.OpenConnectionAsync(ct);
+            await using var tx = await conn.BeginTransactionAsync(ct);
+            var batch = (await conn.QueryAsync<(Guid Id, string UserId)>(BatchSql, new { after, batch = batchSize }, tx)).ToList();
+            if (batch.Count == 0) break;
+            found += batch.Count;
+            after = batch[^1].Id;
+
+            var gone = new List<Guid>();
+            foreach (var (id, userId) in batch)
+            {
+                // On shutdown, stop deleting files, but still remove the rows of those already gone.
+                if (ct.IsCancellationRequested) break;
+                try { store.DeletePicture(userId, id); gone.Add(id); }
+                catch (StorageException e) { failed++; log.LogWarning(e, "trash-purge could not delete the files of picture {PictureId}", id); }
+            }
+
+            var removed = (await conn.QueryAsync<(Guid Id, string UserId)>(DeleteSql, new { ids = gone.ToArray() }, tx)).ToList();
+            foreach (var (id, userId) in removed)
+                await EventLog.AppendAsync(tx, EventTypes.PicturePurged, userId, id, null);
+            await tx.CommitAsync(CancellationToken.None);
+            deleted += removed.Count;
+            if (batch.Count < batchSize) break;
+        }
+        var error = ct.IsCancellationRequested ? "Stopped by shutdown; the rest is purged by the next run." : null;
+        return new JobOutcome(found, deleted, failed, failed > 0 ? $"{failed} picture(s) could not be deleted from storage and were kept; the next run retries." : error);
+    }
+}

@@ -1,0 +1,42 @@
+using ImagePictures.Api.Auth;
+using ImagePictures.Api.Pictures;
+
+namespace ImagePictures.Api.Trash;
+
+/// <summary>
+/// The trash of a user: list, restore, purge one, empty. Binding <see cref="Owner"/> is the access
+/// check (owner or admin, else 403). Purging deletes the files first and the row after: a storage
+/// failure keeps the row (503 for one picture, counted as failed when emptying) and the next purge retries.
+/// </summary>
+public static class TrashEndpoints
+{
+    public sealed record EmptyTrashJson(int Found, int Deleted, int Failed);
+
+    public static RouteGroupBuilder MapTrash(this IEndpointRouteBuilder app)
+    {
+        var group = app.MapGroup("/api/users/{userId}/trash").RequireAuthorization().WithTags("Trash");
+        group.MapGet("/", List).WithName("ListTrash");
+        group.MapPost("/{pictureId}/restore", Restore).WithName("RestorePicture");
+        group.MapDelete("/{pictureId}", Purge).WithName("PurgePicture");
+        group.MapDelete("/", Empty).WithName("EmptyTrash");
+        return group;
+    }
+
+    private static async Task<IResult> List(Owner owner, PictureService pictures, CancellationToken ct) =>
+        Results.Ok(await pictures.ListAsync(owner.Id, trashed: true, ct));
+
+    private static async Task<IResult> Restore(Owner owner, Guid pictureId, PictureService pictures, CancellationToken ct) =>
+        await pictures.RestoreAsync(owner.Id, pictureId, ct) is { } picture ? Results.Ok(picture) : NotInTrash();
+
+    private static async Task<IResult> Purge(Owner owner, Guid pictureId, PictureService pictures, CancellationToken ct) =>
+        await pictures.PurgeAsync(owner.Id, pictureId, ct) ? Results.NoContent() : NotInTrash();
+
+    /// <summary>Always 200 with the counts, also when some pictures failed: the caller sees how many are left and may retry.</summary>
+    private static async Task<IResult> Empty(Owner owner, PictureService pictures, CancellationToken ct)
+    {
+        var counts = await pictures.EmptyTrashAsync(owner.Id, ct);
+        return Results.Ok(new EmptyTrashJson(counts.Found, counts.Deleted, counts.Failed));
+    }
+
+    private static IResult NotInTrash() => Problems.NotFound("This user has no picture with that id in the trash.");
+}

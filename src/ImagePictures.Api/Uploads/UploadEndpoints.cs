@@ -1,0 +1,104 @@
+using ImagePictures.Api.Auth;
+using ImagePictures.Api.Pictures;
+using ImagePictures.Imaging;
+using Microsoft.Extensions.Options;
+
+namespace ImagePictures.Api.Uploads;
+
+/// <summary>
+/// Two-step uploads: stage (validated, oriented, stripped, at most 2048 px, not cropped), preview,
+/// then commit with an optional crop. Always the caller's own: another user's upload is 404, because
+/// for this caller it does not exist.
+/// </summary>
+public static class UploadEndpoints
+{
+    public const int MinCropSide = 32;
+
+    public sealed record StagedUploadJson(Guid Id, DateTime ExpiresAt, int Width, int Height, string PreviewUrl);
+    public sealed record CropJson(int X, int Y, int Width, int Height);
+    public sealed record CommitRequest(bool Activate, CropJson? Crop);
+
+    public static RouteGroupBuilder MapUploads(this IEndpointRouteBuilder app)
+    {
+        var group = app.MapGroup("/api/uploads").RequireAuthorization().WithTags("Uploads");
+        // No Accepts<IFormFile>: that would make a non-multipart body 415 before UploadForm can answer 400, as the one-step upload does.
+        group.MapPost("/", Stage).RequirePerUserUploadLimit().WithName("StageUpload")
+            .WithDescription("multipart/form-data with a 'file' field; answers the staged upload's id, expiry, size and preview URL.");
+        group.MapGet("/{uploadId}/preview", Preview).WithName("PreviewUpload");
+        group.MapPost("/{uploadId}/commit", Commit).WithName("CommitUpload");
+        group.MapDelete("/{uploadId}", Delete).WithName("DeleteUpload");
+        return group;
+    }
+
+    private static string Caller(HttpContext http) =>
+        http.User.UserId() is { } id && UserIds.IsValid(id)
+            ? id
+            : throw new AccessDeniedException("Your token's subject is not a valid user id, so it cannot own uploads.");
+
+    private static async Task<IResult> Stage(HttpContext http, ImagePipeline imaging, UploadSessions uploads,
+        IOptions<PictureOptions> options, CancellationToken ct)
+    {
+        var userId = Caller(http);
+        var upload = await UploadForm.ReadAsync(http.Request, options.Value.MaxUploadBytes, ct);
+        var staged = await imaging.StageAsync(upload.Bytes, ct);
+        var row = await uploads.StageAsync(userId, staged, ct);
+        var json = ToJson(row);
+        return Results.Created(json.PreviewUrl, json);
+    }
+
+    private static async Task<IResult> Preview(HttpContext http, Guid uploadId, UploadSessions uploads, CancellationToken ct)
+    {
+        if (await uploads.FindLiveAsync(Caller(http), uploadId, ct) is not { } row) return NotFound();
+        http.Response.Headers.CacheControl = "private, no-store";
+        http.Response.Headers.XContentTypeOptions = "nosniff";
+        // The row is committed only after its files are in place; if they vanished since, that is a storage fault.
+        var path = uploads.FilePath(row);
+        if (!File.Exists(path)) throw new StorageException("The staged image could not be read from storage.");
+        return Results.File(path, ImagePipeline.ContentTypeFor(row.FileName));
+    }
+
+    private static async Task<IResult> Commit(HttpContext http, Guid uploadId, CommitRequest body, UploadSessions uploads,
+        ImagePipeline imaging, PictureService pictures, CancellationToken ct)
+    {
+        var userId = Caller(http);
+        var (state, picture) = await uploads.CommitAsync(userId, uploadId, async row =>
+        {
+            var crop = CheckCrop(body.Crop, row);
+            await pictures.EnsureQuotaAsync(userId, ct);
+            var bytes = await File.ReadAllBytesAsync(uploads.FilePath(row), ct);
+            NormalizedPicture normalized;
+            try { normalized = await imaging.NormalizeAsync(bytes, crop, ct); }
+            catch (ArgumentOutOfRangeException) { throw new BadHttpRequestException(CropDetail(row)); }
+            var (created, _) = await pictures.CreateAsync(userId, normalized, title: null, body.Activate, isDefault: false, ct);
+            return (created, created.Id);
+        }, ct);
+        return state switch
+        {
+            UploadSessions.CommitState.Committed => Results.Created($"/api/users/{userId}/pictures/{picture!.Id}", picture),
+            UploadSessions.CommitState.AlreadyCommitted => Problems.Result(409, "Already committed",
+                "This upload has already become a picture; find it in your pictures."),
+            _ => NotFound(),
+        };
+    }
+
+    private static CropRect? CheckCrop(CropJson? crop, StagedUploadRow row)
+    {
+        if (crop is null) return null;
+        var inside = crop.X >= 0 && crop.Y >= 0 && crop.Width >= MinCropSide && crop.Height >= MinCropSide
+                     && (long)crop.X + crop.Width <= row.Width && (long)crop.Y + crop.Height <= row.Height;
+        if (!inside) throw new BadHttpRequestException(CropDetail(row));
+        return new CropRect(crop.X, crop.Y, crop.Width, crop.Height);
+    }
+
+    private static string CropDetail(StagedUploadRow row) =>
+        $"The crop must lie inside the staged image ({row.Width}x{row.Height} pixels) and be at least {MinCropSide}x{MinCropSide} pixels.";
+
+    private static async Task<IResult> Delete(HttpContext http, Guid uploadId, UploadSessions uploads, CancellationToken ct) =>
+        await uploads.DeleteOwnAsync(Caller(http), uploadId, ct) ? Results.NoContent() : NotFound();
+
+    private static IResult NotFound() =>
+        Problems.NotFound("You have no staged upload with that id; it may have expired, been committed or never existed. Upload the image again.");
+
+    private static StagedUploadJson ToJson(StagedUploadRow row) =>
+        new(row.Id, DateTime.SpecifyKind(row.ExpiresAt, DateTimeKind.Utc), row.Width, row.Height, $"/api/uploads/{row.Id}/preview");
+}

@@ -1,0 +1,130 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
+using Dapper;
+using ImagePictures.Api.Jobs;
+using ImagePictures.Api.Pictures;
+using ImagePictures.Api.Tests.Infrastructure;
+using ImagePictures.Imaging.Tests;
+using Npgsql;
+
+namespace ImagePictures.Api.Tests;
+
+public class UploadSessionTests(JobsApplication app) : IClassFixture<JobsApplication>
+{
+    private sealed record Staged(Guid Id, DateTime ExpiresAt, int Width, int Height, string PreviewUrl);
+
+    /// <summary>Left half red, right half blue.</summary>
+    private static byte[] Split(int w = 800, int h = 400) { using var img = TestImages.Split(w, h, TestImages.Red, TestImages.Blue); return TestImages.Jpeg(img); }
+
+    private async Task<Staged> Stage(string user, byte[]? bytes = null)
+    {
+        var response = await app.ClientFor(user).PostAsync("/api/uploads", TestUploads.Form(bytes ?? Split()));
+        Assert.Equal(HttpStatusCode.Created, response.StatusCode);
+        return (await response.Content.ReadFromJsonAsync<Staged>())!;
+    }
+
+    [Fact]
+    public async Task StagePreviewAndCommitACropOfTheRightHalf()
+    {
+        var client = app.ClientFor("ursula");
+        var staged = await Stage("ursula");
+        Assert.Equal((800, 400), (staged.Width, staged.Height));
+        Assert.Equal($"/api/uploads/{staged.Id}/preview", staged.PreviewUrl);
+        Assert.InRange(staged.ExpiresAt, DateTime.UtcNow.AddHours(1.9), DateTime.UtcNow.AddHours(2.1));
+        Assert.True(Directory.Exists(Path.Combine(app.StorageRoot, "temp", staged.Id.ToString())));
+
+        var preview = await client.GetAsync(staged.PreviewUrl);
+        Assert.Equal(HttpStatusCode.OK, preview.StatusCode);
+        Assert.Equal("image/jpeg", preview.Content.Headers.ContentType?.MediaType);
+        Assert.Equal((800, 400, 3), TestImages.Size(await preview.Content.ReadAsByteArrayAsync()));
+        Assert.Equal(HttpStatusCode.NotFound, (await app.ClientFor("mallory").GetAsync(staged.PreviewUrl)).StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, (await app.ClientFor("mallory").PostAsJsonAsync($"/api/uploads/{staged.Id}/commit", new { activate = true })).StatusCode);
+
+        var commit = await client.PostAsJsonAsync($"/api/uploads/{staged.Id}/commit",
+            new { activate = true, crop = new { x = 400, y = 0, width = 400, height = 400 } });
+        Assert.Equal(HttpStatusCode.Created, commit.StatusCode);
+        var picture = (await commit.Content.ReadFromJsonAsync<PictureJson>())!;
+        Assert.Equal($"/api/users/ursula/pictures/{picture.Id}", commit.Headers.Location?.OriginalString);
+        Assert.True(picture.IsActive);
+
+        var variant = await app.CreateClient().GetByteArrayAsync($"/pictures/{picture.Id}/128");
+        using (var image = TestImages.Decode(variant))
+        {
+            TestImages.AssertColour(TestImages.Blue, TestImages.Pixel(image, 10, 64));
+            TestImages.AssertColour(TestImages.Blue, TestImages.Pixel(image, 118, 64));
+        }
+        Assert.False(Directory.Exists(Path.Combine(app.StorageRoot, "temp", staged.Id.ToString()))); // staged files gone
+
+        var again = await client.PostAsJsonAsync($"/api/uploads/{staged.Id}/commit", new { activate = true });
+        Assert.Equal(HttpStatusCode.Conflict, again.StatusCode);
+        Assert.Equal("application/problem+json", again.Content.Headers.ContentType?.MediaType);
+        Assert.Equal(HttpStatusCode.NotFound, (await client.GetAsync(staged.PreviewUrl)).StatusCode);
+    }
+
+    [Theory]
+    [InlineData(0, 0, 31, 31)]
+    [InlineData(500, 0, 400, 400)]
+    [InlineData(-1, 0, 100, 100)]
+    [InlineData(0, 100, 400, 400)]
+    public async Task ACropTooSmallOrOutsideIs400(int x, int y, int width, int height)
+    {
+        var client = app.ClientFor("ulrich");
+        var staged = await Stage("ulrich");
+        var response = await client.PostAsJsonAsync($"/api/uploads/{staged.Id}/commit", new { activate = false, crop = new { x, y, width, height } });
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+        // The upload is untouched and can still be committed.
+        Assert.Equal(HttpStatusCode.Created, (await client.PostAsJsonAsync($"/api/uploads/{staged.Id}/commit", new { activate = false })).StatusCode);
+    }
+
+    [Fact]
+    public async Task UnknownMalformedAndAbandonedUploads()
+    {
+        var client = app.ClientFor("uwe");
+        Assert.Equal(HttpStatusCode.NotFound, (await client.PostAsJsonAsync($"/api/uploads/{Guid.NewGuid()}/commit", new { activate = true })).StatusCode);
+        Assert.Equal(HttpStatusCode.BadRequest, (await client.PostAsJsonAsync("/api/uploads/nope/commit", new { activate = true })).StatusCode);
+        // Not multipart at all, or multipart without 'file': 400, as on the one-step upload route.
+        Assert.Equal(HttpStatusCode.BadRequest, (await client.PostAsync("/api/uploads", new StringContent("x"))).StatusCode);
+        Assert.Equal(HttpStatusCode.BadRequest, (await client.PostAsync("/api/uploads", TestUploads.Form(Split(), field: "picture"))).StatusCode);
+        Assert.Equal(HttpStatusCode.UnsupportedMediaType, (await client.PostAsync("/api/uploads", TestUploads.Form("hello"u8.ToArray()))).StatusCode);
+        Assert.Equal(HttpStatusCode.Unauthorized, (await app.ClientWithToken(null).PostAsync("/api/uploads", TestUploads.Form(Split()))).StatusCode);
+
+        var staged = await Stage("uwe");
+        Assert.Equal(HttpStatusCode.NotFound, (await app.ClientFor("mallory").DeleteAsync($"/api/uploads/{staged.Id}")).StatusCode);
+        Assert.Equal(HttpStatusCode.NoContent, (await client.DeleteAsync($"/api/uploads/{staged.Id}")).StatusCode);
+        Assert.False(Directory.Exists(Path.Combine(app.StorageRoot, "temp", staged.Id.ToString())));
+        Assert.Equal(HttpStatusCode.NotFound, (await client.DeleteAsync($"/api/uploads/{staged.Id}")).StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, (await client.GetAsync(staged.PreviewUrl)).StatusCode);
+    }
+
+    [Fact]
+    public async Task AnExpiredUploadIs404AndTempCleanupRemovesItWithCommittedOnesAndStrayFolders()
+    {
+        var client = app.ClientFor("uta");
+        var expired = await Stage("uta");
+        var committed = await Stage("uta");
+        Assert.Equal(HttpStatusCode.Created, (await client.PostAsJsonAsync($"/api/uploads/{committed.Id}/commit", new { activate = false })).StatusCode);
+        var live = await Stage("uta");
+        await using (var conn = new NpgsqlConnection(app.ConnectionString))
+            await conn.ExecuteAsync("UPDATE staged_uploads SET expires_at = now() - interval '1 minute' WHERE id = @id", new { id = expired.Id });
+        Assert.Equal(HttpStatusCode.NotFound, (await client.GetAsync(expired.PreviewUrl)).StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, (await client.PostAsJsonAsync($"/api/uploads/{expired.Id}/commit", new { activate = true })).StatusCode);
+
+        // A temp folder with no row (a crash between files and row), old enough to be removed.
+        var stray = Path.Combine(app.StorageRoot, "temp", Guid.NewGuid().ToString());
+        Directory.CreateDirectory(stray);
+        Directory.SetLastWriteTimeUtc(stray, DateTime.UtcNow.AddHours(-3));
+
+        var run = await JobDriver.TriggerAndWaitAsync(app.Admin(), TempCleanupJob.Name);
+        Assert.Equal("succeeded", run.Status);
+        Assert.True(run.Found >= 3 && run.Deleted >= 3, JsonSerializer.Serialize(run));
+        Assert.False(Directory.Exists(Path.Combine(app.StorageRoot, "temp", expired.Id.ToString())));
+        Assert.False(Directory.Exists(stray));
+        Assert.True(Directory.Exists(Path.Combine(app.StorageRoot, "temp", live.Id.ToString())));
+
+        await using var check = new NpgsqlConnection(app.ConnectionString);
+        var left = (await check.QueryAsync<Guid>("SELECT id FROM staged_uploads WHERE user_id = 'uta'")).ToList();
+        Assert.Equal(new[] { live.Id }, left);
+    }
+}
