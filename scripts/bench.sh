@@ -51,7 +51,7 @@ cleanup() {
     kill "$pid" 2>/dev/null
   done
   for pid in "${child_pids[@]}"; do
-    for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    for _ in $(seq 150); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
     kill -9 "$pid" 2>/dev/null
   done
   if [[ -f "$pg_dir/postmaster.pid" ]]; then

@@ -70,7 +70,8 @@ public static class Purge
         while (wall.Elapsed < TimeSpan.FromMinutes(5))
         {
             await Task.Delay(200);
-            run = (await RunsAsync(http)).FirstOrDefault(r => !known.Contains(Key(r)) && IsFinished(r));
+            // JsonElement is a struct: project to nullable so that "no such run yet" is null, not default(JsonElement).
+            run = (await RunsAsync(http)).Where(r => !known.Contains(Key(r)) && IsFinished(r)).Select(r => (JsonElement?)r).FirstOrDefault();
             if (run is not null) break;
         }
         var wallSeconds = wall.Elapsed.TotalSeconds;
