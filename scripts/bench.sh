@@ -78,6 +78,14 @@ wait_http() { # url seconds
 
 rows=()
 row() { rows+=("| $1 | $2 | $3 | $4 | $5 | $6 |"); log "$1: $2 | $3 | $4 | $5 | $6"; }
+# The service must live through every section; if it died, say so rather than blame the benchmark.
+check_service() {
+  kill -0 "$svc_pid" 2>/dev/null && return 0
+  wait "$svc_pid"; local rc=$?
+  echo "bench: the service exited (status $rc) during '$1'; its log:" >&2
+  tail -30 "$work/service.log" >&2
+  exit 1
+}
 
 # ------------------------------------------------------------------ PostgreSQL, test images, service
 log "starting a private PostgreSQL"
@@ -116,6 +124,7 @@ else
   row "ingest" "failed (see service log)" "$(get "$base" rate)/s" "—" "≥ 0.75×" "MISSED"
 fi
 
+check_service "ingest"
 log "ingest memory: 16 concurrent uploads"
 mem=$("${driver[@]}" ingest-mem "$svc" "$work/12mp.jpg" "$svc_pid" 16 | result_of)
 peak=$(fmt "$(get "$mem" peak_mb)" %.0f)
@@ -125,6 +134,7 @@ row "ingest memory (16 concurrent uploads)" \
   "—" "—" "≤ 512 MB" "$met"
 
 # ------------------------------------------------------------------ serving
+check_service "ingest memory"
 log "serving: seeding an avatar"
 seed=$("${driver[@]}" seed-avatar "$svc" "$work/small.jpg" "$work/avatar64" | result_of)
 etag=$(get "$seed" etag)
@@ -197,6 +207,7 @@ row "serving 304 (If-None-Match)" \
   "$([[ $o_code == 304 ]] && echo ok || echo "not 304")"
 
 # ------------------------------------------------------------------ fan-out
+check_service "serving"
 hub_code=$(curl -s -o /dev/null -w '%{http_code}' -X POST "$svc/hubs/pictures/negotiate?negotiateVersion=1")
 if [[ $hub_code == 404 ]]; then
   for n in "${fan_ns[@]}"; do
@@ -230,6 +241,7 @@ else
 fi
 
 # ------------------------------------------------------------------ purge
+check_service "fan-out"
 admin_token=$(curl -sf -X POST -H 'content-type: application/json' -d '{"userId":"bench-admin","roles":["admin"]}' "$svc/dev/token" | jq -r .accessToken)
 runs_code=$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $admin_token" "$svc/api/admin/jobs/trash-purge/runs?limit=1")
 if [[ $runs_code != 200 ]]; then
@@ -255,6 +267,7 @@ else
   done
 fi
 
+check_service "purge"
 # ------------------------------------------------------------------ micro (full mode only)
 micro_md=""
 if (( ! quick )); then
