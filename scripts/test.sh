@@ -20,3 +20,6 @@ trap cleanup EXIT INT TERM
 
 dotnet build ImagePictures.sln -c Release -nologo -v quiet -clp:ErrorsOnly
 dotnet test ImagePictures.sln -c Release --no-build -nologo --logger "console;verbosity=normal" -- RunConfiguration.TestSessionTimeout=1800000
+
+# The hub with the real @microsoft/signalr client (Node), against the Release build started above.
+CONFIGURATION=Release tests/node-signalr/run.sh

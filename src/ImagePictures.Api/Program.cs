@@ -4,6 +4,7 @@ using ImagePictures.Api.Avatars;
 using ImagePictures.Api.Hosting;
 using ImagePictures.Api.Operations;
 using ImagePictures.Api.Pictures;
+using ImagePictures.Api.Realtime;
 using ImagePictures.Api.Sample;
 using ImagePictures.Api.Trash;
 using ImagePictures.Api.Uploads;
@@ -22,6 +23,7 @@ app.UseBrowserSample();
 // catch-all route would turn unknown POST routes into 405.
 app.UseStaticFiles();
 app.UseRedactedRequestLogging();
+app.UseRealtime();
 app.UseAuthentication();
 app.UseAuthorization();
 app.UseRateLimiter();
@@ -38,6 +40,7 @@ app.MapUploads();
 app.MapAdmin();
 app.MapAdminLogin();
 app.MapRazorComponents<AdminApp>().AddInteractiveServerRenderMode();
+app.MapRealtime();
 
 app.Run();
 

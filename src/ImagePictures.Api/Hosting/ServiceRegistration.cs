@@ -5,6 +5,7 @@ using ImagePictures.Api.Database;
 using ImagePictures.Api.Jobs;
 using ImagePictures.Api.Operations;
 using ImagePictures.Api.Pictures;
+using ImagePictures.Api.Realtime;
 using ImagePictures.Dashboard;
 using ImagePictures.Imaging;
 using Microsoft.AspNetCore.Http.Json;
@@ -23,6 +24,7 @@ public static class ServiceRegistration
         builder.AddPicturesAuth();
         builder.AddUploadRateLimit();
         builder.AddPicturesHealthChecks();
+        builder.AddRealtime();
 
         var services = builder.Services;
         services.AddOptions<PictureOptions>().Bind(builder.Configuration.GetSection("Pictures")).PostConfigure(o =>

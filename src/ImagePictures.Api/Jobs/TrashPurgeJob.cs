@@ -58,8 +58,7 @@ public sealed class TrashPurgeJob(NpgsqlDataSource db, PictureStore store, JobRu
             });
 
             var removed = (await conn.QueryAsync<(Guid Id, string UserId)>(DeleteSql, new { ids = gone.ToArray() }, tx)).ToList();
-            // One PicturePurged event per picture, written in one statement rather than one round trip each.
-            await EventLog.AppendManyAsync(tx, EventTypes.PicturePurged, removed.Select(r => r.UserId).ToArray(), removed.Select(r => r.Id).ToArray());
+            await EventLog.AppendManyAsync(tx, EventTypes.PicturePurged, removed);
             await tx.CommitAsync(CancellationToken.None);
             deleted += removed.Count;
             if (batch.Count < batchSize) break;

@@ -43,22 +43,17 @@ public static class EventLog
         return await tx.Connection!.QuerySingleAsync<long>(AppendSql, new { userId, type, pictureId, payload }, tx);
     }
 
-    private const string AppendManySql = """
-        WITH e AS (
-            INSERT INTO events (user_id, type, picture_id, payload)
-            SELECT u, @type, p, NULL FROM unnest(@userIds, @pictureIds) AS t(u, p)
-            RETURNING seq)
-        SELECT count(*) FROM e WHERE pg_notify('picture_events', seq::text) IS NULL
-        """;
-
-    /// <summary>
-    /// One event without payload per (user, picture), in one statement: the same rows and notifications
-    /// as calling <see cref="AppendAsync"/> for each, without a round trip per event (trash-purge deletes thousands).
-    /// </summary>
-    public static async Task AppendManyAsync(NpgsqlTransaction tx, string type, string[] userIds, Guid[] pictureIds)
+    /// <summary>One event of the same type per picture, in one statement: a purge batch costs one round trip, not one per row.</summary>
+    public static async Task AppendManyAsync(NpgsqlTransaction tx, string type, IReadOnlyList<(Guid PictureId, string UserId)> pictures)
     {
-        if (userIds.Length == 0) return;
-        await tx.Connection!.ExecuteScalarAsync<long>(AppendManySql, new { type, userIds, pictureIds }, tx);
+        if (pictures.Count == 0) return;
+        await tx.Connection!.ExecuteAsync("""
+            WITH e AS (
+                INSERT INTO events (user_id, type, picture_id)
+                SELECT u, @type, p FROM unnest(@userIds, @pictureIds) AS t(u, p)
+                RETURNING seq)
+            SELECT count(pg_notify('picture_events', seq::text)) FROM e
+            """, new { type, userIds = pictures.Select(p => p.UserId).ToArray(), pictureIds = pictures.Select(p => p.PictureId).ToArray() }, tx);
     }
 
     public const string SelectColumns = "seq AS Seq, type AS Type, user_id AS UserId, picture_id AS PictureId, occurred_at AS OccurredAt, payload::text AS Payload";

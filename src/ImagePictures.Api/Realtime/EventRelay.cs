@@ -1,0 +1,180 @@
+using System.Collections.Concurrent;
+using Dapper;
+using ImagePictures.Api.Avatars;
+using Microsoft.AspNetCore.SignalR;
+using Npgsql;
+
+namespace ImagePictures.Api.Realtime;
+
+/// <summary>
+/// Forwards the events of every instance to this instance's hub connections. One dedicated
+/// connection LISTENs on <see cref="EventLog.Channel"/>; each notification carries a seq, whose row
+/// is read and sent to the owner's group (and, for avatar changes and account deletion, to the
+/// watchers' group). Every event also invalidates this instance's avatar cache for its user.
+/// <para>
+/// Concurrent transactions commit their seqs out of order, so delivery is tracked per seq, not by
+/// a high-water mark alone: after a reconnect the relay catches up over a window below the highest
+/// seq it delivered and skips every seq it has already delivered. Nothing is lost or doubled unless
+/// a transaction commits more than <see cref="CatchUpWindow"/> seqs behind the others while the
+/// listening connection is down.
+/// </para>
+/// </summary>
+public sealed class EventRelay(
+    NpgsqlDataSource db, IHubContext<PicturesHub, IPicturesClient> hub, ActiveAvatarCache avatars, ILogger<EventRelay> log)
+    : BackgroundService
+{
+    internal const long CatchUpWindow = 1000;
+    private static readonly TimeSpan MinBackoff = TimeSpan.FromMilliseconds(500), MaxBackoff = TimeSpan.FromSeconds(10);
+    private static readonly TimeSpan IdleCheck = TimeSpan.FromSeconds(30);
+
+    private readonly ConcurrentQueue<long> _notified = new();
+    private readonly HashSet<long> _delivered = new(); // seqs above _maxSeen - 2 * CatchUpWindow known to be delivered (or older than the start)
+    private readonly TaskCompletionSource _firstListen = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private long _maxSeen = -1; // -1: not started yet
+    private long _deliveredCount;
+
+    /// <summary>The backend pid of the listening connection (tests terminate it to simulate a drop).</summary>
+    internal int? ListenerPid { get; private set; }
+
+    /// <summary>Events forwarded so far by this instance.</summary>
+    internal long DeliveredCount => Interlocked.Read(ref _deliveredCount);
+
+    /// <summary>Number of times the listening connection was (re)established.</summary>
+    internal int Connects { get; private set; }
+
+    public override async Task StartAsync(CancellationToken ct)
+    {
+        await base.StartAsync(ct);
+        // Wait (briefly) until LISTEN is in place, so that changes made right after start-up are relayed.
+        try { await _firstListen.Task.WaitAsync(TimeSpan.FromSeconds(10), ct); }
+        catch (TimeoutException) { log.LogWarning("The event relay is not listening yet; it keeps retrying in the background"); }
+    }
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        await Task.Yield();
+        var backoff = MinBackoff;
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            try
+            {
+                await ListenAsync(stoppingToken, () => backoff = MinBackoff);
+            }
+            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+            {
+                break;
+            }
+            catch (Exception e)
+            {
+                ListenerPid = null;
+                log.LogWarning(e, "The event relay lost its database connection; reconnecting in {Delay} ms", backoff.TotalMilliseconds);
+                try { await Task.Delay(backoff, stoppingToken); }
+                catch (OperationCanceledException) { break; }
+                backoff = TimeSpan.FromTicks(Math.Min(MaxBackoff.Ticks, backoff.Ticks * 2));
+            }
+        }
+        ListenerPid = null;
+    }
+
+    private async Task ListenAsync(CancellationToken ct, Action connected)
+    {
+        await using var conn = await db.OpenConnectionAsync(ct);
+        conn.Notification += (_, e) =>
+        {
+            if (long.TryParse(e.Payload, out var seq)) _notified.Enqueue(seq);
+        };
+        await conn.ExecuteAsync($"LISTEN {EventLog.Channel}");
+        ListenerPid = conn.ProcessID;
+        Connects++;
+
+        if (_maxSeen < 0)
+        {
+            // First start: everything committed so far is history, not news. Remember the recent seqs
+            // so that a later catch-up does not send them.
+            var recent = (await conn.QueryAsync<long>(
+                "SELECT seq FROM events WHERE seq > (SELECT coalesce(max(seq), 0) FROM events) - @window",
+                new { window = CatchUpWindow })).ToList();
+            foreach (var seq in recent) _delivered.Add(seq);
+            _maxSeen = recent.Count == 0 ? 0 : recent.Max();
+        }
+        else
+        {
+            // Reconnected: whatever committed while we were away (notifications are lost with the connection).
+            var missed = await conn.QueryAsync<EventLog.EventRow>(
+                $"SELECT {EventLog.SelectColumns} FROM events WHERE seq > @from ORDER BY seq",
+                new { from = _maxSeen - CatchUpWindow });
+            await DeliverAsync(missed);
+        }
+        _firstListen.TrySetResult();
+        connected();
+
+        while (!ct.IsCancellationRequested)
+        {
+            await DrainAsync(conn);
+            if (!await conn.WaitAsync(IdleCheck, ct))
+                await conn.ExecuteScalarAsync<int>("SELECT 1"); // a dead connection fails here instead of waiting forever
+        }
+        ct.ThrowIfCancellationRequested();
+    }
+
+    private async Task DrainAsync(NpgsqlConnection conn)
+    {
+        while (!_notified.IsEmpty)
+        {
+            var seqs = new List<long>();
+            while (_notified.TryDequeue(out var seq)) if (!_delivered.Contains(seq)) seqs.Add(seq);
+            if (seqs.Count == 0) return;
+            var rows = await conn.QueryAsync<EventLog.EventRow>(
+                $"SELECT {EventLog.SelectColumns} FROM events WHERE seq = ANY(@seqs) ORDER BY seq", new { seqs = seqs.ToArray() });
+            await DeliverAsync(rows);
+        }
+    }
+
+    private async Task DeliverAsync(IEnumerable<EventLog.EventRow> rows)
+    {
+        foreach (var row in rows)
+        {
+            if (!_delivered.Add(row.Seq)) continue;
+            if (row.Seq > _maxSeen) _maxSeen = row.Seq;
+            PictureEvent e;
+            try { e = EventLog.FromRow(row); }
+            catch (Exception ex)
+            {
+                log.LogError(ex, "Event {Seq} could not be read; skipped", row.Seq);
+                continue;
+            }
+            avatars.Invalidate(e.UserId);
+            try
+            {
+                await Send(hub.Clients.Group(PicturesHub.UserGroup(e.UserId)), e);
+                if (e.Type is EventTypes.ActivePictureChanged or EventTypes.UserPicturesDeleted)
+                    await Send(hub.Clients.Group(PicturesHub.WatchGroup(e.UserId)), e);
+                Interlocked.Increment(ref _deliveredCount);
+            }
+            catch (Exception ex)
+            {
+                log.LogWarning(ex, "Event {Seq} could not be sent to every connection", row.Seq);
+            }
+        }
+        if (_delivered.Count > 4 * CatchUpWindow)
+            _delivered.RemoveWhere(seq => seq <= _maxSeen - 2 * CatchUpWindow);
+    }
+
+    private Task Send(IPicturesClient client, PictureEvent e) => e.Type switch
+    {
+        EventTypes.PictureUploaded => client.PictureUploaded(e),
+        EventTypes.PictureUpdated => client.PictureUpdated(e),
+        EventTypes.ActivePictureChanged => client.ActivePictureChanged(e),
+        EventTypes.PictureTrashed => client.PictureTrashed(e),
+        EventTypes.PictureRestored => client.PictureRestored(e),
+        EventTypes.PicturePurged => client.PicturePurged(e),
+        EventTypes.UserPicturesDeleted => client.UserPicturesDeleted(e),
+        _ => LogUnknown(e),
+    };
+
+    private Task LogUnknown(PictureEvent e)
+    {
+        log.LogWarning("Event {Seq} has the unknown type {Type}; not sent", e.Seq, e.Type);
+        return Task.CompletedTask;
+    }
+}

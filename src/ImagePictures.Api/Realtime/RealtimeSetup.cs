@@ -1,0 +1,76 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using ImagePictures.Api.Operations;
+
+namespace ImagePictures.Api.Realtime;
+
+public sealed record RealtimeOptions
+{
+    /// <summary>Origins (scheme://host[:port]) allowed to open the hub from a browser; empty allows any.</summary>
+    public string[] AllowedOrigins { get; init; } = [];
+
+    /// <summary>Users one connection may watch in total.</summary>
+    public int MaxWatchedUsers { get; init; } = 1000;
+}
+
+/// <summary>The hub, its origin check, the event relay and the events route.</summary>
+public static class RealtimeSetup
+{
+    public const string HubPath = "/hubs/pictures";
+    private const string CorsPolicy = "hubs";
+
+    public static void AddRealtime(this WebApplicationBuilder builder)
+    {
+        var services = builder.Services;
+        services.Configure<RealtimeOptions>(builder.Configuration.GetSection("Realtime"));
+        services.AddSignalR().AddJsonProtocol(o =>
+        {
+            o.PayloadSerializerOptions.PropertyNamingPolicy = JsonNamingPolicy.CamelCase;
+            o.PayloadSerializerOptions.DefaultIgnoreCondition = JsonIgnoreCondition.Never; // "picture": null stays
+        });
+        services.AddSingleton<WatchRegistry>();
+        services.AddSingleton<EventRelay>();
+        services.AddHostedService(sp => sp.GetRequiredService<EventRelay>());
+        services.AddCors(o => o.AddPolicy(CorsPolicy, p => p
+            .SetIsOriginAllowed(origin => IsAllowed(origin, AllowedOrigins(builder.Configuration)))
+            .AllowAnyHeader().AllowAnyMethod().AllowCredentials()));
+
+        // The hub's access_token rides in the query string: these categories would print the whole URL.
+        builder.Logging.AddFilter("Microsoft.AspNetCore.Hosting.Diagnostics", LogLevel.Warning);
+        builder.Logging.AddFilter("Microsoft.AspNetCore.Server.Kestrel.BadRequests", LogLevel.Warning);
+    }
+
+    /// <summary>Before authentication: WebSockets, and the refusal of foreign origins under /hubs.</summary>
+    public static void UseRealtime(this WebApplication app)
+    {
+        app.UseWebSockets();
+        app.Use(async (http, next) =>
+        {
+            if (http.Request.Path.StartsWithSegments("/hubs") && http.Request.Headers.Origin is { Count: > 0 } origin
+                && !IsAllowed(origin.ToString(), AllowedOrigins(app.Configuration))
+                && !IsSameOrigin(http.Request, origin.ToString()))
+            {
+                await Problems.Write(http, StatusCodes.Status403Forbidden, "Origin not allowed",
+                    "This origin may not connect to the hub: add it to Realtime:AllowedOrigins.");
+                return;
+            }
+            await next(http);
+        });
+        app.UseCors();
+    }
+
+    public static void MapRealtime(this WebApplication app)
+    {
+        app.MapHub<PicturesHub>(HubPath, o => o.CloseOnAuthenticationExpiration = true).RequireCors(CorsPolicy);
+        app.MapEvents();
+    }
+
+    private static string[] AllowedOrigins(IConfiguration config) =>
+        config.GetSection("Realtime:AllowedOrigins").Get<string[]>() ?? [];
+
+    internal static bool IsAllowed(string origin, string[] allowed) =>
+        allowed.Length == 0 || allowed.Any(a => string.Equals(a.TrimEnd('/'), origin.TrimEnd('/'), StringComparison.OrdinalIgnoreCase));
+
+    private static bool IsSameOrigin(HttpRequest request, string origin) =>
+        string.Equals($"{request.Scheme}://{request.Host}", origin.TrimEnd('/'), StringComparison.OrdinalIgnoreCase);
+}

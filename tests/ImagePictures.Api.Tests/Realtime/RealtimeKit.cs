@@ -1,0 +1,67 @@
+using System.Net;
+using System.Net.Http.Json;
+using ImagePictures.Api.Pictures;
+using ImagePictures.Api.Realtime;
+using ImagePictures.Api.Tests.Infrastructure;
+using ImagePictures.HubClient;
+
+namespace ImagePictures.Api.Tests.Realtime;
+
+/// <summary>Shared steps of the real-time tests: connect to the hub, make changes through the API.</summary>
+public static class RealtimeKit
+{
+    public const string Hub = "/hubs/pictures";
+    public static readonly TimeSpan Soon = TimeSpan.FromSeconds(5);
+
+    /// <summary>Connects as <paramref name="userId"/> and waits until the hub has run OnConnected (its groups are joined).</summary>
+    public static async Task<HubTestClient> ConnectAsync(PicturesApplication app, string userId, string[]? roles = null)
+    {
+        var client = await HubTestClient.ConnectAsync(app.Server, Hub, app.Token(userId, roles));
+        // Invocations run after OnConnectedAsync, so a completed one means the user's group is joined.
+        await client.InvokeAsync("Unwatch", (object)Array.Empty<string>());
+        return client;
+    }
+
+    public static Task<System.Text.Json.JsonElement?> Watch(this HubTestClient client, params string[] userIds) =>
+        client.InvokeAsync("Watch", (object)userIds);
+
+    public static Task<System.Text.Json.JsonElement?> Unwatch(this HubTestClient client, params string[] userIds) =>
+        client.InvokeAsync("Unwatch", (object)userIds);
+
+    public static async Task<PictureJson> UploadAsync(PicturesApplication app, string userId, bool activate = false, byte[]? image = null)
+    {
+        var response = await app.ClientFor(userId).PostAsync(
+            $"/api/users/{userId}/pictures{(activate ? "?activate=true" : "")}", TestUploads.Form(image ?? TestUploads.DefaultPng()));
+        Assert.Equal(HttpStatusCode.Created, response.StatusCode);
+        return (await response.Content.ReadFromJsonAsync<PictureJson>())!;
+    }
+
+    public static async Task RenameAsync(PicturesApplication app, string userId, Guid pictureId, string title)
+    {
+        var response = await app.ClientFor(userId).PatchAsJsonAsync($"/api/users/{userId}/pictures/{pictureId}", new { title });
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+    }
+
+    public static async Task ActivateAsync(PicturesApplication app, string userId, Guid pictureId)
+    {
+        var response = await app.ClientFor(userId).PutAsJsonAsync($"/api/users/{userId}/active-picture", new { pictureId });
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+    }
+
+    public static async Task<PictureEvent[]> EventsAsync(PicturesApplication app, string userId, long after = 0, int? limit = null)
+    {
+        var response = await app.ClientFor(userId).GetAsync($"/api/users/{userId}/events?after={after}{(limit is { } l ? $"&limit={l}" : "")}");
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        return (await response.Content.ReadFromJsonAsync<PictureEvent[]>())!;
+    }
+
+    /// <summary>The next event of this type, checked to be about <paramref name="userId"/>.</summary>
+    public static async Task<PictureEvent> Expect(this HubTestClient client, string type, string userId, TimeSpan? within = null)
+    {
+        var message = await client.NextAsync(type, within ?? Soon);
+        var e = message.Arg<PictureEvent>();
+        Assert.Equal(type, e.Type);
+        Assert.Equal(userId, e.UserId);
+        return e;
+    }
+}

@@ -1,0 +1,67 @@
+using ImagePictures.Api.Realtime;
+using ImagePictures.Api.Tests.Infrastructure;
+using static ImagePictures.Api.Tests.Realtime.RealtimeKit;
+
+namespace ImagePictures.Api.Tests.Realtime;
+
+public sealed class TwoInstances : IAsyncLifetime
+{
+    public PicturesApplication A { get; } = new();
+    public PicturesApplication B { get; private set; } = null!;
+
+    public async Task InitializeAsync()
+    {
+        await ((IAsyncLifetime)A).InitializeAsync();
+        // A second instance on the first one's database and storage, as a cluster runs.
+        B = new PicturesApplication { SharedConnectionString = A.ConnectionString, StorageRoot = A.StorageRoot };
+        await ((IAsyncLifetime)B).InitializeAsync();
+    }
+
+    public async Task DisposeAsync()
+    {
+        await ((IAsyncLifetime)B).DisposeAsync();
+        await ((IAsyncLifetime)A).DisposeAsync();
+    }
+}
+
+public class TwoInstanceTests(TwoInstances cluster) : IClassFixture<TwoInstances>
+{
+    [Fact]
+    public async Task ChangeThroughOneInstanceReachesWatchersAndOwnersOnTheOtherExactlyOnce()
+    {
+        await using var watcherOnB = await ConnectAsync(cluster.B, "ti-watcher");
+        await watcherOnB.Watch("ti-alice");
+        await using var ownerOnB = await ConnectAsync(cluster.B, "ti-alice");
+        await using var ownerOnA = await ConnectAsync(cluster.A, "ti-alice");
+
+        var picture = await UploadAsync(cluster.A, "ti-alice", activate: true);
+        var seen = await watcherOnB.Expect(EventTypes.ActivePictureChanged, "ti-alice", TimeSpan.FromSeconds(1));
+        Assert.Equal(picture.Id, seen.PictureId);
+        Assert.Equal(picture.Id, (await ownerOnB.Expect(EventTypes.PictureUploaded, "ti-alice", TimeSpan.FromSeconds(1))).PictureId);
+        await ownerOnA.Expect(EventTypes.PictureUploaded, "ti-alice");
+
+        Assert.True(await watcherOnB.NothingArrivesAsync(EventTypes.ActivePictureChanged, TimeSpan.FromSeconds(1)));
+        Assert.Single(watcherOnB.Received);
+        Assert.Equal(2, ownerOnB.Received.Count);
+        Assert.Equal(2, ownerOnA.Received.Count);
+    }
+
+    [Fact]
+    public async Task AvatarCacheOfTheOtherInstanceStaysCoherent()
+    {
+        var first = await UploadAsync(cluster.A, "ti-bob", activate: true);
+        var viaB = cluster.B.CreateClient();
+        var before = await viaB.GetAsync("/avatars/ti-bob?size=64");
+        var etagBefore = before.Headers.ETag?.Tag;
+        Assert.NotNull(etagBefore);
+
+        // A change through A: B's cache learns it from the relay, not from its own requests.
+        await using var watcher = await ConnectAsync(cluster.B, "ti-bob-watcher");
+        await watcher.Watch("ti-bob");
+        var second = await UploadAsync(cluster.A, "ti-bob", activate: true, image: ImagePictures.Imaging.Tests.TestImages.SolidJpeg(300, 300, ImagePictures.Imaging.Tests.TestImages.Green));
+        await watcher.Expect(EventTypes.ActivePictureChanged, "ti-bob", TimeSpan.FromSeconds(1));
+        Assert.NotEqual(first.Id, second.Id);
+        var after = await viaB.GetAsync("/avatars/ti-bob?size=64");
+        Assert.NotEqual(etagBefore, after.Headers.ETag?.Tag);
+    }
+}
