@@ -61,6 +61,7 @@ public sealed class ImagePipeline : IDisposable
             vips_cache_set_max_mem(0);
             vips_cache_set_max_files(0);
             vips_concurrency_set(1);
+            NativeHeap.LimitArenas();
 
             _heifAvailable = vips_type_find("VipsOperation", "heifload_buffer") != 0;
             vips_error_clear();
@@ -109,8 +110,17 @@ public sealed class ImagePipeline : IDisposable
         if ((long)width * height > _options.MaxPixels)
             throw new ImageRejectedException(RejectionKind.TooManyPixels,
                 string.Create(System.Globalization.CultureInfo.InvariantCulture, $"The image is too large ({width}x{height} pixels). Please upload an image with at most {_options.MaxPixels:N0} pixels."));
+        // Cropping to a square first scales the short side to the master size, so a 65535x1 image (or a header
+        // claiming one) would become a 33-million-pixel-wide intermediate and exhaust memory. Avatars that
+        // lopsided are refused before any pixel is decoded.
+        if (Math.Max(width, height) > (long)Math.Min(width, height) * MaxAspectRatio)
+            throw new ImageRejectedException(RejectionKind.TooManyPixels,
+                string.Create(System.Globalization.CultureInfo.InvariantCulture, $"The image is {width}x{height} pixels; a picture may be at most {MaxAspectRatio} times wider than tall (or taller than wide). Please crop it first."));
         return new ImageProbe(format.Value, width, height);
     }
+
+    /// <summary>Longest side / shortest side accepted by <see cref="Probe"/>.</summary>
+    public const int MaxAspectRatio = 50;
 
     public Task<NormalizedPicture> NormalizeAsync(byte[] data, CropRect? crop = null, CancellationToken ct = default)
     {
@@ -173,6 +183,7 @@ public sealed class ImagePipeline : IDisposable
             finally
             {
                 _slots.Release();
+                NativeHeap.TrimWhenIdle(Volatile.Read(ref _admitted));
             }
         }
         finally

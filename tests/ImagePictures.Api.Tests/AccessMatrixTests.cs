@@ -25,6 +25,29 @@ public class AccessMatrixTests(PicturesApplication app) : IClassFixture<Pictures
         ("PUT /api/users/{u}/active-picture", 200, 403, 200, 403),
         ("POST /api/users/{u}/default-picture", 200, 403, 200, 200),
         ("DELETE /api/users/{u}", 200, 403, 200, 200),
+        ("GET /api/users/{u}/events", 200, 403, 200, 403),
+        // The hub: any valid token may connect (each connection joins its own user's group).
+        ("POST /hubs/pictures/negotiate?negotiateVersion=1", 200, 200, 200, 200),
+        // Trash: {p} is trashed first.
+        ("GET /api/users/{u}/trash", 200, 403, 200, 403),
+        ("POST /api/users/{u}/trash/{p}/restore", 200, 403, 200, 403),
+        ("DELETE /api/users/{u}/trash/{p}", 204, 403, 204, 403),
+        ("DELETE /api/users/{u}/trash", 200, 403, 200, 403),
+        // Two-step uploads are the caller's own: anyone signed in may stage; {s} is staged by the owner and
+        // invisible (404) to everybody else, admins included.
+        ("POST /api/uploads", 201, 201, 201, 201),
+        ("GET /api/uploads/{s}/preview", 200, 404, 404, 404),
+        ("POST /api/uploads/{s}/commit", 201, 404, 404, 404),
+        ("DELETE /api/uploads/{s}", 204, 404, 404, 404),
+        // Admin: role admin only.
+        ("GET /api/admin/uploads", 403, 403, 200, 403),
+        ("POST /api/admin/uploads/cleanup", 403, 403, 200, 403),
+        ("GET /api/admin/jobs", 403, 403, 200, 403),
+        ("POST /api/admin/jobs/temp-cleanup/trigger", 403, 403, 202, 403),
+        ("POST /api/admin/jobs/temp-cleanup/pause", 403, 403, 204, 403),
+        ("POST /api/admin/jobs/temp-cleanup/resume", 403, 403, 204, 403),
+        ("GET /api/admin/jobs/temp-cleanup/runs", 403, 403, 200, 403),
+        ("GET /admin", 403, 403, 200, 403),
     ];
 
     public static TheoryData<string, string, int> Cells()
@@ -49,7 +72,17 @@ public class AccessMatrixTests(PicturesApplication app) : IClassFixture<Pictures
         var created = await app.Provisioner().PostAsync($"/api/users/{owner}/default-picture", null);
         var picture = (await created.Content.ReadFromJsonAsync<PictureJson>())!;
 
-        var (method, path) = (route.Split(' ')[0], route.Split(' ')[1].Replace("{u}", owner).Replace("{p}", picture.Id.ToString()));
+        if (route.Contains("/trash/{p}"))
+            Assert.Equal(HttpStatusCode.OK, (await app.Admin().DeleteAsync($"/api/users/{owner}/pictures/{picture.Id}")).StatusCode);
+        var staged = "";
+        if (route.Contains("{s}"))
+        {
+            var stage = await app.ClientFor(owner).PostAsync("/api/uploads", TestUploads.Form(TestUploads.DefaultPng()));
+            Assert.Equal(HttpStatusCode.Created, stage.StatusCode);
+            staged = (await stage.Content.ReadFromJsonAsync<System.Text.Json.JsonElement>()).GetProperty("id").GetString()!;
+        }
+
+        var (method, path) = (route.Split(' ')[0], route.Split(' ')[1].Replace("{u}", owner).Replace("{p}", picture.Id.ToString()).Replace("{s}", staged));
         var request = new HttpRequestMessage(new HttpMethod(method), path) { Content = BodyFor(route, picture) };
         var response = await Client(app, caller, owner).SendAsync(request);
 
@@ -100,6 +133,9 @@ public class AccessMatrixTests(PicturesApplication app) : IClassFixture<Pictures
         "POST /api/users/{u}/pictures" => TestUploads.Form(TestUploads.DefaultPng()),
         "PATCH /api/users/{u}/pictures/{p}" => JsonContent.Create(new { title = "renamed" }),
         "PUT /api/users/{u}/active-picture" => JsonContent.Create(new { pictureId = picture.Id }),
+        "POST /api/uploads" => TestUploads.Form(TestUploads.DefaultPng()),
+        "POST /api/uploads/{s}/commit" => JsonContent.Create(new { activate = false }),
+        "POST /api/admin/uploads/cleanup" => JsonContent.Create(new { action = "list" }),
         _ => null,
     };
 }

@@ -124,6 +124,7 @@ public sealed class PictureService(
     {
         await using var conn = await db.OpenConnectionAsync(ct);
         await using var tx = await conn.BeginTransactionAsync(ct);
+        await conn.ExecuteAsync(LockUserSql, new { userId }, tx);
         var updated = await conn.ExecuteAsync(
             "UPDATE pictures SET title = @title WHERE id = @pictureId AND user_id = @userId AND deleted_at IS NULL",
             new { userId, pictureId, title }, tx);
@@ -187,6 +188,7 @@ public sealed class PictureService(
     {
         await using var conn = await db.OpenConnectionAsync(ct);
         await using var tx = await conn.BeginTransactionAsync(ct);
+        await conn.ExecuteAsync(LockUserSql, new { userId }, tx);
         var updated = await conn.ExecuteAsync("""
             UPDATE pictures SET deleted_at = NULL, purge_after = NULL
             WHERE id = @pictureId AND user_id = @userId AND deleted_at IS NOT NULL
@@ -206,6 +208,7 @@ public sealed class PictureService(
     {
         await using var conn = await db.OpenConnectionAsync(ct);
         await using var tx = await conn.BeginTransactionAsync(ct);
+        await conn.ExecuteAsync(LockUserSql, new { userId }, tx);
         // The row lock makes a concurrent restore wait, so it can never revive a picture whose files are going.
         var locked = await conn.ExecuteScalarAsync<Guid?>(
             "SELECT id FROM pictures WHERE id = @pictureId AND user_id = @userId AND deleted_at IS NOT NULL FOR UPDATE",

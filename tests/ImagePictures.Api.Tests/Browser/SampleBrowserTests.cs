@@ -54,7 +54,8 @@ public class SampleBrowserTests(BrowserApplication app) : IClassFixture<BrowserA
     {
         var context = await _browser.NewContextAsync(new() { BaseURL = app.BaseUrl, ViewportSize = new() { Width = 1100, Height = 900 } });
         var page = await context.NewPageAsync();
-        page.Console += (_, m) => { if (m.Type == "error") _errors.Add($"{userId} console: {m.Text}"); };
+        // The one refusal this test provokes on purpose (the SVG upload, 415) is logged by Chromium as a failed resource.
+        page.Console += (_, m) => { if (m.Type == "error" && !m.Text.Contains("status of 415")) _errors.Add($"{userId} console: {m.Text}"); };
         page.PageError += (_, e) => _errors.Add($"{userId} page error: {e}");
         await page.GotoAsync("/sample/");
         await page.GetByTestId("user-id").FillAsync(userId);
@@ -104,7 +105,7 @@ public class SampleBrowserTests(BrowserApplication app) : IClassFixture<BrowserA
         var olderId = await older.GetAttributeAsync("data-picture-id");
         await older.GetByTestId("activate").ClickAsync();
         src = await ChangedFrom(watched, src);
-        Assert.Contains(olderId!, await alice.GetByTestId("my-avatar").GetAttributeAsync("src") ?? "");
+        await Assertions.Expect(alice.Locator($"[data-testid='picture'][data-picture-id='{olderId}']")).ToHaveAttributeAsync("data-active", "true");
 
         // Trash the active one: the newest other picture takes over, Bob follows.
         await alice.Locator($"[data-testid='picture'][data-picture-id='{olderId}']").GetByTestId("trash").ClickAsync();
