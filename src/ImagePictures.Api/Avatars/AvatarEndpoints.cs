@@ -67,7 +67,9 @@ public static class AvatarEndpoints
     {
         var name = PictureStore.VariantName(size, webp, hasAlpha);
         SetHeaders(http, cacheControl);
-        // PhysicalFile sends with SendFileAsync and answers If-None-Match with 304 itself.
+        // Small variants come from memory (see VariantFileCache); both results answer If-None-Match with 304 themselves.
+        if (VariantFileCache.Get(path) is { } cached)
+            return Results.File(cached.Bytes, ImagePipeline.ContentTypeFor(name), lastModified: cached.LastModified, entityTag: ETag(hash, size, name));
         return Results.File(path, ImagePipeline.ContentTypeFor(name), entityTag: ETag(hash, size, name));
     }
 

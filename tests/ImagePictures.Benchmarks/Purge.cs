@@ -1,0 +1,118 @@
+using System.Diagnostics;
+using System.Net.Http.Headers;
+using System.Text.Json;
+using Npgsql;
+using NpgsqlTypes;
+
+namespace ImagePictures.Benchmarks;
+
+/// <summary>
+/// Seeds <c>n</c> trashed pictures whose purge time has passed (rows by COPY, a folder with two small
+/// files each), triggers the trash-purge job and waits for its run to finish.
+/// </summary>
+public static class Purge
+{
+    private const int PicturesPerUser = 100;
+
+    public static async Task<int> RunAsync(string url, string connectionString, string storageRoot, int n)
+    {
+        var prefix = $"bench-purge-{n}-{Environment.TickCount64 % 100000}";
+        var ids = Enumerable.Range(0, n).Select(_ => Guid.NewGuid()).ToArray();
+        string User(int i) => $"{prefix}-{i / PicturesPerUser}";
+
+        var seed = Stopwatch.StartNew();
+        Parallel.For(0, n, new ParallelOptions { MaxDegreeOfParallelism = 4 }, i =>
+        {
+            var folder = Path.Combine(storageRoot, "users", User(i), ids[i].ToString("D"));
+            Directory.CreateDirectory(folder);
+            File.WriteAllBytes(Path.Combine(folder, "64.jpg"), [0xFF, 0xD8, 0xFF, 0xD9]);
+            File.WriteAllBytes(Path.Combine(folder, "64.webp"), "RIFF\0\0\0\0WEBP"u8.ToArray());
+        });
+        await using (var conn = new NpgsqlConnection(connectionString))
+        {
+            await conn.OpenAsync();
+            await using (var copy = await conn.BeginBinaryImportAsync(
+                "COPY pictures (id, user_id, is_default, width, height, bytes, content_hash, has_alpha, created_at, deleted_at, purge_after) FROM STDIN (FORMAT BINARY)"))
+            {
+                var now = DateTime.UtcNow;
+                for (var i = 0; i < n; i++)
+                {
+                    await copy.StartRowAsync();
+                    await copy.WriteAsync(ids[i], NpgsqlDbType.Uuid);
+                    await copy.WriteAsync(User(i), NpgsqlDbType.Text);
+                    await copy.WriteAsync(false, NpgsqlDbType.Boolean);
+                    await copy.WriteAsync(512, NpgsqlDbType.Integer);
+                    await copy.WriteAsync(512, NpgsqlDbType.Integer);
+                    await copy.WriteAsync(16L, NpgsqlDbType.Bigint);
+                    await copy.WriteAsync(new string('0', 64), NpgsqlDbType.Text);
+                    await copy.WriteAsync(false, NpgsqlDbType.Boolean);
+                    await copy.WriteAsync(now.AddDays(-40), NpgsqlDbType.TimestampTz);
+                    await copy.WriteAsync(now.AddDays(-2), NpgsqlDbType.TimestampTz);
+                    await copy.WriteAsync(now.AddDays(-1), NpgsqlDbType.TimestampTz);
+                }
+                await copy.CompleteAsync();
+            }
+            await using var analyze = new NpgsqlCommand("ANALYZE pictures", conn);
+            await analyze.ExecuteNonQueryAsync();
+        }
+        var seedSeconds = seed.Elapsed.TotalSeconds;
+
+        using var http = Drivers.Client(url);
+        var token = await Drivers.TokenAsync(http, "bench-admin", "admin");
+        http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
+        var known = (await RunsAsync(http)).Select(Key).ToHashSet();
+
+        var wall = Stopwatch.StartNew();
+        using (var trigger = await http.PostAsync("/api/admin/jobs/trash-purge/trigger", null))
+            if ((int)trigger.StatusCode != 202) throw new InvalidOperationException($"trigger: {(int)trigger.StatusCode} {await trigger.Content.ReadAsStringAsync()}");
+
+        JsonElement? run = null;
+        while (wall.Elapsed < TimeSpan.FromMinutes(5))
+        {
+            await Task.Delay(200);
+            // JsonElement is a struct: project to nullable so that "no such run yet" is null, not default(JsonElement).
+            run = (await RunsAsync(http)).Where(r => !known.Contains(Key(r)) && IsFinished(r)).Select(r => (JsonElement?)r).FirstOrDefault();
+            if (run is not null) break;
+        }
+        var wallSeconds = wall.Elapsed.TotalSeconds;
+        if (run is not { } done)
+        {
+            Drivers.Result(("status", "timeout"), ("n", n), ("wall_s", wallSeconds));
+            return 1;
+        }
+
+        var started = done.GetProperty("startedAt").GetDateTimeOffset();
+        var finished = done.GetProperty("finishedAt").GetDateTimeOffset();
+        var jobSeconds = (finished - started).TotalSeconds;
+
+        long rowsLeft;
+        await using (var conn = new NpgsqlConnection(connectionString))
+        {
+            await conn.OpenAsync();
+            await using var cmd = new NpgsqlCommand("SELECT count(*) FROM pictures WHERE id = ANY($1)", conn) { Parameters = { new() { Value = ids } } };
+            rowsLeft = (long)(await cmd.ExecuteScalarAsync())!;
+        }
+        var foldersLeft = ids.Select((id, i) => Path.Combine(storageRoot, "users", User(i), id.ToString("D"))).Count(Directory.Exists);
+
+        Drivers.Result(("status", Str(done, "status")), ("n", n), ("job_s", jobSeconds), ("wall_s", wallSeconds), ("rate", n / Math.Max(jobSeconds, 0.001)),
+            ("found", Str(done, "found")), ("deleted", Str(done, "deleted")), ("failed", Str(done, "failed")),
+            ("rows_left", rowsLeft), ("folders_left", foldersLeft), ("seed_s", seedSeconds));
+        return 0;
+    }
+
+    private static async Task<List<JsonElement>> RunsAsync(HttpClient http)
+    {
+        using var response = await http.GetAsync("/api/admin/jobs/trash-purge/runs?limit=20");
+        var body = await response.Content.ReadAsStringAsync();
+        if (!response.IsSuccessStatusCode) throw new InvalidOperationException($"runs: {(int)response.StatusCode} {body}");
+        return JsonDocument.Parse(body).RootElement.EnumerateArray().Select(e => e.Clone()).ToList();
+    }
+
+    private static string Key(JsonElement run) => Str(run, "startedAt");
+
+    private static bool IsFinished(JsonElement run) =>
+        run.TryGetProperty("finishedAt", out var f) && f.ValueKind == JsonValueKind.String;
+
+    private static string Str(JsonElement e, string name) =>
+        e.TryGetProperty(name, out var v) ? v.ValueKind == JsonValueKind.String ? v.GetString() ?? "" : v.GetRawText() : "";
+}
