@@ -20,9 +20,6 @@ public static class ServiceRegistration
     {
         Dapper.DefaultTypeMap.MatchNamesWithUnderscores = true;
         builder.AddTopLevelSettings();
-        // ASP.NET Core's own "Request starting/finished" lines carry the query string, where the hub's
-        // access_token rides: they stay off whatever the configured level (RequestLogging logs the path only).
-        builder.Logging.AddFilter("Microsoft.AspNetCore.Hosting.Diagnostics", level => level >= LogLevel.Warning);
         builder.AddPicturesDatabase();
         builder.AddPicturesAuth();
         builder.AddUploadRateLimit();

@@ -221,36 +221,30 @@ public sealed class PictureService(
         return true;
     }
 
-    /// <summary>Deletes the rows of pictures whose files are already gone, with one PicturePurged event each.</summary>
-    public async Task<int> DeleteRowsAsync(string userId, Guid[] pictureIds, CancellationToken ct)
-    {
-        await using var conn = await db.OpenConnectionAsync(ct);
-        await using var tx = await conn.BeginTransactionAsync(ct);
-        var deleted = (await conn.QueryAsync<Guid>(
-            "DELETE FROM pictures WHERE user_id = @userId AND id = ANY(@pictureIds) AND deleted_at IS NOT NULL RETURNING id",
-            new { userId, pictureIds }, tx)).ToList();
-        foreach (var id in deleted) await EventLog.AppendAsync(tx, EventTypes.PicturePurged, userId, id, null);
-        await tx.CommitAsync(ct);
-        return deleted.Count;
-    }
-
     public sealed record PurgeCounts(int Found, int Deleted, int Failed);
 
-    /// <summary>Empties the trash picture by picture; a picture whose files cannot be deleted is counted as failed and kept.</summary>
+    /// <summary>
+    /// Empties the trash like a purge of each picture: under the user lock and the rows' locks (so a
+    /// restore waits), files first, then the rows with their events in one statement. A picture whose
+    /// files cannot be deleted is counted as failed and keeps its row.
+    /// </summary>
     public async Task<PurgeCounts> EmptyTrashAsync(string userId, CancellationToken ct)
     {
         await using var conn = await db.OpenConnectionAsync(ct);
-        var ids = (await conn.QueryAsync<Guid>("SELECT id FROM pictures WHERE user_id = @userId AND deleted_at IS NOT NULL", new { userId })).ToArray();
+        await using var tx = await conn.BeginTransactionAsync(ct);
+        await conn.ExecuteAsync(LockUserSql, new { userId }, tx);
+        var ids = (await conn.QueryAsync<Guid>(
+            "SELECT id FROM pictures WHERE user_id = @userId AND deleted_at IS NOT NULL FOR UPDATE", new { userId }, tx)).ToArray();
         var gone = new List<Guid>();
-        var failed = 0;
         foreach (var id in ids)
         {
             try { store.DeletePicture(userId, id); gone.Add(id); }
-            catch (StorageException e) { failed++; log.LogWarning(e, "Could not delete the files of picture {PictureId}", id); }
+            catch (StorageException e) { log.LogWarning(e, "Could not delete the files of picture {PictureId}", id); }
         }
-        var deleted = 0;
-        foreach (var chunk in gone.Chunk(500)) deleted += await DeleteRowsAsync(userId, chunk, ct);
-        return new PurgeCounts(ids.Length, deleted, failed);
+        await conn.ExecuteAsync("DELETE FROM pictures WHERE id = ANY(@ids)", new { ids = gone.ToArray() }, tx);
+        await EventLog.AppendManyAsync(tx, EventTypes.PicturePurged, gone.Select(id => (id, userId)).ToList());
+        await tx.CommitAsync(ct);
+        return new PurgeCounts(ids.Length, gone.Count, ids.Length - gone.Count);
     }
 
     /// <summary>Account deletion: every picture, live and trashed, every file and the folder.</summary>
