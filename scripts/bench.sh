@@ -2,7 +2,9 @@
 # Benchmarks of the service against baselines measured in the same run (every figure is a ratio,
 # because the machine may be shared and absolute figures are noisy).
 #
-#   scripts/bench.sh [--quick]      quick: < 3 min, fewer sizes; full: < 20 min, adds micro benchmarks
+#   scripts/bench.sh [--quick] [--only ingest,memory,serving,fanout,purge,micro]
+#     quick: < 3 min, fewer sizes; full: < 20 min, adds micro benchmarks.
+#     --only runs just the named sections, for working on one goal; by default all of them run.
 #
 # Starts a private PostgreSQL (through tests/ImagePictures.Benchmarks, which calls PrivatePostgres),
 # the service, BareHub and nginx as child processes on free loopback ports with a temporary storage
@@ -13,11 +15,16 @@ cd "$(dirname "$0")/.."
 repo=$PWD
 
 quick=0
-case "${1:-}" in
-  --quick) quick=1 ;;
-  "") ;;
-  *) echo "usage: scripts/bench.sh [--quick]" >&2; exit 2 ;;
-esac
+only=ingest,memory,serving,fanout,purge,micro
+while (( $# )); do
+  case "$1" in
+    --quick) quick=1 ;;
+    --only) only=${2:?--only needs a list}; shift ;;
+    *) echo "usage: scripts/bench.sh [--quick] [--only ingest,memory,serving,fanout,purge,micro]" >&2; exit 2 ;;
+  esac
+  shift
+done
+want() { [[ ",$only," == *",$1,"* ]]; }
 if (( quick )); then
   ingest_s=10; wrk_s=5; fan_ns=(1000); fan_rounds=15; purge_ns=(1000 10000); mode=quick
 else
@@ -109,42 +116,47 @@ child_pids+=("$svc_pid")
 wait_http "$svc/health/ready" 90 || { tail -50 "$work/service.log" >&2; exit 1; }
 
 # ------------------------------------------------------------------ ingest
-log "ingest: baseline (ImagePipeline in-process, 2 threads, ${ingest_s}s)"
-base=$("${driver[@]}" ingest-baseline "$work/12mp.jpg" "$ingest_s" 2 | result_of)
-log "ingest: service (HTTP, 2 clients, ${ingest_s}s)"
-ours=$("${driver[@]}" ingest "$svc" "$work/12mp.jpg" "$ingest_s" 2 | result_of) || true
-if [[ -n "$ours" ]]; then
-  r=$(ratio "$(get "$ours" rate)" "$(get "$base" rate)")
-  met=$(ge "$r" 0.75 && [[ $(get "$ours" errors) == 0 ]] && echo met || echo MISSED)
-  row "ingest (${jpeg_mb} MB 12 MP JPEG, 2 clients)" \
-    "$(get "$ours" rate) uploads/s; p50 $(fmt "$(get "$ours" p50_ms)" %.0f) ms, p99 $(fmt "$(get "$ours" p99_ms)" %.0f) ms; $(get "$ours" errors) errors" \
-    "$(get "$base" rate) normalisations/s; p50 $(fmt "$(get "$base" p50_ms)" %.0f) ms, p99 $(fmt "$(get "$base" p99_ms)" %.0f) ms" \
-    "${r}×" "≥ 0.75×" "$met"
-else
-  row "ingest" "failed (see service log)" "$(get "$base" rate)/s" "—" "≥ 0.75×" "MISSED"
+if want ingest; then
+  log "ingest: baseline (ImagePipeline in-process, 2 threads, ${ingest_s}s)"
+  base=$("${driver[@]}" ingest-baseline "$work/12mp.jpg" "$ingest_s" 2 | result_of)
+  log "ingest: service (HTTP, 2 clients, ${ingest_s}s)"
+  ours=$("${driver[@]}" ingest "$svc" "$work/12mp.jpg" "$ingest_s" 2 | result_of) || true
+  if [[ -n "$ours" ]]; then
+    r=$(ratio "$(get "$ours" rate)" "$(get "$base" rate)")
+    met=$(ge "$r" 0.75 && [[ $(get "$ours" errors) == 0 ]] && echo met || echo MISSED)
+    row "ingest (${jpeg_mb} MB 12 MP JPEG, 2 clients)" \
+      "$(get "$ours" rate) uploads/s; p50 $(fmt "$(get "$ours" p50_ms)" %.0f) ms, p99 $(fmt "$(get "$ours" p99_ms)" %.0f) ms; $(get "$ours" errors) errors" \
+      "$(get "$base" rate) normalisations/s; p50 $(fmt "$(get "$base" p50_ms)" %.0f) ms, p99 $(fmt "$(get "$base" p99_ms)" %.0f) ms" \
+      "${r}×" "≥ 0.75×" "$met"
+  else
+    row "ingest" "failed (see service log)" "$(get "$base" rate)/s" "—" "≥ 0.75×" "MISSED"
+  fi
 fi
 
 check_service "ingest"
-log "ingest memory: 16 concurrent uploads"
-mem=$("${driver[@]}" ingest-mem "$svc" "$work/12mp.jpg" "$svc_pid" 16 | result_of)
-peak=$(fmt "$(get "$mem" peak_mb)" %.0f)
-met=$(le "$peak" 512 && [[ $(get "$mem" failed) == 0 ]] && echo met || echo MISSED)
-row "ingest memory (16 concurrent uploads)" \
-  "peak RSS ${peak} MB (VmHWM$([[ $(get "$mem" peak_reset) == True ]] && echo ", reset before the burst"); $(get "$mem" ok) ok, $(get "$mem" failed) failed)" \
-  "—" "—" "≤ 512 MB" "$met"
+if want memory; then
+  log "ingest memory: 16 concurrent uploads"
+  mem=$("${driver[@]}" ingest-mem "$svc" "$work/12mp.jpg" "$svc_pid" 16 | result_of)
+  peak=$(fmt "$(get "$mem" peak_mb)" %.0f)
+  met=$(le "$peak" 512 && [[ $(get "$mem" failed) == 0 ]] && echo met || echo MISSED)
+  row "ingest memory (16 concurrent uploads)" \
+    "peak RSS ${peak} MB (VmHWM$([[ $(get "$mem" peak_reset) == True ]] && echo ", reset before the burst"); $(get "$mem" ok) ok, $(get "$mem" failed) failed)" \
+    "—" "—" "≤ 512 MB" "$met"
+fi
 
 # ------------------------------------------------------------------ serving
 check_service "ingest memory"
-log "serving: seeding an avatar"
-seed=$("${driver[@]}" seed-avatar "$svc" "$work/small.jpg" "$work/avatar64" | result_of)
-etag=$(get "$seed" etag)
-ext=jpg; [[ $(get "$seed" type) == image/png ]] && ext=png
-mkdir -p "$work/www" "$work/nginx"
-cp "$work/avatar64" "$work/www/avatar64.$ext"
-chmod -R a+rX "$work/www"
-nginx_port=$(free_port)
-nginx_user=root; id www-data >/dev/null 2>&1 && nginx_user=www-data
-cat >"$work/nginx/nginx.conf" <<EOF
+if want serving; then
+  log "serving: seeding an avatar"
+  seed=$("${driver[@]}" seed-avatar "$svc" "$work/small.jpg" "$work/avatar64" | result_of)
+  etag=$(get "$seed" etag)
+  ext=jpg; [[ $(get "$seed" type) == image/png ]] && ext=png
+  mkdir -p "$work/www" "$work/nginx"
+  cp "$work/avatar64" "$work/www/avatar64.$ext"
+  chmod -R a+rX "$work/www"
+  nginx_port=$(free_port)
+  nginx_user=root; id www-data >/dev/null 2>&1 && nginx_user=www-data
+  cat >"$work/nginx/nginx.conf" <<EOF
 user $nginx_user;
 worker_processes auto;
 daemon off;
@@ -169,108 +181,113 @@ http {
   }
 }
 EOF
-nginx -e "$work/nginx/error.log" -c "$work/nginx/nginx.conf" -p "$work/nginx" &
-child_pids+=("$!")
-nginx_url="http://127.0.0.1:$nginx_port/avatar64.$ext"
-ours_url="$svc$(get "$seed" path)"
-wait_http "$nginx_url" 10
-cmp -s <(curl -sf "$nginx_url") <(curl -sf "$ours_url") || { echo "bench: nginx and the service serve different bytes" >&2; exit 1; }
-nginx_etag=$(curl -sfI "$nginx_url" | tr -d '\r' | sed -n 's/^[Ee][Tt]ag: //p')
+  nginx -e "$work/nginx/error.log" -c "$work/nginx/nginx.conf" -p "$work/nginx" &
+  child_pids+=("$!")
+  nginx_url="http://127.0.0.1:$nginx_port/avatar64.$ext"
+  ours_url="$svc$(get "$seed" path)"
+  wait_http "$nginx_url" 10
+  cmp -s <(curl -sf "$nginx_url") <(curl -sf "$ours_url") || { echo "bench: nginx and the service serve different bytes" >&2; exit 1; }
+  nginx_etag=$(curl -sfI "$nginx_url" | tr -d '\r' | sed -n 's/^[Ee][Tt]ag: //p')
 
-wrk_run() { # url [header] -> "rps p50 p99 non2xx"
-  local out args=(-t2 -c64 --latency)
-  [[ -n "${2:-}" ]] && args+=(-H "$2")
-  wrk "${args[@]}" -d2s "$1" >/dev/null # warm-up
-  out=$(wrk "${args[@]}" -d"${wrk_s}s" "$1")
-  awk '/Requests\/sec:/ { rps = $2 }
-       /^ +50%/ { p50 = $2 } /^ +99%/ { p99 = $2 }
-       /Non-2xx or 3xx/ { bad = $NF }
-       END { printf "%s %s %s %s\n", rps, p50, p99, bad + 0 }' <<<"$out"
-}
-log "serving: wrk -t2 -c64 -d${wrk_s}s, 200 path"
-read -r n_rps n_p50 n_p99 n_bad < <(wrk_run "$nginx_url")
-read -r o_rps o_p50 o_p99 o_bad < <(wrk_run "$ours_url")
-r=$(ratio "$o_rps" "$n_rps")
-met=$(ge "$r" 0.5 && (( o_bad == 0 )) && echo met || echo MISSED)
-row "serving 200 (GET /avatars/{id}?size=64, $(stat -c %s "$work/avatar64") B)" \
-  "$(fmt "$o_rps" %.0f) req/s; p50 $o_p50, p99 $o_p99; $o_bad non-2xx" \
-  "nginx $(fmt "$n_rps" %.0f) req/s; p50 $n_p50, p99 $n_p99" "${r}×" "≥ 0.5×" "$met"
-log "serving: 304 path (If-None-Match)"
-read -r n_rps n_p50 n_p99 n_bad < <(wrk_run "$nginx_url" "If-None-Match: $nginx_etag")
-read -r o_rps o_p50 o_p99 o_bad < <(wrk_run "$ours_url" "If-None-Match: $etag")
-# wrk counts 304 as a success (3xx); check once that both really answer 304.
-o_code=$(curl -s -o /dev/null -w '%{http_code}' -H "If-None-Match: $etag" "$ours_url")
-n_code=$(curl -s -o /dev/null -w '%{http_code}' -H "If-None-Match: $nginx_etag" "$nginx_url")
-row "serving 304 (If-None-Match)" \
-  "$(fmt "$o_rps" %.0f) req/s; p50 $o_p50, p99 $o_p99 (status $o_code)" \
-  "nginx $(fmt "$n_rps" %.0f) req/s; p50 $n_p50, p99 $n_p99 (status $n_code)" "$(ratio "$o_rps" "$n_rps")×" "— (informative)" \
-  "$([[ $o_code == 304 ]] && echo ok || echo "not 304")"
+  wrk_run() { # url [header] -> "rps p50 p99 non2xx"
+    local out args=(-t2 -c64 --latency)
+    [[ -n "${2:-}" ]] && args+=(-H "$2")
+    wrk "${args[@]}" -d2s "$1" >/dev/null # warm-up
+    out=$(wrk "${args[@]}" -d"${wrk_s}s" "$1")
+    awk '/Requests\/sec:/ { rps = $2 }
+         /^ +50%/ { p50 = $2 } /^ +99%/ { p99 = $2 }
+         /Non-2xx or 3xx/ { bad = $NF }
+         END { printf "%s %s %s %s\n", rps, p50, p99, bad + 0 }' <<<"$out"
+  }
+  log "serving: wrk -t2 -c64 -d${wrk_s}s, 200 path"
+  read -r n_rps n_p50 n_p99 n_bad < <(wrk_run "$nginx_url")
+  read -r o_rps o_p50 o_p99 o_bad < <(wrk_run "$ours_url")
+  r=$(ratio "$o_rps" "$n_rps")
+  met=$(ge "$r" 0.5 && (( o_bad == 0 )) && echo met || echo MISSED)
+  row "serving 200 (GET /avatars/{id}?size=64, $(stat -c %s "$work/avatar64") B)" \
+    "$(fmt "$o_rps" %.0f) req/s; p50 $o_p50, p99 $o_p99; $o_bad non-2xx" \
+    "nginx $(fmt "$n_rps" %.0f) req/s; p50 $n_p50, p99 $n_p99" "${r}×" "≥ 0.5×" "$met"
+  log "serving: 304 path (If-None-Match)"
+  read -r n_rps n_p50 n_p99 n_bad < <(wrk_run "$nginx_url" "If-None-Match: $nginx_etag")
+  read -r o_rps o_p50 o_p99 o_bad < <(wrk_run "$ours_url" "If-None-Match: $etag")
+  # wrk counts 304 as a success (3xx); check once that both really answer 304.
+  o_code=$(curl -s -o /dev/null -w '%{http_code}' -H "If-None-Match: $etag" "$ours_url")
+  n_code=$(curl -s -o /dev/null -w '%{http_code}' -H "If-None-Match: $nginx_etag" "$nginx_url")
+  row "serving 304 (If-None-Match)" \
+    "$(fmt "$o_rps" %.0f) req/s; p50 $o_p50, p99 $o_p99 (status $o_code)" \
+    "nginx $(fmt "$n_rps" %.0f) req/s; p50 $n_p50, p99 $n_p99 (status $n_code)" "$(ratio "$o_rps" "$n_rps")×" "— (informative)" \
+    "$([[ $o_code == 304 ]] && echo ok || echo "not 304")"
+fi
 
 # ------------------------------------------------------------------ fan-out
 check_service "serving"
-hub_code=$(curl -s -o /dev/null -w '%{http_code}' -X POST "$svc/hubs/pictures/negotiate?negotiateVersion=1")
-if [[ $hub_code == 404 ]]; then
-  for n in "${fan_ns[@]}"; do
-    row "fan-out N=$n" "not run: the realtime hub (/hubs/pictures) is not on main yet" "—" "—" "p99 ≤ 1.5×, all delivered" "not run"
-  done
-else
-  bare_port=$(free_port)
-  ASPNETCORE_URLS="http://127.0.0.1:$bare_port" Logging__LogLevel__Default=Warning dotnet "$barehub_dll" >"$work/barehub.log" 2>&1 &
-  child_pids+=("$!")
-  wait_http "http://127.0.0.1:$bare_port/" 60
-  fan=$("${driver[@]}" seed-fanout "$svc" "$work/small.jpg" bench-fan | result_of)
-  watcher_token=$(curl -sf -X POST -H 'content-type: application/json' -d '{"userId":"bench-watcher"}' "$svc/dev/token" | jq -r .accessToken)
-  for n in "${fan_ns[@]}"; do
-    log "fan-out: N=$n, BareHub baseline"
-    b=$(cd tests/bench-node && node fanout.js --mode bare --url "http://127.0.0.1:$bare_port" --n "$n" --rounds "$fan_rounds" \
-          --per-process 500 --target bench-fan | result_of) || true
-    log "fan-out: N=$n, service"
-    o=$(cd tests/bench-node && node fanout.js --mode ours --url "$svc" --n "$n" --rounds "$fan_rounds" --per-process 500 --target bench-fan \
-          --token "$(get "$fan" token)" --a "$(get "$fan" a)" --b "$(get "$fan" b)" --watcher-token "$watcher_token" | result_of) || true
-    if [[ -z "$o" || -z "$b" ]]; then
-      row "fan-out N=$n" "${o:-failed}" "${b:-failed}" "—" "p99 ≤ 1.5×, all delivered" "MISSED"
-      continue
-    fi
-    r=$(ratio "$(get "$o" p99_ms)" "$(get "$b" p99_ms)")
-    met=$(le "$r" 1.5 && [[ $(get "$o" delivered) == "$(get "$o" expected)" ]] && echo met || echo MISSED)
-    row "fan-out N=$n (${fan_rounds} changes, $(get "$o" procs) client processes)" \
-      "p50 $(get "$o" p50_ms) ms, p99 $(get "$o" p99_ms) ms; delivered $(get "$o" delivered)/$(get "$o" expected)" \
-      "BareHub p50 $(get "$b" p50_ms) ms, p99 $(get "$b" p99_ms) ms; delivered $(get "$b" delivered)/$(get "$b" expected)" \
-      "p99 ${r}×" "p99 ≤ 1.5×, all delivered" "$met"
-  done
+if want fanout; then
+  hub_code=$(curl -s -o /dev/null -w '%{http_code}' -X POST "$svc/hubs/pictures/negotiate?negotiateVersion=1")
+  if [[ $hub_code == 404 ]]; then
+    for n in "${fan_ns[@]}"; do
+      row "fan-out N=$n" "not run: the realtime hub (/hubs/pictures) is not on main yet" "—" "—" "p99 ≤ 1.5×, all delivered" "not run"
+    done
+  else
+    bare_port=$(free_port)
+    ASPNETCORE_URLS="http://127.0.0.1:$bare_port" Logging__LogLevel__Default=Warning dotnet "$barehub_dll" >"$work/barehub.log" 2>&1 &
+    child_pids+=("$!")
+    wait_http "http://127.0.0.1:$bare_port/" 60
+    fan=$("${driver[@]}" seed-fanout "$svc" "$work/small.jpg" bench-fan | result_of)
+    watcher_token=$(curl -sf -X POST -H 'content-type: application/json' -d '{"userId":"bench-watcher"}' "$svc/dev/token" | jq -r .accessToken)
+    for n in "${fan_ns[@]}"; do
+      log "fan-out: N=$n, BareHub baseline"
+      b=$(cd tests/bench-node && node fanout.js --mode bare --url "http://127.0.0.1:$bare_port" --n "$n" --rounds "$fan_rounds" \
+            --per-process 500 --target bench-fan | result_of) || true
+      log "fan-out: N=$n, service"
+      o=$(cd tests/bench-node && node fanout.js --mode ours --url "$svc" --n "$n" --rounds "$fan_rounds" --per-process 500 --target bench-fan \
+            --token "$(get "$fan" token)" --a "$(get "$fan" a)" --b "$(get "$fan" b)" --watcher-token "$watcher_token" | result_of) || true
+      if [[ -z "$o" || -z "$b" ]]; then
+        row "fan-out N=$n" "${o:-failed}" "${b:-failed}" "—" "p99 ≤ 1.5×, all delivered" "MISSED"
+        continue
+      fi
+      r=$(ratio "$(get "$o" p99_ms)" "$(get "$b" p99_ms)")
+      met=$(le "$r" 1.5 && [[ $(get "$o" delivered) == "$(get "$o" expected)" ]] && echo met || echo MISSED)
+      row "fan-out N=$n (${fan_rounds} changes, $(get "$o" procs) client processes)" \
+        "p50 $(get "$o" p50_ms) ms, p99 $(get "$o" p99_ms) ms; delivered $(get "$o" delivered)/$(get "$o" expected)" \
+        "BareHub p50 $(get "$b" p50_ms) ms, p99 $(get "$b" p99_ms) ms; delivered $(get "$b" delivered)/$(get "$b" expected)" \
+        "p99 ${r}×" "p99 ≤ 1.5×, all delivered" "$met"
+    done
+  fi
 fi
 
 # ------------------------------------------------------------------ purge
 check_service "fan-out"
-admin_token=$(curl -sf -X POST -H 'content-type: application/json' -d '{"userId":"bench-admin","roles":["admin"]}' "$svc/dev/token" | jq -r .accessToken)
-runs_code=$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $admin_token" "$svc/api/admin/jobs/trash-purge/runs?limit=1")
-if [[ $runs_code != 200 ]]; then
-  for n in "${purge_ns[@]}"; do
-    row "purge $n" "not run: the trash-purge job is not on main yet (runs route answered $runs_code)" "—" "—" "100k ≤ 60 s; roughly linear" "not run"
-  done
-else
-  first_rate=""; first_n=""
-  for n in "${purge_ns[@]}"; do
-    log "purge: seeding and purging $n pictures"
-    p=$("${driver[@]}" purge "$svc" "$conn" "$work/storage" "$n" | result_of) || true
-    if [[ -z "$p" || $(get "$p" status) == timeout ]]; then
-      row "purge $n" "failed: ${p:-no result}" "—" "—" "100k ≤ 60 s; roughly linear" "MISSED"; continue
-    fi
-    rate=$(get "$p" rate); s=$(get "$p" job_s)
-    [[ -z "$first_rate" ]] && { first_rate=$rate; first_n=$n; }
-    complete=$([[ $(get "$p" rows_left) == 0 && $(get "$p" folders_left) == 0 ]] && echo yes || echo no)
-    if (( n >= 100000 )); then goal="≤ 60 s"; met=$(le "$s" 60 && [[ $complete == yes ]] && echo met || echo MISSED)
-    else goal="all purged"; met=$([[ $complete == yes ]] && echo met || echo MISSED); fi
-    row "purge $n expired trashed pictures" \
-      "$(fmt "$rate" %.0f) pictures/s; job $(fmt "$s" %.1f) s (wall $(fmt "$(get "$p" wall_s)" %.1f) s); deleted $(get "$p" deleted), failed $(get "$p" failed); left: $(get "$p" rows_left) rows, $(get "$p" folders_left) folders" \
-      "—" "rate $(ratio "$rate" "$first_rate")× of ${first_n}" "$goal" "$met"
-  done
+if want purge; then
+  admin_token=$(curl -sf -X POST -H 'content-type: application/json' -d '{"userId":"bench-admin","roles":["admin"]}' "$svc/dev/token" | jq -r .accessToken)
+  runs_code=$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $admin_token" "$svc/api/admin/jobs/trash-purge/runs?limit=1")
+  if [[ $runs_code != 200 ]]; then
+    for n in "${purge_ns[@]}"; do
+      row "purge $n" "not run: the trash-purge job is not on main yet (runs route answered $runs_code)" "—" "—" "100k ≤ 60 s; roughly linear" "not run"
+    done
+  else
+    first_rate=""; first_n=""
+    for n in "${purge_ns[@]}"; do
+      log "purge: seeding and purging $n pictures"
+      p=$("${driver[@]}" purge "$svc" "$conn" "$work/storage" "$n" | result_of) || true
+      if [[ -z "$p" || $(get "$p" status) == timeout ]]; then
+        row "purge $n" "failed: ${p:-no result}" "—" "—" "100k ≤ 60 s; roughly linear" "MISSED"; continue
+      fi
+      rate=$(get "$p" rate); s=$(get "$p" job_s)
+      [[ -z "$first_rate" ]] && { first_rate=$rate; first_n=$n; }
+      complete=$([[ $(get "$p" rows_left) == 0 && $(get "$p" folders_left) == 0 ]] && echo yes || echo no)
+      if (( n >= 100000 )); then goal="≤ 60 s"; met=$(le "$s" 60 && [[ $complete == yes ]] && echo met || echo MISSED)
+      else goal="all purged"; met=$([[ $complete == yes ]] && echo met || echo MISSED); fi
+      row "purge $n expired trashed pictures" \
+        "$(fmt "$rate" %.0f) pictures/s; job $(fmt "$s" %.1f) s (wall $(fmt "$(get "$p" wall_s)" %.1f) s); deleted $(get "$p" deleted), failed $(get "$p" failed); left: $(get "$p" rows_left) rows, $(get "$p" folders_left) folders" \
+        "—" "rate $(ratio "$rate" "$first_rate")× of ${first_n}" "$goal" "$met"
+    done
+  fi
 fi
 
 check_service "purge"
 # ------------------------------------------------------------------ micro (full mode only)
 micro_md=""
-if (( ! quick )); then
+if (( ! quick )) && want micro; then
   log "micro: BenchmarkDotNet ShortRun (imaging pipeline)"
   if BENCH_ARTIFACTS="$work/bdn" "${driver[@]}" micro --filter '*' >"$work/micro.log" 2>&1; then
     micro_md=$(cat "$work"/bdn/results/*-report-github.md 2>/dev/null || true)

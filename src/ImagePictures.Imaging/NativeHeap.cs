@@ -6,8 +6,8 @@ namespace ImagePictures.Imaging;
 /// libvips allocates its pixel buffers with glibc malloc from whichever thread-pool thread runs the job.
 /// glibc gives such threads their own arenas (up to 8 per core) and keeps freed memory in them, so the
 /// resident set kept growing with every new thread that decoded an image (+48% over 1,000 uploads of
-/// hostile images, found by the fault tests). Two arenas and a trim whenever the pipeline falls idle
-/// keep it flat. Not glibc (musl, other OS): both calls are skipped.
+/// hostile images, found by the fault tests). Two arenas and a trim once the pipeline has been idle
+/// for a moment keep it flat. Not glibc (musl, other OS): both calls are skipped.
 /// </summary>
 internal static class NativeHeap
 {
@@ -24,10 +24,10 @@ internal static class NativeHeap
         catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException) { _available = false; }
     }
 
-    /// <summary>Returns freed memory to the OS when no other image job is running or waiting.</summary>
-    public static void TrimWhenIdle(int admittedIncludingThisOne)
+    /// <summary>Returns freed memory to the OS.</summary>
+    public static void Trim()
     {
-        if (!_available || admittedIncludingThisOne > 1) return;
+        if (!_available) return;
         try { malloc_trim(0); }
         catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException) { _available = false; }
     }

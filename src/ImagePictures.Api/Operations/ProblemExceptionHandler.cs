@@ -24,7 +24,7 @@ public sealed class ProblemExceptionHandler(ILogger<ProblemExceptionHandler> log
     public static (int Status, string Title, string Detail, int? RetryAfter) Classify(Exception e) => e switch
     {
         AccessDeniedException d => (403, "Forbidden", d.Message, null),
-        BadHttpRequestException { StatusCode: 413 } => (413, "Upload too large", "The request body is larger than this service accepts.", null),
+        BadHttpRequestException { StatusCode: 413 } b => (413, "Upload too large", b.Message, null),
         BadHttpRequestException b => (b.StatusCode, "Bad request", Friendly(b), null),
         ImageRejectedException { Kind: RejectionKind.Unsupported } r => (415, "Unsupported image type", r.Message, null),
         ImageRejectedException r => (422, "Image cannot be used", r.Message, null),

@@ -27,10 +27,16 @@ public static class PictureEndpoints
     private static async Task<IResult> Upload(Owner owner, HttpRequest request, bool? activate, PictureService pictures,
         ImagePipeline imaging, IOptions<PictureOptions> options, CancellationToken ct)
     {
-        var upload = await UploadForm.ReadAsync(request, options.Value.MaxUploadBytes, ct);
-        await pictures.EnsureQuotaAsync(owner.Id, ct);
-        var normalized = await imaging.NormalizeAsync(upload.Bytes, ct: ct);
-        var (picture, _) = await pictures.CreateAsync(owner.Id, normalized, upload.Title, activate ?? false, isDefault: false, ct);
+        NormalizedPicture normalized;
+        string? title;
+        // The upload's pooled buffer goes back as soon as the picture is normalised.
+        using (var upload = await UploadForm.ReadAsync(request, options.Value.MaxUploadBytes, ct))
+        {
+            await pictures.EnsureQuotaAsync(owner.Id, ct);
+            normalized = await imaging.NormalizeAsync(upload.Bytes, ct: ct);
+            title = upload.Title;
+        }
+        var (picture, _) = await pictures.CreateAsync(owner.Id, normalized, title, activate ?? false, isDefault: false, ct);
         return Results.Created($"/api/users/{owner.Id}/pictures/{picture.Id}", picture);
     }
 

@@ -39,7 +39,7 @@ public static class UploadEndpoints
         IOptions<PictureOptions> options, CancellationToken ct)
     {
         var userId = Caller(http);
-        var upload = await UploadForm.ReadAsync(http.Request, options.Value.MaxUploadBytes, ct);
+        using var upload = await UploadForm.ReadAsync(http.Request, options.Value.MaxUploadBytes, ct);
         var staged = await imaging.StageAsync(upload.Bytes, ct);
         var row = await uploads.StageAsync(userId, staged, ct);
         var json = ToJson(row);
