@@ -26,9 +26,9 @@ while (( $# )); do
 done
 want() { [[ ",$only," == *",$1,"* ]]; }
 if (( quick )); then
-  ingest_s=10; wrk_s=5; fan_ns=(1000); fan_rounds=15; purge_ns=(1000 10000); mode=quick
+  ingest_s=10; warmup_s=8; wrk_s=5; fan_ns=(1000); fan_rounds=15; purge_ns=(1000 10000); mode=quick
 else
-  ingest_s=30; wrk_s=15; fan_ns=(1000 10000); fan_rounds=20; purge_ns=(1000 10000 100000); mode=full
+  ingest_s=30; warmup_s=10; wrk_s=15; fan_ns=(1000 10000); fan_rounds=20; purge_ns=(1000 10000 100000); mode=full
 fi
 started_at=$(date -u +%Y-%m-%dT%H:%M:%SZ)
 t_start=$SECONDS
@@ -117,10 +117,10 @@ wait_http "$svc/health/ready" 90 || { tail -50 "$work/service.log" >&2; exit 1; 
 
 # ------------------------------------------------------------------ ingest
 if want ingest; then
-  log "ingest: baseline (ImagePipeline in-process, 2 threads, ${ingest_s}s)"
-  base=$("${driver[@]}" ingest-baseline "$work/12mp.jpg" "$ingest_s" 2 | result_of)
-  log "ingest: service (HTTP, 2 clients, ${ingest_s}s)"
-  ours=$("${driver[@]}" ingest "$svc" "$work/12mp.jpg" "$ingest_s" 2 | result_of) || true
+  log "ingest: baseline (ImagePipeline in-process, 2 threads, ${warmup_s}s warm-up, ${ingest_s}s)"
+  base=$("${driver[@]}" ingest-baseline "$work/12mp.jpg" "$ingest_s" 2 "$warmup_s" | result_of)
+  log "ingest: service (HTTP, 2 clients, ${warmup_s}s warm-up, ${ingest_s}s)"
+  ours=$("${driver[@]}" ingest "$svc" "$work/12mp.jpg" "$ingest_s" 2 "$warmup_s" | result_of) || true
   if [[ -n "$ours" ]]; then
     r=$(ratio "$(get "$ours" rate)" "$(get "$base" rate)")
     met=$(ge "$r" 0.75 && [[ $(get "$ours" errors) == 0 ]] && echo met || echo MISSED)
@@ -222,66 +222,56 @@ fi
 # ------------------------------------------------------------------ fan-out
 check_service "serving"
 if want fanout; then
-  hub_code=$(curl -s -o /dev/null -w '%{http_code}' -X POST "$svc/hubs/pictures/negotiate?negotiateVersion=1")
-  if [[ $hub_code == 404 ]]; then
-    for n in "${fan_ns[@]}"; do
-      row "fan-out N=$n" "not run: the realtime hub (/hubs/pictures) is not on main yet" "—" "—" "p99 ≤ 1.5×, all delivered" "not run"
-    done
-  else
-    bare_port=$(free_port)
-    ASPNETCORE_URLS="http://127.0.0.1:$bare_port" Logging__LogLevel__Default=Warning dotnet "$barehub_dll" >"$work/barehub.log" 2>&1 &
-    child_pids+=("$!")
-    wait_http "http://127.0.0.1:$bare_port/" 60
-    fan=$("${driver[@]}" seed-fanout "$svc" "$work/small.jpg" bench-fan | result_of)
-    watcher_token=$(curl -sf -X POST -H 'content-type: application/json' -d '{"userId":"bench-watcher"}' "$svc/dev/token" | jq -r .accessToken)
-    for n in "${fan_ns[@]}"; do
-      log "fan-out: N=$n, BareHub baseline"
-      b=$(cd tests/bench-node && node fanout.js --mode bare --url "http://127.0.0.1:$bare_port" --n "$n" --rounds "$fan_rounds" \
-            --per-process 500 --target bench-fan | result_of) || true
-      log "fan-out: N=$n, service"
-      o=$(cd tests/bench-node && node fanout.js --mode ours --url "$svc" --n "$n" --rounds "$fan_rounds" --per-process 500 --target bench-fan \
-            --token "$(get "$fan" token)" --a "$(get "$fan" a)" --b "$(get "$fan" b)" --watcher-token "$watcher_token" | result_of) || true
-      if [[ -z "$o" || -z "$b" ]]; then
-        row "fan-out N=$n" "${o:-failed}" "${b:-failed}" "—" "p99 ≤ 1.5×, all delivered" "MISSED"
-        continue
-      fi
-      r=$(ratio "$(get "$o" p99_ms)" "$(get "$b" p99_ms)")
-      met=$(le "$r" 1.5 && [[ $(get "$o" delivered) == "$(get "$o" expected)" ]] && echo met || echo MISSED)
-      row "fan-out N=$n (${fan_rounds} changes, $(get "$o" procs) client processes)" \
-        "p50 $(get "$o" p50_ms) ms, p99 $(get "$o" p99_ms) ms; delivered $(get "$o" delivered)/$(get "$o" expected)" \
-        "BareHub p50 $(get "$b" p50_ms) ms, p99 $(get "$b" p99_ms) ms; delivered $(get "$b" delivered)/$(get "$b" expected)" \
-        "p99 ${r}×" "p99 ≤ 1.5×, all delivered" "$met"
-    done
-  fi
+  bare_port=$(free_port)
+  ASPNETCORE_URLS="http://127.0.0.1:$bare_port" Logging__LogLevel__Default=Warning dotnet "$barehub_dll" >"$work/barehub.log" 2>&1 &
+  child_pids+=("$!")
+  wait_http "http://127.0.0.1:$bare_port/" 60
+  fan=$("${driver[@]}" seed-fanout "$svc" "$work/small.jpg" bench-fan | result_of)
+  # BareHub sends the service's own picture JSON, so both sides broadcast events of the same size.
+  for k in a b; do
+    curl -sf -H "Authorization: Bearer $(get "$fan" token)" "$svc/api/users/bench-fan/pictures/$(get "$fan" $k)" >"$work/picture-$k.json"
+  done
+  watcher_token=$(curl -sf -X POST -H 'content-type: application/json' -d '{"userId":"bench-watcher"}' "$svc/dev/token" | jq -r .accessToken)
+  for n in "${fan_ns[@]}"; do
+    log "fan-out: N=$n, BareHub baseline"
+    b=$(cd tests/bench-node && node fanout.js --mode bare --url "http://127.0.0.1:$bare_port" --n "$n" --rounds "$fan_rounds" \
+          --per-process 500 --target bench-fan --picture-a "$work/picture-a.json" --picture-b "$work/picture-b.json" | result_of) || true
+    log "fan-out: N=$n, service"
+    o=$(cd tests/bench-node && node fanout.js --mode ours --url "$svc" --n "$n" --rounds "$fan_rounds" --per-process 500 --target bench-fan \
+          --token "$(get "$fan" token)" --a "$(get "$fan" a)" --b "$(get "$fan" b)" --watcher-token "$watcher_token" | result_of) || true
+    if [[ -z "$o" || -z "$b" ]]; then
+      row "fan-out N=$n" "${o:-failed}" "${b:-failed}" "—" "p99 ≤ 1.5×, all delivered" "MISSED"
+      continue
+    fi
+    r=$(ratio "$(get "$o" p99_ms)" "$(get "$b" p99_ms)")
+    met=$(le "$r" 1.5 && [[ $(get "$o" delivered) == "$(get "$o" expected)" ]] && echo met || echo MISSED)
+    row "fan-out N=$n (${fan_rounds} changes, $(get "$o" procs) client processes)" \
+      "p50 $(get "$o" p50_ms) ms, p99 $(get "$o" p99_ms) ms; delivered $(get "$o" delivered)/$(get "$o" expected)" \
+      "BareHub p50 $(get "$b" p50_ms) ms, p99 $(get "$b" p99_ms) ms; delivered $(get "$b" delivered)/$(get "$b" expected)" \
+      "p99 ${r}×" "p99 ≤ 1.5×, all delivered" "$met"
+  done
 fi
 
 # ------------------------------------------------------------------ purge
 check_service "fan-out"
 if want purge; then
   admin_token=$(curl -sf -X POST -H 'content-type: application/json' -d '{"userId":"bench-admin","roles":["admin"]}' "$svc/dev/token" | jq -r .accessToken)
-  runs_code=$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $admin_token" "$svc/api/admin/jobs/trash-purge/runs?limit=1")
-  if [[ $runs_code != 200 ]]; then
-    for n in "${purge_ns[@]}"; do
-      row "purge $n" "not run: the trash-purge job is not on main yet (runs route answered $runs_code)" "—" "—" "100k ≤ 60 s; roughly linear" "not run"
-    done
-  else
-    first_rate=""; first_n=""
-    for n in "${purge_ns[@]}"; do
-      log "purge: seeding and purging $n pictures"
-      p=$("${driver[@]}" purge "$svc" "$conn" "$work/storage" "$n" | result_of) || true
-      if [[ -z "$p" || $(get "$p" status) == timeout ]]; then
-        row "purge $n" "failed: ${p:-no result}" "—" "—" "100k ≤ 60 s; roughly linear" "MISSED"; continue
-      fi
-      rate=$(get "$p" rate); s=$(get "$p" job_s)
-      [[ -z "$first_rate" ]] && { first_rate=$rate; first_n=$n; }
-      complete=$([[ $(get "$p" rows_left) == 0 && $(get "$p" folders_left) == 0 ]] && echo yes || echo no)
-      if (( n >= 100000 )); then goal="≤ 60 s"; met=$(le "$s" 60 && [[ $complete == yes ]] && echo met || echo MISSED)
-      else goal="all purged"; met=$([[ $complete == yes ]] && echo met || echo MISSED); fi
-      row "purge $n expired trashed pictures" \
-        "$(fmt "$rate" %.0f) pictures/s; job $(fmt "$s" %.1f) s (wall $(fmt "$(get "$p" wall_s)" %.1f) s); deleted $(get "$p" deleted), failed $(get "$p" failed); left: $(get "$p" rows_left) rows, $(get "$p" folders_left) folders" \
-        "—" "rate $(ratio "$rate" "$first_rate")× of ${first_n}" "$goal" "$met"
-    done
-  fi
+  first_rate=""; first_n=""
+  for n in "${purge_ns[@]}"; do
+    log "purge: seeding and purging $n pictures"
+    p=$("${driver[@]}" purge "$svc" "$conn" "$work/storage" "$n" | result_of) || true
+    if [[ -z "$p" || $(get "$p" status) == timeout ]]; then
+      row "purge $n" "failed: ${p:-no result}" "—" "—" "100k ≤ 60 s; roughly linear" "MISSED"; continue
+    fi
+    rate=$(get "$p" rate); s=$(get "$p" job_s)
+    [[ -z "$first_rate" ]] && { first_rate=$rate; first_n=$n; }
+    complete=$([[ $(get "$p" rows_left) == 0 && $(get "$p" folders_left) == 0 ]] && echo yes || echo no)
+    if (( n >= 100000 )); then goal="≤ 60 s"; met=$(le "$s" 60 && [[ $complete == yes ]] && echo met || echo MISSED)
+    else goal="all purged"; met=$([[ $complete == yes ]] && echo met || echo MISSED); fi
+    row "purge $n expired trashed pictures" \
+      "$(fmt "$rate" %.0f) pictures/s; job $(fmt "$s" %.1f) s (wall $(fmt "$(get "$p" wall_s)" %.1f) s); deleted $(get "$p" deleted), failed $(get "$p" failed); left: $(get "$p" rows_left) rows, $(get "$p" folders_left) folders" \
+      "—" "rate $(ratio "$rate" "$first_rate")× of ${first_n}" "$goal" "$met"
+  done
 fi
 
 check_service "purge"

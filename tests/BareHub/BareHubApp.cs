@@ -1,3 +1,4 @@
+using System.Text.Json;
 using System.Text.Json.Serialization;
 using Microsoft.AspNetCore.SignalR;
 
@@ -27,9 +28,11 @@ public static class BareHubApp
         app.MapGet("/", () => Results.Text("BareHub"));
 
         // POST /broadcast/{userId}[?count=N][&pictureId=...] -> N x ActivePictureChanged to group "watch:{userId}".
-        app.MapPost("/broadcast/{userId}", async (string userId, int? count, string? pictureId,
+        // An optional JSON body is sent as the event's "picture", so the benchmark can send the service's own event JSON.
+        app.MapPost("/broadcast/{userId}", async (string userId, int? count, string? pictureId, HttpRequest request,
             IHubContext<PicturesHub> hub, BroadcastSequence seq) =>
         {
+            JsonElement? picture = request.ContentLength > 0 ? await request.ReadFromJsonAsync<JsonElement>() : null;
             var n = Math.Clamp(count ?? 1, 1, 100_000);
             long last = 0;
             for (var i = 0; i < n; i++)
@@ -41,7 +44,7 @@ public static class BareHubApp
                     UserId: userId,
                     PictureId: pictureId ?? "00000000-0000-0000-0000-000000000001",
                     OccurredAt: DateTimeOffset.UtcNow,
-                    Picture: null);
+                    Picture: picture);
                 await hub.Clients.Group(PicturesHub.GroupFor(userId)).SendAsync("ActivePictureChanged", evt);
             }
             return Results.Ok(new { sent = n, lastSeq = last });

@@ -6,8 +6,8 @@ return args.FirstOrDefault() switch
     "pg-start" => Drivers.PgStart(args[1]),
     "pg-stop" => Drivers.PgStop(args[1]),
     "gen-jpeg" => Drivers.GenJpeg(args[1], args[2]),
-    "ingest-baseline" => await Ingest.BaselineAsync(args[1], double.Parse(args[2]), int.Parse(args[3])),
-    "ingest" => await Ingest.HttpAsync(args[1], args[2], double.Parse(args[3]), int.Parse(args[4])),
+    "ingest-baseline" => await Ingest.BaselineAsync(args[1], double.Parse(args[2]), int.Parse(args[3]), double.Parse(args[4])),
+    "ingest" => await Ingest.HttpAsync(args[1], args[2], double.Parse(args[3]), int.Parse(args[4]), double.Parse(args[5])),
     "ingest-mem" => await Ingest.MemoryAsync(args[1], args[2], int.Parse(args[3]), int.Parse(args[4])),
     "seed-avatar" => await Drivers.SeedAvatarAsync(args[1], args[2], args[3]),
     "seed-fanout" => await Drivers.SeedFanoutAsync(args[1], args[2], args[3]),
@@ -23,8 +23,8 @@ static int Usage()
           pg-start <dataDir>                     start a private PostgreSQL; prints RESULT conn=...
           pg-stop <dataDir>                      stop it
           gen-jpeg <big.jpg> <small.jpg>         12 MP noise+gradient JPEG Q90 and a small one
-          ingest-baseline <jpeg> <seconds> <threads>   ImagePipeline.NormalizeAsync in-process
-          ingest <url> <jpeg> <seconds> <clients>      uploads through HTTP
+          ingest-baseline <jpeg> <seconds> <threads> <warmup s>   ImagePipeline.NormalizeAsync in-process
+          ingest <url> <jpeg> <seconds> <clients> <warmup s>      uploads through HTTP
           ingest-mem <url> <jpeg> <pid> <concurrent>   peak RSS (VmHWM) of <pid> during a burst
           seed-avatar <url> <jpeg> <outFile>     upload + activate; writes /avatars/{u}?size=64 bytes
           seed-fanout <url> <jpeg> <user>        two pictures for <user>; prints RESULT token= a= b=

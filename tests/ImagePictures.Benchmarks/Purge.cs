@@ -8,11 +8,14 @@ namespace ImagePictures.Benchmarks;
 
 /// <summary>
 /// Seeds <c>n</c> trashed pictures whose purge time has passed (rows by COPY, a folder with two small
-/// files each), triggers the trash-purge job and waits for its run to finish.
+/// files each), triggers the trash-purge job and waits for its run to finish. The database also holds
+/// <see cref="PopulatedUsers"/> other users with an active picture (rows only), as a running service
+/// would: a purge that scans active_pictures once per deleted row shows up here.
 /// </summary>
 public static class Purge
 {
     private const int PicturesPerUser = 100;
+    private const int PopulatedUsers = 50_000;
 
     public static async Task<int> RunAsync(string url, string connectionString, string storageRoot, int n)
     {
@@ -31,6 +34,7 @@ public static class Purge
         await using (var conn = new NpgsqlConnection(connectionString))
         {
             await conn.OpenAsync();
+            await SeedPopulationAsync(conn);
             await using (var copy = await conn.BeginBinaryImportAsync(
                 "COPY pictures (id, user_id, is_default, width, height, bytes, content_hash, has_alpha, created_at, deleted_at, purge_after) FROM STDIN (FORMAT BINARY)"))
             {
@@ -52,7 +56,7 @@ public static class Purge
                 }
                 await copy.CompleteAsync();
             }
-            await using var analyze = new NpgsqlCommand("ANALYZE pictures", conn);
+            await using var analyze = new NpgsqlCommand("ANALYZE pictures, active_pictures", conn);
             await analyze.ExecuteNonQueryAsync();
         }
         var seedSeconds = seed.Elapsed.TotalSeconds;
@@ -98,6 +102,41 @@ public static class Purge
             ("found", Str(done, "found")), ("deleted", Str(done, "deleted")), ("failed", Str(done, "failed")),
             ("rows_left", rowsLeft), ("folders_left", foldersLeft), ("seed_s", seedSeconds));
         return 0;
+    }
+
+    /// <summary>Once per database: users "bench-live-*" with one live, active picture each.</summary>
+    private static async Task SeedPopulationAsync(NpgsqlConnection conn)
+    {
+        await using (var check = new NpgsqlCommand("SELECT EXISTS (SELECT 1 FROM active_pictures WHERE user_id = 'bench-live-0')", conn))
+            if ((bool)(await check.ExecuteScalarAsync())!) return;
+        var ids = Enumerable.Range(0, PopulatedUsers).Select(_ => Guid.NewGuid()).ToArray();
+        await using (var copy = await conn.BeginBinaryImportAsync(
+            "COPY pictures (id, user_id, is_default, width, height, bytes, content_hash, has_alpha) FROM STDIN (FORMAT BINARY)"))
+        {
+            for (var i = 0; i < ids.Length; i++)
+            {
+                await copy.StartRowAsync();
+                await copy.WriteAsync(ids[i], NpgsqlDbType.Uuid);
+                await copy.WriteAsync($"bench-live-{i}", NpgsqlDbType.Text);
+                await copy.WriteAsync(false, NpgsqlDbType.Boolean);
+                await copy.WriteAsync(512, NpgsqlDbType.Integer);
+                await copy.WriteAsync(512, NpgsqlDbType.Integer);
+                await copy.WriteAsync(16L, NpgsqlDbType.Bigint);
+                await copy.WriteAsync(new string('0', 64), NpgsqlDbType.Text);
+                await copy.WriteAsync(false, NpgsqlDbType.Boolean);
+            }
+            await copy.CompleteAsync();
+        }
+        await using (var copy = await conn.BeginBinaryImportAsync("COPY active_pictures (user_id, picture_id) FROM STDIN (FORMAT BINARY)"))
+        {
+            for (var i = 0; i < ids.Length; i++)
+            {
+                await copy.StartRowAsync();
+                await copy.WriteAsync($"bench-live-{i}", NpgsqlDbType.Text);
+                await copy.WriteAsync(ids[i], NpgsqlDbType.Uuid);
+            }
+            await copy.CompleteAsync();
+        }
     }
 
     private static async Task<List<JsonElement>> RunsAsync(HttpClient http)

@@ -5,10 +5,12 @@
 //
 //   node fanout.js --mode ours --url http://127.0.0.1:5080 --n 1000 --rounds 20 \
 //        --target bench-fan --token <owner token> --a <pictureId> --b <pictureId> --watcher-token <token>
-//   node fanout.js --mode bare --url http://127.0.0.1:5090 --n 1000 --rounds 20 --target bench-fan
+//   node fanout.js --mode bare --url http://127.0.0.1:5090 --n 1000 --rounds 20 --target bench-fan \
+//        --picture-a <file> --picture-b <file>
 //
 // Mode "ours": PUT /api/users/{target}/active-picture alternating between pictures a and b.
-// Mode "bare": POST /broadcast/{target}?count=1 on tests/BareHub (same hub path and event name).
+// Mode "bare": POST /broadcast/{target}?count=1 on tests/BareHub (same hub path and event name), with the
+// service's JSON of picture a or b (files from GET /api/users/{target}/pictures/{id}) as the event's picture.
 // Times come from process.hrtime (CLOCK_MONOTONIC), which all processes on the machine share.
 // Prints one line: RESULT p50_ms=… p99_ms=… max_ms=… delivered=… expected=… connect_s=…
 'use strict';
@@ -101,6 +103,9 @@ async function coordinator(opts) {
   const url = opts.url;
   const target = opts.target;
   const roundTimeoutMs = Number(opts['round-timeout-ms'] || 30000);
+  const readPicture = (file) => require('node:fs').readFileSync(file, 'utf8');
+  const pictureA = mode === 'bare' ? readPicture(opts['picture-a']) : null;
+  const pictureB = mode === 'bare' ? readPicture(opts['picture-b']) : null;
 
   const children = [];
   const waiters = new Map(); // key -> {need, got, resolve}
@@ -143,7 +148,10 @@ async function coordinator(opts) {
       if (res.status !== 200) throw new Error(`PUT active-picture: ${res.status} ${await res.text()}`);
       await res.arrayBuffer();
     } else {
-      const res = await fetch(`${url}/broadcast/${target}?count=1&pictureId=00000000-0000-0000-0000-00000000000${k % 2}`, { method: 'POST' });
+      const picture = k % 2 === 0 ? pictureB : pictureA;
+      const res = await fetch(`${url}/broadcast/${target}?count=1&pictureId=${JSON.parse(picture).id}`, {
+        method: 'POST', headers: { 'content-type': 'application/json' }, body: picture,
+      });
       if (res.status !== 200) throw new Error(`POST broadcast: ${res.status}`);
       await res.arrayBuffer();
     }
