@@ -12,6 +12,7 @@ return args.FirstOrDefault() switch
     "seed-avatar" => await Drivers.SeedAvatarAsync(args[1], args[2], args[3]),
     "seed-fanout" => await Drivers.SeedFanoutAsync(args[1], args[2], args[3]),
     "purge" => await Purge.RunAsync(args[1], args[2], args[3], int.Parse(args[4])),
+    "purge-fs-baseline" => Purge.FileSystemBaseline(args[1], int.Parse(args[2])),
     "micro" => Micro.Run(args.Skip(1).ToArray()),
     _ => Usage(),
 };
@@ -29,6 +30,7 @@ static int Usage()
           seed-avatar <url> <jpeg> <outFile>     upload + activate; writes /avatars/{u}?size=64 bytes
           seed-fanout <url> <jpeg> <user>        two pictures for <user>; prints RESULT token= a= b=
           purge <url> <conn> <storageRoot> <n>   seed n expired trashed pictures, trigger trash-purge
+          purge-fs-baseline <storageRoot> <n>    the same folders deleted by a bare loop (disk ceiling)
           micro [BenchmarkDotNet args]           micro benchmarks of the imaging pipeline
         """);
     return 2;

@@ -24,13 +24,7 @@ public static class Purge
         string User(int i) => $"{prefix}-{i / PicturesPerUser}";
 
         var seed = Stopwatch.StartNew();
-        Parallel.For(0, n, new ParallelOptions { MaxDegreeOfParallelism = 4 }, i =>
-        {
-            var folder = Path.Combine(storageRoot, "users", User(i), ids[i].ToString("D"));
-            Directory.CreateDirectory(folder);
-            File.WriteAllBytes(Path.Combine(folder, "64.jpg"), [0xFF, 0xD8, 0xFF, 0xD9]);
-            File.WriteAllBytes(Path.Combine(folder, "64.webp"), "RIFF\0\0\0\0WEBP"u8.ToArray());
-        });
+        SeedFolders(storageRoot, ids, User);
         await using (var conn = new NpgsqlConnection(connectionString))
         {
             await conn.OpenAsync();
@@ -103,6 +97,35 @@ public static class Purge
             ("rows_left", rowsLeft), ("folders_left", foldersLeft), ("seed_s", seedSeconds));
         return 0;
     }
+
+    /// <summary>
+    /// The file-system ceiling, measured in the same run: the same folder layout, deleted by a bare loop
+    /// (Directory.Delete, 4 threads, no database). The purge cannot delete faster than the disk does.
+    /// </summary>
+    public static int FileSystemBaseline(string storageRoot, int n)
+    {
+        var prefix = $"bench-fs-{n}-{Environment.TickCount64 % 100000}";
+        var ids = Enumerable.Range(0, n).Select(_ => Guid.NewGuid()).ToArray();
+        string User(int i) => $"{prefix}-{i / PicturesPerUser}";
+        SeedFolders(storageRoot, ids, User);
+        var folders = ids.Select((id, i) => Path.Combine(storageRoot, "users", User(i), id.ToString("D"))).ToArray();
+        var sw = Stopwatch.StartNew();
+        Parallel.ForEach(folders, new ParallelOptions { MaxDegreeOfParallelism = 4 }, f => Directory.Delete(f, recursive: true));
+        var seconds = sw.Elapsed.TotalSeconds;
+        for (var u = 0; u * PicturesPerUser < n; u++) Directory.Delete(Path.Combine(storageRoot, "users", $"{prefix}-{u}"));
+        Drivers.Result(("n", n), ("seconds", seconds), ("rate", n / seconds));
+        return 0;
+    }
+
+    /// <summary>A folder with two small files per picture, as users/{user}/{pictureId}/.</summary>
+    private static void SeedFolders(string storageRoot, Guid[] ids, Func<int, string> user) =>
+        Parallel.For(0, ids.Length, new ParallelOptions { MaxDegreeOfParallelism = 4 }, i =>
+        {
+            var folder = Path.Combine(storageRoot, "users", user(i), ids[i].ToString("D"));
+            Directory.CreateDirectory(folder);
+            File.WriteAllBytes(Path.Combine(folder, "64.jpg"), [0xFF, 0xD8, 0xFF, 0xD9]);
+            File.WriteAllBytes(Path.Combine(folder, "64.webp"), "RIFF\0\0\0\0WEBP"u8.ToArray());
+        });
 
     /// <summary>Once per database: users "bench-live-*" with one live, active picture each.</summary>
     private static async Task SeedPopulationAsync(NpgsqlConnection conn)
