@@ -26,9 +26,9 @@ while (( $# )); do
 done
 want() { [[ ",$only," == *",$1,"* ]]; }
 if (( quick )); then
-  ingest_s=10; warmup_s=8; wrk_s=5; fan_ns=(1000); fan_rounds=15; purge_ns=(1000 10000); mode=quick
+  ingest_s=10; warmup_s=8; wrk_s=5; fan_ns=(1000); fan_rounds=50; purge_ns=(1000 10000); mode=quick
 else
-  ingest_s=30; warmup_s=10; wrk_s=15; fan_ns=(1000 10000); fan_rounds=20; purge_ns=(1000 10000 100000); mode=full
+  ingest_s=30; warmup_s=10; wrk_s=15; fan_ns=(1000 10000); fan_rounds=100; purge_ns=(1000 10000 100000); mode=full
 fi
 started_at=$(date -u +%Y-%m-%dT%H:%M:%SZ)
 t_start=$SECONDS
@@ -233,21 +233,19 @@ if want fanout; then
   done
   watcher_token=$(curl -sf -X POST -H 'content-type: application/json' -d '{"userId":"bench-watcher"}' "$svc/dev/token" | jq -r .accessToken)
   for n in "${fan_ns[@]}"; do
-    log "fan-out: N=$n, BareHub baseline"
-    b=$(cd tests/bench-node && node fanout.js --mode bare --url "http://127.0.0.1:$bare_port" --n "$n" --rounds "$fan_rounds" \
-          --per-process 500 --target bench-fan --picture-a "$work/picture-a.json" --picture-b "$work/picture-b.json" | result_of) || true
-    log "fan-out: N=$n, service"
-    o=$(cd tests/bench-node && node fanout.js --mode ours --url "$svc" --n "$n" --rounds "$fan_rounds" --per-process 500 --target bench-fan \
-          --token "$(get "$fan" token)" --a "$(get "$fan" a)" --b "$(get "$fan" b)" --watcher-token "$watcher_token" | result_of) || true
-    if [[ -z "$o" || -z "$b" ]]; then
-      row "fan-out N=$n" "${o:-failed}" "${b:-failed}" "—" "p99 ≤ 1.5×, all delivered" "MISSED"
+    log "fan-out: N=$n watchers on each side, rounds alternating between the service and BareHub"
+    f=$(cd tests/bench-node && node fanout.js --ours "$svc" --bare "http://127.0.0.1:$bare_port" --n "$n" --rounds "$fan_rounds" \
+          --per-process 500 --target bench-fan --token "$(get "$fan" token)" --watcher-token "$watcher_token" \
+          --a "$(get "$fan" a)" --b "$(get "$fan" b)" --picture-a "$work/picture-a.json" --picture-b "$work/picture-b.json" | result_of) || true
+    if [[ -z "$f" ]]; then
+      row "fan-out N=$n" "failed" "failed" "—" "p99 ≤ 1.5×, all delivered" "MISSED"
       continue
     fi
-    r=$(ratio "$(get "$o" p99_ms)" "$(get "$b" p99_ms)")
-    met=$(le "$r" 1.5 && [[ $(get "$o" delivered) == "$(get "$o" expected)" ]] && echo met || echo MISSED)
-    row "fan-out N=$n (${fan_rounds} changes, $(get "$o" procs) client processes)" \
-      "p50 $(get "$o" p50_ms) ms, p99 $(get "$o" p99_ms) ms; delivered $(get "$o" delivered)/$(get "$o" expected)" \
-      "BareHub p50 $(get "$b" p50_ms) ms, p99 $(get "$b" p99_ms) ms; delivered $(get "$b" delivered)/$(get "$b" expected)" \
+    r=$(ratio "$(get "$f" ours_p99_ms)" "$(get "$f" bare_p99_ms)")
+    met=$(le "$r" 1.5 && [[ $(get "$f" ours_delivered) == "$(get "$f" expected)" ]] && echo met || echo MISSED)
+    row "fan-out N=$n (${fan_rounds} changes per side, $(get "$f" procs) client processes)" \
+      "p50 $(get "$f" ours_p50_ms) ms, p99 $(get "$f" ours_p99_ms) ms; delivered $(get "$f" ours_delivered)/$(get "$f" expected)" \
+      "BareHub p50 $(get "$f" bare_p50_ms) ms, p99 $(get "$f" bare_p99_ms) ms; delivered $(get "$f" bare_delivered)/$(get "$f" expected)" \
       "p99 ${r}×" "p99 ≤ 1.5×, all delivered" "$met"
   done
 fi

@@ -1,21 +1,26 @@
 #!/usr/bin/env node
-// Fan-out latency: N watchers (@microsoft/signalr clients, spread over several processes) watch one
-// user; the coordinator changes that user's avatar R times and measures, for every watcher, the time
-// from just before the request to the receipt of ActivePictureChanged.
+// Fan-out latency, the service against a bare SignalR hub, in one run: N watchers (@microsoft/signalr
+// clients, spread over several processes) watch one user on each side. Rounds alternate between the
+// two sides, so that both meet the same moments of a shared, noisy machine. Each round changes the
+// user's avatar once and measures, for every watcher, the time from just before the request to the
+// receipt of ActivePictureChanged.
 //
-//   node fanout.js --mode ours --url http://127.0.0.1:5080 --n 1000 --rounds 20 \
-//        --target bench-fan --token <owner token> --a <pictureId> --b <pictureId> --watcher-token <token>
-//   node fanout.js --mode bare --url http://127.0.0.1:5090 --n 1000 --rounds 20 --target bench-fan \
+//   node fanout.js --ours http://127.0.0.1:5080 --bare http://127.0.0.1:5090 --n 1000 --rounds 20 \
+//        --target bench-fan --token <owner token> --watcher-token <token> --a <pictureId> --b <pictureId> \
 //        --picture-a <file> --picture-b <file>
 //
-// Mode "ours": PUT /api/users/{target}/active-picture alternating between pictures a and b.
-// Mode "bare": POST /broadcast/{target}?count=1 on tests/BareHub (same hub path and event name), with the
-// service's JSON of picture a or b (files from GET /api/users/{target}/pictures/{id}) as the event's picture.
+// Service ("ours"): PUT /api/users/{target}/active-picture, alternating between pictures a and b.
+// BareHub ("bare"): POST /broadcast/{target}?count=1 (same hub path and event name), with the service's
+// JSON of picture a or b (files from GET /api/users/{target}/pictures/{id}) as the event's picture.
 // Times come from process.hrtime (CLOCK_MONOTONIC), which all processes on the machine share.
-// Prints one line: RESULT p50_ms=… p99_ms=… max_ms=… delivered=… expected=… connect_s=…
+// Prints one line: RESULT ours_p50_ms=… ours_p99_ms=… bare_p50_ms=… bare_p99_ms=… … delivered/expected per side.
+// FANOUT_ROUNDS=1 also prints each round's min/median/max to stderr (a slow round shows up there).
 'use strict';
 const { fork } = require('node:child_process');
+const fs = require('node:fs');
 const signalR = require('@microsoft/signalr');
+
+const SIDES = ['ours', 'bare'];
 
 function parseArgs(argv) {
   const out = {};
@@ -32,33 +37,30 @@ function parseArgs(argv) {
 
 const nowUs = () => Number(process.hrtime.bigint() / 1000n);
 
-// ------------------------------------------------------------------ worker: holds connections
+// ------------------------------------------------------------------ worker: holds connections to both sides
 async function worker(opts) {
   const count = Number(opts.count);
   const target = opts.target;
-  const token = opts['watcher-token'] || '';
-  let round = -1;
-  const receipts = []; // receipts[round] = array of µs timestamps
-  let received = 0;
+  let current = null; // { side, round } being measured
+  const receipts = { ours: [], bare: [] }; // receipts[side][round] = µs timestamps
   const connections = [];
 
-  const onEvent = (e) => {
-    if (!e || e.userId !== target || round < 0) return;
-    const t = nowUs();
-    (receipts[round] ||= []).push(t);
-    received++;
-    if (receipts[round].length === count) process.send({ type: 'round-done', round });
+  const handler = (side) => (e) => {
+    if (!e || e.userId !== target || !current || current.side !== side) return;
+    const list = (receipts[side][current.round] ||= []);
+    list.push(nowUs());
+    if (list.length === count) process.send({ type: 'round-done', key: `${side}:${current.round}` });
   };
 
-  async function open() {
+  async function open(side) {
     const options = { skipNegotiation: true, transport: signalR.HttpTransportType.WebSockets };
-    if (token) options.accessTokenFactory = () => token;
+    if (side === 'ours') options.accessTokenFactory = () => opts['watcher-token'];
     const c = new signalR.HubConnectionBuilder()
-      .withUrl(opts.url + '/hubs/pictures', options)
+      .withUrl(opts[side] + '/hubs/pictures', options)
       .configureLogging(signalR.LogLevel.None)
       .build();
     c.serverTimeoutInMilliseconds = 120000;
-    c.on('ActivePictureChanged', onEvent);
+    c.on('ActivePictureChanged', handler(side));
     for (let attempt = 1; ; attempt++) {
       try {
         await c.start();
@@ -73,20 +75,21 @@ async function worker(opts) {
   }
 
   // Open connections with a bounded number of handshakes in flight.
+  const jobs = SIDES.flatMap((side) => Array.from({ length: count }, () => side));
   let next = 0;
-  const inflight = 32;
-  await Promise.all(Array.from({ length: Math.min(inflight, count) }, async () => {
-    while (next < count) { next++; await open(); }
+  await Promise.all(Array.from({ length: Math.min(32, jobs.length) }, async () => {
+    while (next < jobs.length) await open(jobs[next++]);
   }));
-  process.send({ type: 'ready', connections: connections.length });
+  process.send({ type: 'ready' });
 
   process.on('message', async (msg) => {
     if (msg.type === 'round') {
-      round = msg.round;
-      process.send({ type: 'round-ack', round });
+      current = { side: msg.side, round: msg.round };
+      process.send({ type: 'round-ack', key: `${msg.side}:${msg.round}` });
     } else if (msg.type === 'finish') {
-      round = -1;
-      process.send({ type: 'result', receipts, received });
+      current = null;
+      // Exit only once the result has reached the coordinator: process.exit drops unsent IPC messages.
+      await new Promise((resolve) => process.send({ type: 'result', receipts }, resolve));
       await Promise.allSettled(connections.map((c) => c.stop()));
       process.exit(0);
     }
@@ -97,15 +100,12 @@ async function worker(opts) {
 async function coordinator(opts) {
   const n = Number(opts.n);
   const rounds = Number(opts.rounds || 20);
-  const perProc = Number(opts['per-process'] || 2500);
+  const warmup = Number(opts['warmup-rounds'] ?? 5); // unmeasured: a fresh server still compiles its hot paths
+  const perProc = Number(opts['per-process'] || 500);
   const procs = Math.max(1, Math.ceil(n / perProc));
-  const mode = opts.mode;
-  const url = opts.url;
   const target = opts.target;
   const roundTimeoutMs = Number(opts['round-timeout-ms'] || 30000);
-  const readPicture = (file) => require('node:fs').readFileSync(file, 'utf8');
-  const pictureA = mode === 'bare' ? readPicture(opts['picture-a']) : null;
-  const pictureB = mode === 'bare' ? readPicture(opts['picture-b']) : null;
+  const pictures = { a: fs.readFileSync(opts['picture-a'], 'utf8'), b: fs.readFileSync(opts['picture-b'], 'utf8') };
 
   const children = [];
   const waiters = new Map(); // key -> {need, got, resolve}
@@ -121,13 +121,13 @@ async function coordinator(opts) {
   const finished = expect('result', procs);
   for (let i = 0; i < procs; i++) {
     const count = Math.floor(n / procs) + (i < n % procs ? 1 : 0);
-    const args = ['--worker', '--url', url, '--count', String(count), '--target', target];
-    if (opts['watcher-token']) args.push('--watcher-token', opts['watcher-token']);
+    const args = ['--worker', '--ours', opts.ours, '--bare', opts.bare, '--count', String(count), '--target', target,
+      '--watcher-token', opts['watcher-token']];
     const child = fork(__filename, args, { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
     child.on('message', (msg) => {
       if (msg.type === 'ready') hit('ready');
-      else if (msg.type === 'round-ack') hit('ack:' + msg.round);
-      else if (msg.type === 'round-done') hit('done:' + msg.round);
+      else if (msg.type === 'round-ack') hit('ack:' + msg.key);
+      else if (msg.type === 'round-done') hit('done:' + msg.key);
       else if (msg.type === 'result') { results.push(msg); hit('result'); }
     });
     child.on('exit', (code) => { if (code) { console.error(`fanout: worker ${i} exited with ${code}`); process.exitCode = 1; } });
@@ -137,53 +137,61 @@ async function coordinator(opts) {
   if (!await Promise.race([ready, timeout(600000)])) throw new Error('watchers did not connect within 10 minutes');
   const connectSeconds = (Date.now() - started) / 1000;
 
-  const send = async (k) => {
-    if (mode === 'ours') {
-      const pictureId = k % 2 === 0 ? opts.b : opts.a; // a is active at the start
-      const res = await fetch(`${url}/api/users/${target}/active-picture`, {
+  const send = async (side, k) => {
+    const which = k % 2 === 0 ? 'b' : 'a'; // a is active at the start
+    const res = side === 'ours'
+      ? await fetch(`${opts.ours}/api/users/${target}/active-picture`, {
         method: 'PUT',
         headers: { 'content-type': 'application/json', authorization: `Bearer ${opts.token}` },
-        body: JSON.stringify({ pictureId }),
+        body: JSON.stringify({ pictureId: opts[which] }),
+      })
+      : await fetch(`${opts.bare}/broadcast/${target}?count=1&pictureId=${opts[which]}`, {
+        method: 'POST', headers: { 'content-type': 'application/json' }, body: pictures[which],
       });
-      if (res.status !== 200) throw new Error(`PUT active-picture: ${res.status} ${await res.text()}`);
-      await res.arrayBuffer();
-    } else {
-      const picture = k % 2 === 0 ? pictureB : pictureA;
-      const res = await fetch(`${url}/broadcast/${target}?count=1&pictureId=${JSON.parse(picture).id}`, {
-        method: 'POST', headers: { 'content-type': 'application/json' }, body: picture,
-      });
-      if (res.status !== 200) throw new Error(`POST broadcast: ${res.status}`);
-      await res.arrayBuffer();
-    }
+    if (res.status !== 200) throw new Error(`${side} round ${k}: ${res.status} ${await res.text()}`);
+    await res.arrayBuffer();
   };
 
-  // One unmeasured warm-up round, then the measured ones.
-  const t0 = [];
-  let timeouts = 0;
-  for (let k = 0; k <= rounds; k++) {
-    const acked = expect('ack:' + k, procs);
-    for (const c of children) c.send({ type: 'round', round: k });
-    await acked;
-    const done = expect('done:' + k, procs);
-    t0[k] = nowUs();
-    await send(k);
-    if (!await Promise.race([done, timeout(roundTimeoutMs)])) { timeouts++; waiters.delete('done:' + k); }
-    await new Promise((r) => setTimeout(r, 100));
+  const t0 = { ours: [], bare: [] };
+  const timeouts = { ours: 0, bare: 0 };
+  for (let k = 0; k < warmup + rounds; k++) {
+    // The side that goes first alternates too, so neither always follows the other's burst.
+    for (const side of k % 2 === 0 ? SIDES : [...SIDES].reverse()) {
+      const key = `${side}:${k}`;
+      const acked = expect('ack:' + key, procs);
+      for (const c of children) c.send({ type: 'round', side, round: k });
+      await acked;
+      const done = expect('done:' + key, procs);
+      t0[side][k] = nowUs();
+      await send(side, k);
+      if (!await Promise.race([done, timeout(roundTimeoutMs)])) { timeouts[side]++; waiters.delete('done:' + key); }
+      await new Promise((r) => setTimeout(r, 100));
+    }
   }
   for (const c of children) c.send({ type: 'finish' });
   await Promise.race([finished, timeout(60000)]);
 
-  const latencies = [];
-  let delivered = 0;
-  for (const r of results) {
-    for (let k = 1; k <= rounds; k++) {
-      for (const t of r.receipts[k] || []) { latencies.push((t - t0[k]) / 1000); delivered++; }
-    }
-  }
-  latencies.sort((x, y) => x - y);
-  const pct = (p) => latencies.length ? latencies[Math.min(latencies.length - 1, Math.max(0, Math.ceil(p * latencies.length) - 1))] : NaN;
   const f = (x) => Number.isFinite(x) ? x.toFixed(1) : 'nan';
-  console.log(`RESULT p50_ms=${f(pct(0.5))} p99_ms=${f(pct(0.99))} max_ms=${f(latencies[latencies.length - 1])} delivered=${delivered} expected=${n * rounds} connect_s=${connectSeconds.toFixed(1)} procs=${procs} round_timeouts=${timeouts}`);
+  const fields = [];
+  for (const side of SIDES) {
+    const latencies = [];
+    for (const r of results) {
+      for (let k = warmup; k < warmup + rounds; k++) {
+        for (const t of r.receipts[side][k] || []) latencies.push((t - t0[side][k]) / 1000);
+      }
+    }
+    latencies.sort((x, y) => x - y);
+    if (process.env.FANOUT_ROUNDS) {
+      for (let k = warmup; k < warmup + rounds; k++) {
+        const l = results.flatMap((r) => (r.receipts[side][k] || []).map((t) => (t - t0[side][k]) / 1000)).sort((x, y) => x - y);
+        console.error(`fanout: ${side} round ${k}: min ${f(l[0])} median ${f(l[l.length >> 1])} max ${f(l[l.length - 1])}`);
+      }
+    }
+    const pct = (p) => latencies.length ? latencies[Math.min(latencies.length - 1, Math.max(0, Math.ceil(p * latencies.length) - 1))] : NaN;
+    fields.push(`${side}_p50_ms=${f(pct(0.5))}`, `${side}_p99_ms=${f(pct(0.99))}`, `${side}_max_ms=${f(latencies[latencies.length - 1])}`,
+      `${side}_delivered=${latencies.length}`, `${side}_round_timeouts=${timeouts[side]}`);
+  }
+  console.log(`RESULT ${fields.join(' ')} expected=${n * rounds} connect_s=${connectSeconds.toFixed(1)} procs=${procs}`);
   process.exit(process.exitCode || 0);
 }
 
