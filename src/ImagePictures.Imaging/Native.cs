@@ -15,6 +15,17 @@ internal sealed class GObjectHandle : SafeHandleZeroOrMinusOneIsInvalid
     }
 }
 
+/// <summary>A libvips blob (a VipsArea holding a copy of some bytes).</summary>
+internal sealed class BlobHandle : SafeHandleZeroOrMinusOneIsInvalid
+{
+    public BlobHandle() : base(true) { }
+    protected override bool ReleaseHandle()
+    {
+        Native.vips_area_unref(handle);
+        return true;
+    }
+}
+
 /// <summary>
 /// Minimal P/Invoke surface for libvips 8.14. Variadic functions are declared as fixed overloads
 /// (name/value pairs + terminating IntPtr.Zero), which is fine on x64 SysV as long as no double varargs are passed.
@@ -49,9 +60,10 @@ internal static class Native
     [DllImport(Vips)] internal static extern void vips_concurrency_set(int concurrency);
 
     // blobs and sources
-    [DllImport(Vips)] internal static extern unsafe IntPtr vips_blob_copy(byte* data, nuint length);
+    [DllImport(Vips)] internal static extern unsafe BlobHandle vips_blob_copy(byte* data, nuint length);
+    [DllImport(Vips)] internal static extern unsafe BlobHandle vips_blob_new(IntPtr freeFn, byte* data, nuint length);
     [DllImport(Vips)] internal static extern void vips_area_unref(IntPtr area);
-    [DllImport(Vips)] internal static extern GObjectHandle vips_source_new_from_blob(IntPtr blob);
+    [DllImport(Vips)] internal static extern GObjectHandle vips_source_new_from_blob(BlobHandle blob);
 
     // image properties
     [DllImport(Vips)] internal static extern int vips_image_get_width(GObjectHandle image);
@@ -126,24 +138,34 @@ internal static class Native
         }
     }
 
-    /// <summary>Wraps a copy of <paramref name="data"/> in a VipsSource that owns its memory.</summary>
-    internal static unsafe GObjectHandle SourceFromBytes(ReadOnlySpan<byte> data)
+    /// <summary>A copy of <paramref name="data"/> in libvips memory; sources made from it share that copy.</summary>
+    internal static unsafe BlobHandle BlobFromBytes(ReadOnlySpan<byte> data)
     {
-        IntPtr blob;
+        BlobHandle blob;
         fixed (byte* p = data)
         {
             blob = vips_blob_copy(p, (nuint)data.Length);
         }
-        if (blob == IntPtr.Zero) throw new VipsException("vips_blob_copy failed: " + TakeError());
-        try
-        {
-            var source = vips_source_new_from_blob(blob);
-            if (source.IsInvalid) throw new VipsException("vips_source_new_from_blob failed: " + TakeError());
-            return source;
-        }
-        finally
-        {
-            vips_area_unref(blob); // the source holds its own reference
-        }
+        if (blob.IsInvalid) throw new VipsException("vips_blob_copy failed: " + TakeError());
+        return blob;
+    }
+
+    /// <summary>
+    /// A blob over <paramref name="data"/> without copying it. The caller keeps the memory fixed and unchanged
+    /// until the blob and every source and image made from it are disposed.
+    /// </summary>
+    internal static unsafe BlobHandle BlobOver(byte* data, int length)
+    {
+        var blob = vips_blob_new(IntPtr.Zero, data, (nuint)length);
+        if (blob.IsInvalid) throw new VipsException("vips_blob_new failed: " + TakeError());
+        return blob;
+    }
+
+    /// <summary>A VipsSource reading <paramref name="blob"/>; it holds its own reference to the blob.</summary>
+    internal static GObjectHandle SourceFromBlob(BlobHandle blob)
+    {
+        var source = vips_source_new_from_blob(blob);
+        if (source.IsInvalid) throw new VipsException("vips_source_new_from_blob failed: " + TakeError());
+        return source;
     }
 }

@@ -29,7 +29,7 @@ public class PipelineBenchmarks
     private static readonly Func<GObjectHandle, int, byte[]> SaveJpeg = Bind<Func<GObjectHandle, int, byte[]>>("SaveJpeg");
     private static readonly Func<GObjectHandle, byte[]> SavePng = Bind<Func<GObjectHandle, byte[]>>("SavePng");
     private static readonly Func<GObjectHandle, byte[]> SaveWebp = Bind<Func<GObjectHandle, byte[]>>("SaveWebp");
-    private static readonly Func<byte[], int, GObjectHandle> LoadSquare = Bind<Func<byte[], int, GObjectHandle>>("LoadSquare");
+    private static readonly Func<BlobHandle, int, GObjectHandle> LoadSquare = Bind<Func<BlobHandle, int, GObjectHandle>>("LoadSquare");
 
     private ImagePipeline _pipeline = null!;
     private byte[] _jpeg = null!;
@@ -44,7 +44,8 @@ public class PipelineBenchmarks
     {
         _pipeline = new ImagePipeline(new ImagingOptions());
         _jpeg = PhotoImage.Jpeg(4000, 3000);
-        _master = LoadSquare(_jpeg, 512);
+        using var blob = Native.BlobFromBytes(_jpeg);
+        _master = LoadSquare(blob, 512);
     }
 
     [GlobalCleanup]
@@ -52,7 +53,12 @@ public class PipelineBenchmarks
 
     [Benchmark] public ImageProbe Probe() => _pipeline.Probe(_jpeg);
     [Benchmark] public NormalizedPicture Normalize() => _pipeline.NormalizeAsync(_jpeg).GetAwaiter().GetResult();
-    [Benchmark] public void LoadSquare512() { using var h = LoadSquare(_jpeg, 512); }
+    [Benchmark]
+    public void LoadSquare512()
+    {
+        using var blob = Native.BlobFromBytes(_jpeg);
+        using var h = LoadSquare(blob, 512);
+    }
     [Benchmark] public byte[] EncodeJpeg512() => SaveJpeg(_master, 85);
     [Benchmark] public byte[] EncodePng512() => SavePng(_master);
     [Benchmark] public byte[] EncodeWebp512() => SaveWebp(_master);

@@ -124,7 +124,8 @@ internal static class TestImages
     /// <summary>Decodes any encoded image (loaders are restricted as in production).</summary>
     public static GObjectHandle Decode(byte[] data)
     {
-        using var source = SourceFromBytes(data);
+        using var blob = BlobFromBytes(data);
+        using var source = SourceFromBlob(blob);
         var img = vips_image_new_from_source(source, "", "access", AccessRandom, "fail_on", FailOnNone, IntPtr.Zero);
         if (img.IsInvalid) throw new InvalidOperationException("decode failed: " + TakeError());
         var mem = vips_image_copy_memory(img);

@@ -7,7 +7,7 @@ using Microsoft.Net.Http.Headers;
 namespace ImagePictures.Api.Pictures;
 
 /// <summary>
-/// Reads a multipart upload straight from the request body into one pooled buffer, with the size
+/// Reads a multipart upload straight from the request body into one native buffer, with the size
 /// limit enforced while streaming: an oversized body is 413, a missing or empty 'file' field or a
 /// malformed form is 400. ASP.NET Core's form reader would first copy a file of this size to a
 /// temporary file and read it back, which cost up to half a second per 12 MP upload on a busy disk.
@@ -18,17 +18,18 @@ public static class UploadForm
     private const int MaxSections = 16;
     private const int MaxTitleBytes = 4 * 1024;
 
-    /// <summary>The uploaded file and title. Dispose it once the bytes are no longer needed: the buffer is pooled.</summary>
-    public sealed class Upload(byte[] buffer, int length, string? title) : IDisposable
+    /// <summary>The uploaded file and title. Dispose it as soon as the bytes are no longer needed: that frees them.</summary>
+    public sealed class Upload : IDisposable
     {
-        private byte[]? _buffer = buffer;
-        public ReadOnlyMemory<byte> Bytes => (_buffer ?? throw new ObjectDisposedException(nameof(Upload))).AsMemory(0, length);
-        public string? Title { get; } = title;
+        private readonly UploadBuffer _buffer;
+        private readonly int _length;
 
-        public void Dispose()
-        {
-            if (Interlocked.Exchange(ref _buffer, null) is { } b) ArrayPool<byte>.Shared.Return(b);
-        }
+        internal Upload(UploadBuffer buffer, int length, string? title) => (_buffer, _length, Title) = (buffer, length, title);
+
+        public ReadOnlyMemory<byte> Bytes => _buffer.Memory[.._length];
+        public string? Title { get; }
+
+        public void Dispose() => ((IDisposable)_buffer).Dispose();
     }
 
     public static async Task<Upload> ReadAsync(HttpRequest request, long maxBytes, CancellationToken ct)
@@ -44,7 +45,7 @@ public static class UploadForm
             throw new BadHttpRequestException("The multipart/form-data body has no valid boundary.");
 
         var reader = new MultipartReader(boundary, request.Body) { HeadersCountLimit = 16, HeadersLengthLimit = 16 * 1024 };
-        byte[]? file = null;
+        UploadBuffer? file = null;
         var fileLength = 0;
         string? title = null;
         try
@@ -64,11 +65,15 @@ public static class UploadForm
                 }
                 else if (name == "title" && title is null)
                 {
-                    var (buffer, length) = await ReadAllAsync(section.Body, MaxTitleBytes, 1024, ct);
-                    try { title = length > MaxTitleBytes ? throw TitleTooLong() : Encoding.UTF8.GetString(buffer, 0, length); }
+                    var buffer = ArrayPool<byte>.Shared.Rent(MaxTitleBytes + 1);
+                    try
+                    {
+                        var length = await ReadUpToAsync(section.Body, buffer.AsMemory(0, MaxTitleBytes + 1), ct);
+                        title = length > MaxTitleBytes ? throw TitleTooLong() : Encoding.UTF8.GetString(buffer, 0, length);
+                        read += length;
+                    }
                     finally { ArrayPool<byte>.Shared.Return(buffer); }
                     if (title.Length > 200) throw TitleTooLong();
-                    read += length;
                 }
                 else
                 {
@@ -105,46 +110,37 @@ public static class UploadForm
     }
 
     /// <summary>Reads the file part; more than <paramref name="maxBytes"/> is 413 as soon as the limit is crossed.</summary>
-    private static async Task<(byte[] Buffer, int Length)> ReadFileAsync(Stream body, long? contentLength, long maxBytes, CancellationToken ct)
+    private static async Task<(UploadBuffer Buffer, int Length)> ReadFileAsync(Stream body, long? contentLength, long maxBytes, CancellationToken ct)
     {
         // With a Content-Length the whole file fits the first buffer; without one (chunked), it grows.
-        var initial = (int)Math.Clamp(contentLength ?? 256 * 1024, 4 * 1024, maxBytes + 1);
-        var (buffer, length) = await ReadAllAsync(body, maxBytes, initial, ct);
-        if (length > maxBytes)
-        {
-            ArrayPool<byte>.Shared.Return(buffer);
-            throw TooLarge(maxBytes);
-        }
-        return (buffer, length);
-    }
-
-    /// <summary>Reads a part into a pooled buffer, stopping one byte past <paramref name="max"/> so the caller can tell it was too long.</summary>
-    private static async Task<(byte[] Buffer, int Length)> ReadAllAsync(Stream body, long max, int initial, CancellationToken ct)
-    {
-        var buffer = ArrayPool<byte>.Shared.Rent(initial);
+        var buffer = new UploadBuffer((int)Math.Clamp(contentLength ?? 256 * 1024, 4 * 1024, maxBytes + 1));
         var length = 0;
         try
         {
-            while (length <= max)
+            while (length <= maxBytes)
             {
-                if (length == buffer.Length)
-                {
-                    var larger = ArrayPool<byte>.Shared.Rent((int)Math.Min((long)buffer.Length * 2, max + 1));
-                    buffer.AsSpan(0, length).CopyTo(larger);
-                    ArrayPool<byte>.Shared.Return(buffer);
-                    buffer = larger;
-                }
-                var n = await body.ReadAsync(buffer.AsMemory(length, (int)Math.Min(buffer.Length - length, max + 1 - length)), ct);
+                if (length == buffer.Capacity) buffer.Grow((int)Math.Min((long)buffer.Capacity * 2, maxBytes + 1));
+                var n = await body.ReadAsync(buffer.Memory[length..(int)Math.Min(buffer.Capacity, maxBytes + 1)], ct);
                 if (n == 0) break;
                 length += n;
             }
+            if (length > maxBytes) throw TooLarge(maxBytes);
             return (buffer, length);
         }
         catch
         {
-            ArrayPool<byte>.Shared.Return(buffer);
+            ((IDisposable)buffer).Dispose();
             throw;
         }
+    }
+
+    /// <summary>Reads until <paramref name="into"/> is full or the part ends; returns the number of bytes read.</summary>
+    private static async Task<int> ReadUpToAsync(Stream body, Memory<byte> into, CancellationToken ct)
+    {
+        var length = 0;
+        int n;
+        while (length < into.Length && (n = await body.ReadAsync(into[length..], ct)) > 0) length += n;
+        return length;
     }
 
     private static async Task<long> DrainAsync(Stream body, long max, CancellationToken ct)
@@ -161,9 +157,9 @@ public static class UploadForm
         finally { ArrayPool<byte>.Shared.Return(scratch); }
     }
 
-    private static void Return(byte[]? buffer)
+    private static void Return(UploadBuffer? buffer)
     {
-        if (buffer is not null) ArrayPool<byte>.Shared.Return(buffer);
+        if (buffer is not null) ((IDisposable)buffer).Dispose();
     }
 
     private static BadHttpRequestException TitleTooLong() => new("The title is longer than 200 characters.");
