@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Installs what a fresh Debian machine lacks, and only that. Usage: scripts/setup.sh [run|test]
+# Installs what a fresh Debian machine lacks, and only that. Usage: scripts/setup.sh [run|test|bench]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 mode="${1:-run}"
@@ -15,6 +15,9 @@ fi
 if [[ "$mode" == bench ]]; then
   command -v nginx >/dev/null || missing+=(nginx)
   command -v wrk >/dev/null || missing+=(wrk)
+  command -v jq >/dev/null || missing+=(jq)
+  command -v curl >/dev/null || missing+=(curl)
+  command -v python3 >/dev/null || missing+=(python3)
 fi
 
 if (( ${#missing[@]} > 0 )); then

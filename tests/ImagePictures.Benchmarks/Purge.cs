@@ -117,8 +117,13 @@ public static class Purge
         return 0;
     }
 
-    /// <summary>A folder with two small files per picture, as users/{user}/{pictureId}/.</summary>
-    private static void SeedFolders(string storageRoot, Guid[] ids, Func<int, string> user) =>
+    /// <summary>
+    /// A folder with two small files per picture, as users/{user}/{pictureId}/, then written to disk as the
+    /// service's fsynced uploads are: deleting files whose blocks were never written costs the disk nothing,
+    /// which made the bare deletion loop look twice as fast as it is.
+    /// </summary>
+    private static void SeedFolders(string storageRoot, Guid[] ids, Func<int, string> user)
+    {
         Parallel.For(0, ids.Length, new ParallelOptions { MaxDegreeOfParallelism = 4 }, i =>
         {
             var folder = Path.Combine(storageRoot, "users", user(i), ids[i].ToString("D"));
@@ -126,6 +131,10 @@ public static class Purge
             File.WriteAllBytes(Path.Combine(folder, "64.jpg"), [0xFF, 0xD8, 0xFF, 0xD9]);
             File.WriteAllBytes(Path.Combine(folder, "64.webp"), "RIFF\0\0\0\0WEBP"u8.ToArray());
         });
+        sync();
+    }
+
+    [System.Runtime.InteropServices.DllImport("libc")] private static extern void sync();
 
     /// <summary>Once per database: users "bench-live-*" with one live, active picture each.</summary>
     private static async Task SeedPopulationAsync(NpgsqlConnection conn)
