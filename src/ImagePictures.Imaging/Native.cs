@@ -15,7 +15,7 @@ internal sealed class GObjectHandle : SafeHandleZeroOrMinusOneIsInvalid
     }
 }
 
-/// <summary>A libvips blob (a VipsArea holding a copy of some bytes).</summary>
+/// <summary>A libvips blob (a VipsArea over some bytes, its own copy or the caller's memory).</summary>
 internal sealed class BlobHandle : SafeHandleZeroOrMinusOneIsInvalid
 {
     public BlobHandle() : base(true) { }

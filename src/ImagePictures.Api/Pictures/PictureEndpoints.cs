@@ -29,7 +29,7 @@ public static class PictureEndpoints
     {
         NormalizedPicture normalized;
         string? title;
-        // The upload's pooled buffer goes back as soon as the picture is normalised.
+        // The upload's bytes are freed as soon as the picture is normalised.
         using (var upload = await UploadForm.ReadAsync(request, options.Value.MaxUploadBytes, ct))
         {
             await pictures.EnsureQuotaAsync(owner.Id, ct);
