@@ -98,8 +98,7 @@ public sealed class ImagePipeline : IDisposable
     {
         EnsureInitialized();
         var format = SniffSupported(data);
-        using var blob = BlobFromBytes(data);
-        return Probe(format, blob);
+        return WithBlob(data, blob => Probe(format, blob));
     }
 
     private ImageFormat SniffSupported(ReadOnlySpan<byte> data)
@@ -206,20 +205,16 @@ public sealed class ImagePipeline : IDisposable
 
     // ---------------------------------------------------------------- jobs
 
-    // libvips reads the caller's bytes in place rather than a copy of them (6.6 MB for a 12 MP photo): they stay
-    // fixed until this method returns, and everything made from them is disposed by then (the master is a copy).
-    private unsafe NormalizedPicture Normalize(ReadOnlySpan<byte> data, CropRect? crop)
+    private NormalizedPicture Normalize(ReadOnlySpan<byte> data, CropRect? crop)
     {
         var format = SniffSupported(data);
         var size = _options.MasterSize;
-        GObjectHandle master;
-        fixed (byte* bytes = data)
+        // The master is a copy in memory, so it may outlive the caller's bytes.
+        using var master = WithBlob(data, blob =>
         {
-            using var blob = BlobOver(bytes, data.Length);
             Probe(format, blob);
-            master = crop is null ? LoadSquare(blob, size) : LoadCropped(blob, crop, size);
-        }
-        using var _ = master;
+            return crop is null ? LoadSquare(blob, size) : LoadCropped(blob, crop, size);
+        });
         var hasAlpha = vips_image_hasalpha(master) != 0;
 
         var masterFile = hasAlpha
@@ -242,8 +237,15 @@ public sealed class ImagePipeline : IDisposable
     private StagedImage Stage(ReadOnlySpan<byte> data)
     {
         var format = SniffSupported(data);
-        using var blob = BlobFromBytes(data);
-        Probe(format, blob);
+        return WithBlob(data, blob =>
+        {
+            Probe(format, blob);
+            return StageFrom(blob);
+        });
+    }
+
+    private StagedImage StageFrom(BlobHandle blob)
+    {
         using var source = SourceFromBlob(blob);
         if (vips_thumbnail_source(source, out var thumb, _options.StageMaxSide,
                 "height", _options.StageMaxSide, "size", SizeDown, "option_string", LoadOptions, IntPtr.Zero) != 0)

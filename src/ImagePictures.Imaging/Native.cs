@@ -15,7 +15,7 @@ internal sealed class GObjectHandle : SafeHandleZeroOrMinusOneIsInvalid
     }
 }
 
-/// <summary>A libvips blob (a VipsArea over some bytes, its own copy or the caller's memory).</summary>
+/// <summary>A libvips blob (a VipsArea over the caller's bytes).</summary>
 internal sealed class BlobHandle : SafeHandleZeroOrMinusOneIsInvalid
 {
     public BlobHandle() : base(true) { }
@@ -60,7 +60,6 @@ internal static class Native
     [DllImport(Vips)] internal static extern void vips_concurrency_set(int concurrency);
 
     // blobs and sources
-    [DllImport(Vips)] internal static extern unsafe BlobHandle vips_blob_copy(byte* data, nuint length);
     [DllImport(Vips)] internal static extern unsafe BlobHandle vips_blob_new(IntPtr freeFn, byte* data, nuint length);
     [DllImport(Vips)] internal static extern void vips_area_unref(IntPtr area);
     [DllImport(Vips)] internal static extern GObjectHandle vips_source_new_from_blob(BlobHandle blob);
@@ -138,27 +137,19 @@ internal static class Native
         }
     }
 
-    /// <summary>A copy of <paramref name="data"/> in libvips memory; sources made from it share that copy.</summary>
-    internal static unsafe BlobHandle BlobFromBytes(ReadOnlySpan<byte> data)
+    /// <summary>
+    /// Runs <paramref name="read"/> with a blob over <paramref name="data"/>, without copying it (6.6 MB for a
+    /// 12 MP photo). The bytes stay fixed until <paramref name="read"/> returns, so it must dispose every source
+    /// and image made from the blob before then, or return only images copied into memory.
+    /// </summary>
+    internal static unsafe T WithBlob<T>(ReadOnlySpan<byte> data, Func<BlobHandle, T> read)
     {
-        BlobHandle blob;
         fixed (byte* p = data)
         {
-            blob = vips_blob_copy(p, (nuint)data.Length);
+            using var blob = vips_blob_new(IntPtr.Zero, p, (nuint)data.Length);
+            if (blob.IsInvalid) throw new VipsException("vips_blob_new failed: " + TakeError());
+            return read(blob);
         }
-        if (blob.IsInvalid) throw new VipsException("vips_blob_copy failed: " + TakeError());
-        return blob;
-    }
-
-    /// <summary>
-    /// A blob over <paramref name="data"/> without copying it. The caller keeps the memory fixed and unchanged
-    /// until the blob and every source and image made from it are disposed.
-    /// </summary>
-    internal static unsafe BlobHandle BlobOver(byte* data, int length)
-    {
-        var blob = vips_blob_new(IntPtr.Zero, data, (nuint)length);
-        if (blob.IsInvalid) throw new VipsException("vips_blob_new failed: " + TakeError());
-        return blob;
     }
 
     /// <summary>A VipsSource reading <paramref name="blob"/>; it holds its own reference to the blob.</summary>

@@ -44,8 +44,7 @@ public class PipelineBenchmarks
     {
         _pipeline = new ImagePipeline(new ImagingOptions());
         _jpeg = PhotoImage.Jpeg(4000, 3000);
-        using var blob = Native.BlobFromBytes(_jpeg);
-        _master = LoadSquare(blob, 512);
+        _master = Native.WithBlob(_jpeg, blob => LoadSquare(blob, 512));
     }
 
     [GlobalCleanup]
@@ -53,12 +52,7 @@ public class PipelineBenchmarks
 
     [Benchmark] public ImageProbe Probe() => _pipeline.Probe(_jpeg);
     [Benchmark] public NormalizedPicture Normalize() => _pipeline.NormalizeAsync(_jpeg).GetAwaiter().GetResult();
-    [Benchmark]
-    public void LoadSquare512()
-    {
-        using var blob = Native.BlobFromBytes(_jpeg);
-        using var h = LoadSquare(blob, 512);
-    }
+    [Benchmark] public void LoadSquare512() { using var h = Native.WithBlob(_jpeg, blob => LoadSquare(blob, 512)); }
     [Benchmark] public byte[] EncodeJpeg512() => SaveJpeg(_master, 85);
     [Benchmark] public byte[] EncodePng512() => SavePng(_master);
     [Benchmark] public byte[] EncodeWebp512() => SaveWebp(_master);

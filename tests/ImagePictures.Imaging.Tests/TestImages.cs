@@ -122,9 +122,8 @@ internal static class TestImages
     }
 
     /// <summary>Decodes any encoded image (loaders are restricted as in production).</summary>
-    public static GObjectHandle Decode(byte[] data)
+    public static GObjectHandle Decode(byte[] data) => WithBlob(data, blob =>
     {
-        using var blob = BlobFromBytes(data);
         using var source = SourceFromBlob(blob);
         var img = vips_image_new_from_source(source, "", "access", AccessRandom, "fail_on", FailOnNone, IntPtr.Zero);
         if (img.IsInvalid) throw new InvalidOperationException("decode failed: " + TakeError());
@@ -132,7 +131,7 @@ internal static class TestImages
         img.Dispose();
         if (mem.IsInvalid) throw new InvalidOperationException("decode failed: " + TakeError());
         return mem;
-    }
+    });
 
     public static (int W, int H, int Bands) Size(byte[] data)
     {

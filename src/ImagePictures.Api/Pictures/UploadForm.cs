@@ -82,31 +82,19 @@ public static class UploadForm
                 }
                 if (read > maxBytes + MultipartOverhead) throw TooLarge(maxBytes);
             }
+            if (file is null) throw new BadHttpRequestException("The form has no 'file' field: send the picture in a multipart field named 'file'.");
+            if (fileLength == 0) throw new BadHttpRequestException("The uploaded file is empty.");
+            return new Upload(file, fileLength, string.IsNullOrWhiteSpace(title) ? null : title);
         }
-        catch (BadHttpRequestException e) when (e.StatusCode == StatusCodes.Status413PayloadTooLarge)
+        catch (Exception e)
         {
+            if (file is not null) ((IDisposable)file).Dispose();
             // Also the server's own body limit, set above: answer with the upload limit rather than a generic message.
-            Return(file);
-            throw TooLarge(maxBytes);
-        }
-        catch (Exception e) when (e is InvalidDataException or IOException && e is not BadHttpRequestException)
-        {
-            Return(file);
-            throw new BadHttpRequestException("The multipart/form-data body is malformed.");
-        }
-        catch
-        {
-            Return(file);
+            if (e is BadHttpRequestException { StatusCode: StatusCodes.Status413PayloadTooLarge }) throw TooLarge(maxBytes);
+            if (e is (InvalidDataException or IOException) and not BadHttpRequestException)
+                throw new BadHttpRequestException("The multipart/form-data body is malformed.");
             throw;
         }
-
-        if (file is null) throw new BadHttpRequestException("The form has no 'file' field: send the picture in a multipart field named 'file'.");
-        if (fileLength == 0)
-        {
-            Return(file);
-            throw new BadHttpRequestException("The uploaded file is empty.");
-        }
-        return new Upload(file, fileLength, string.IsNullOrWhiteSpace(title) ? null : title);
     }
 
     /// <summary>Reads the file part; more than <paramref name="maxBytes"/> is 413 as soon as the limit is crossed.</summary>
@@ -155,11 +143,6 @@ public static class UploadForm
             return total;
         }
         finally { ArrayPool<byte>.Shared.Return(scratch); }
-    }
-
-    private static void Return(UploadBuffer? buffer)
-    {
-        if (buffer is not null) ((IDisposable)buffer).Dispose();
     }
 
     private static BadHttpRequestException TitleTooLong() => new("The title is longer than 200 characters.");
