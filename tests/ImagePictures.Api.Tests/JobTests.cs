@@ -434,3 +434,66 @@ public class EveryMinuteCronTests : IAsyncLifetime
         Assert.All(runs, r => Assert.Equal("succeeded", r.Status));
     }
 }
+
+/// <summary>A shutdown in the middle of a purge: Hangfire puts the job back, and the next instance finishes it.</summary>
+public class ShutdownTests : IAsyncLifetime
+{
+    private const int Pictures = 600;
+    private readonly string _storageRoot = Path.Combine(Path.GetTempPath(), $"ip-storage-{Guid.NewGuid():N}");
+    private string _database = "";
+    private JobsApplication? _first, _second;
+
+    private JobsApplication Host() => (JobsApplication)new JobsApplication { SharedConnectionString = _database, StorageRoot = _storageRoot }
+        .With("Trash:RetentionDays", "0").With("Jobs:BatchSize", "10");
+
+    public async Task InitializeAsync()
+    {
+        _database = await TestCluster.NewDatabaseAsync();
+        _first = Host();
+        await _first.InitializeAsync();
+    }
+
+    public async Task DisposeAsync()
+    {
+        if (_second is not null) await ((IAsyncLifetime)_second).DisposeAsync();
+        if (_first is not null) await ((IAsyncLifetime)_first).DisposeAsync();
+        try { Directory.Delete(_storageRoot, true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+    }
+
+    [Fact]
+    public async Task APurgeStoppedByShutdownIsRunAgainByTheNextInstanceAndFinishes()
+    {
+        const string user = "shutdown-purge";
+        var ids = Enumerable.Range(0, Pictures).Select(_ => Guid.NewGuid()).ToArray();
+        foreach (var id in ids)
+        {
+            var folder = Path.Combine(_storageRoot, "users", user, id.ToString());
+            Directory.CreateDirectory(folder);
+            File.WriteAllBytes(Path.Combine(folder, "64.webp"), [1, 2, 3]);
+        }
+        await using (var conn = new NpgsqlConnection(_database))
+            await conn.ExecuteAsync("""
+                INSERT INTO pictures (id, user_id, width, height, bytes, content_hash, has_alpha, deleted_at, purge_after)
+                SELECT id, @user, 512, 512, 3, repeat('0', 64), false, now() - interval '2 days', now() - interval '1 day' FROM unnest(@ids) AS id
+                """, new { user, ids });
+
+        var admin = _first!.Admin();
+        await JobDriver.TriggerAsync(admin, TrashPurgeJob.Name);
+        var clock = Stopwatch.StartNew();
+        while ((await JobDriver.RunsAsync(admin, TrashPurgeJob.Name, 1)).Length == 0 && clock.Elapsed < TimeSpan.FromSeconds(30))
+            await Task.Delay(20);
+        await ((IAsyncLifetime)_first).DisposeAsync(); // the shutdown, while the purge runs
+        _first = null;
+
+        _second = Host();
+        await _second.InitializeAsync();
+        var runs = await JobDriver.WaitForRunsAfterAsync(_second.Admin(), TrashPurgeJob.Name, 0, 2, seconds: 90);
+
+        Assert.Equal("failed", runs[0].Status);
+        Assert.Contains("shutdown", runs[0].Error);
+        Assert.Equal("succeeded", runs[1].Status);
+        await using var check = new NpgsqlConnection(_database);
+        Assert.Equal(0, await check.ExecuteScalarAsync<int>("SELECT count(*) FROM pictures WHERE user_id = @user", new { user }));
+        Assert.Empty(Directory.EnumerateDirectories(Path.Combine(_storageRoot, "users", user)));
+    }
+}
