@@ -497,3 +497,22 @@ public class ShutdownTests : IAsyncLifetime
         Assert.Empty(Directory.EnumerateDirectories(Path.Combine(_storageRoot, "users", user)));
     }
 }
+
+public class JobSettingsTests
+{
+    [Fact]
+    public async Task AnInvalidCronStopsTheStartWithAMessageNamingTheSetting()
+    {
+        var app = new JobsApplication().With($"Jobs:{TempCleanupJob.Name}:Cron", "every hour");
+        try
+        {
+            var e = await Assert.ThrowsAnyAsync<Exception>(app.InitializeAsync);
+            var messages = string.Join(" | ", Enumerable.Repeat(e, 1).Concat(e is AggregateException a ? a.InnerExceptions : []).Select(x => x.Message));
+            Assert.Contains($"Jobs:{TempCleanupJob.Name}:Cron", messages);
+        }
+        finally
+        {
+            try { await ((IAsyncLifetime)app).DisposeAsync(); } catch (Exception) { } // the host never started
+        }
+    }
+}

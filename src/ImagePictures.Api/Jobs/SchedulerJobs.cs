@@ -65,8 +65,18 @@ public sealed class SchedulerJobs(JobStorage storage, IRecurringJobManagerV2 rec
         Register(name, paused: false);
     }
 
-    public void Register(string name, bool paused) =>
-        recurring.AddOrUpdate(name, JobsSetup.JobOf(name), paused ? Cron.Never() : JobsSetup.CronOf(config, name), JobsSetup.RecurringOptions);
+    public void Register(string name, bool paused)
+    {
+        var cron = paused ? Cron.Never() : JobsSetup.CronOf(config, name);
+        try
+        {
+            recurring.AddOrUpdate(name, JobsSetup.JobOf(name), cron, JobsSetup.RecurringOptions);
+        }
+        catch (ArgumentException e)
+        {
+            throw new InvalidOperationException($"Jobs:{name}:Cron is not a valid cron expression ('{cron}'): use standard 5 fields (minute hour day month weekday), in UTC. {e.Message}", e);
+        }
+    }
 
     public async Task<HashSet<string>> PausedAsync(CancellationToken ct)
     {
