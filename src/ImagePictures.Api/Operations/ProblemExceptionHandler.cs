@@ -25,7 +25,7 @@ public sealed class ProblemExceptionHandler(ILogger<ProblemExceptionHandler> log
     {
         AccessDeniedException d => (403, "Forbidden", d.Message, null),
         BadHttpRequestException { StatusCode: 413 } b => (413, "Upload too large", b.Message, null),
-        BadHttpRequestException b => (b.StatusCode, "Bad request", Friendly(b), null),
+        BadHttpRequestException b => (b.StatusCode, b.StatusCode == 400 ? "Bad request" : Problems.TitleFor(b.StatusCode), Friendly(b), null),
         ImageRejectedException { Kind: RejectionKind.Unsupported } r => (415, "Unsupported image type", r.Message, null),
         ImageRejectedException r => (422, "Image cannot be used", r.Message, null),
         QuotaExceededException q => (409, "Picture quota reached", q.Message, null),
