@@ -2,6 +2,7 @@ using ImagePictures.Api.Administration;
 using ImagePictures.Api.Auth;
 using ImagePictures.Api.Avatars;
 using ImagePictures.Api.Hosting;
+using ImagePictures.Api.Jobs;
 using ImagePictures.Api.Operations;
 using ImagePictures.Api.Pictures;
 using ImagePictures.Api.Realtime;
@@ -41,6 +42,7 @@ app.MapUploads();
 app.MapAdmin();
 app.MapAdminLogin();
 app.MapRazorComponents<AdminApp>().AddInteractiveServerRenderMode();
+app.MapJobsDashboard();
 app.MapRealtime();
 
 app.Run();
