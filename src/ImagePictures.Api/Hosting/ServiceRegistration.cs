@@ -39,8 +39,7 @@ public static class ServiceRegistration
         });
         services.AddSingleton<PictureStore>();
         services.AddSingleton<PictureService>();
-        services.AddSingleton<ActiveAvatarCache>();
-        services.AddSingleton<DefaultAvatar>();
+        builder.AddAvatars();
 
         // Scheduled jobs (Quartz, clustered on PostgreSQL), two-step uploads and the admin dashboard.
         builder.AddPicturesJobs();
