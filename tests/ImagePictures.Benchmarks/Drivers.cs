@@ -75,11 +75,13 @@ public static class Drivers
         using var http = Client(url);
         const string user = "bench-avatar";
         var token = await TokenAsync(http, user);
-        await UploadAsync(http, token, user, await File.ReadAllBytesAsync(jpegPath), activate: true);
-        using var response = await http.GetAsync($"/avatars/{user}?size=64");
+        var picture = await UploadAsync(http, token, user, await File.ReadAllBytesAsync(jpegPath), activate: true);
+        using var request = new HttpRequestMessage(HttpMethod.Get, $"/avatars/{user}?size=64");
+        request.Headers.Accept.ParseAdd("image/webp");
+        using var response = await http.SendAsync(request);
         response.EnsureSuccessStatusCode();
         await File.WriteAllBytesAsync(outFile, await response.Content.ReadAsByteArrayAsync());
-        Result(("path", $"/avatars/{user}?size=64"), ("etag", response.Headers.ETag!.Tag), ("type", response.Content.Headers.ContentType!.MediaType!),
+        Result(("path", $"/avatars/{user}?size=64"), ("variant", $"/pictures/{picture.GetProperty("id").GetString()}/64"), ("etag", response.Headers.ETag!.Tag), ("type", response.Content.Headers.ContentType!.MediaType!),
             ("bytes", new FileInfo(outFile).Length));
         return 0;
     }

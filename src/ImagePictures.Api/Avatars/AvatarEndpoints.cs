@@ -1,4 +1,5 @@
 using ImagePictures.Api.Auth;
+using System.Buffers;
 using Microsoft.Extensions.Primitives;
 
 namespace ImagePictures.Api.Avatars;
@@ -70,7 +71,7 @@ public static class AvatarEndpoints
                 if (IsNotModified(http, etag, AvatarCacheControl)) outcome = AvatarOutcome.NotModified;
                 else if (await s.Variants.GetAsync(avatar, slot, etag, s.Table, http.RequestAborted) is { } bytes)
                 {
-                    await WriteImageAsync(http, bytes, VariantTable.ContentType(slot, avatar.HasAlpha), etag, AvatarCacheControl);
+                    WriteImage(http, bytes, VariantTable.ContentType(slot, avatar.HasAlpha), etag, AvatarCacheControl);
                     outcome = AvatarOutcome.Picture;
                 }
                 // else: its files are gone (the account is being deleted): answer as for a user without a picture.
@@ -83,7 +84,7 @@ public static class AvatarEndpoints
                 if (IsNotModified(http, variant.ETag, AvatarCacheControl)) outcome = AvatarOutcome.NotModified;
                 else
                 {
-                    await WriteImageAsync(http, variant.Bytes, variant.ContentType, variant.ETag, AvatarCacheControl);
+                    WriteImage(http, variant.Bytes, variant.ContentType, variant.ETag, AvatarCacheControl);
                     outcome = AvatarOutcome.Default;
                 }
             }
@@ -121,7 +122,7 @@ public static class AvatarEndpoints
                 if (IsNotModified(http, etag, VariantCacheControl)) return;
                 if (await s.Variants.GetAsync(picture, slot, etag, s.Table, http.RequestAborted) is { } bytes)
                 {
-                    await WriteImageAsync(http, bytes, VariantTable.ContentType(slot, picture.HasAlpha), etag, VariantCacheControl);
+                    WriteImage(http, bytes, VariantTable.ContentType(slot, picture.HasAlpha), etag, VariantCacheControl);
                     return;
                 }
             }
@@ -145,8 +146,11 @@ public static class AvatarEndpoints
         return true;
     }
 
-    /// <summary>200 with the image; HEAD gets the same headers and no body.</summary>
-    private static Task WriteImageAsync(HttpContext http, byte[] bytes, string contentType, string etag, StringValues cacheControl)
+    /// <summary>
+    /// 200 with the image; HEAD gets the same headers and no body. The bytes are copied into Kestrel's
+    /// output buffer and go out with the headers in one write when the request ends (no flush of our own).
+    /// </summary>
+    private static void WriteImage(HttpContext http, byte[] bytes, string contentType, string etag, StringValues cacheControl)
     {
         var response = http.Response;
         response.StatusCode = StatusCodes.Status200OK;
@@ -157,7 +161,7 @@ public static class AvatarEndpoints
         h.CacheControl = cacheControl;
         h.Vary = VaryAccept;
         h.XContentTypeOptions = NoSniff;
-        return HttpMethods.IsHead(http.Request.Method) ? Task.CompletedTask : response.Body.WriteAsync(bytes, 0, bytes.Length, http.RequestAborted);
+        if (!HttpMethods.IsHead(http.Request.Method)) response.BodyWriter.Write(bytes);
     }
 
     /// <summary>What the exception handler would answer (these routes skip it), unless the client has gone.</summary>
