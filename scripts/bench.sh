@@ -231,7 +231,7 @@ if want zipf; then
   log "zipf: restarting the service"
   stop_service
   start_service
-  metric_lookups() { curl -sf "$svc/metrics" 2>/dev/null | awk '/^imagepictures_avatar_cache_lookups_total/ && /result="'"$1"'"/ { s += $NF } END { printf "%d", s }'; }
+  metric_lookups() { { curl -sf "$svc/metrics" 2>/dev/null || true; } | awk '/^imagepictures_avatar_cache_lookups_total/ && /result="'"$1"'"/ { s += $NF } END { printf "%d", s }'; }
   zipf_wrk() { WRK_PATHS=$1 wrk -t2 -c64 -d"$2" -s "$repo/tests/ImagePictures.Benchmarks/wrk-paths.lua" -H "Accept: image/webp" "$svc/" ; }
   zipf_wrk "$work/zipf-paths" 3s >/dev/null # warm-up: JIT, connection pool, the first lookups
   log "zipf: hot-avatar reference (same wrk script, one path), ${zipf_s}s"
