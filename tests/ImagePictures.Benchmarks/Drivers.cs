@@ -20,7 +20,17 @@ public static class Drivers
     public static int PgStart(string dataDir)
     {
         var pg = PrivatePostgres.Start(dataDir, durable: true, m => Console.Error.WriteLine("pg: " + m));
+        // Restarted with pg_stat_statements, so that the million-user run can count statements too.
+        pg.Stop();
+        File.AppendAllText(Path.Combine(dataDir, "postgresql.conf"), "\nshared_preload_libraries = 'pg_stat_statements'\n");
+        pg = PrivatePostgres.Start(dataDir, durable: true, m => Console.Error.WriteLine("pg: " + m));
         var conn = pg.CreateDatabaseAsync("imagepictures").GetAwaiter().GetResult();
+        using (var db = new Npgsql.NpgsqlConnection(conn))
+        {
+            db.Open();
+            using var create = new Npgsql.NpgsqlCommand("CREATE EXTENSION IF NOT EXISTS pg_stat_statements", db);
+            create.ExecuteNonQuery();
+        }
         Result(("conn", conn));
         return 0;
     }
