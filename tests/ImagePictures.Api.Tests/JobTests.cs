@@ -82,6 +82,7 @@ public class JobTests(JobTests.Application app) : IClassFixture<JobTests.Applica
         {
             With("Trash:RetentionDays", "0");
             With("OrphanSweep:GraceMinutes", "0");
+            With("Jobs:BatchSize", "2"); // the purge of three pictures runs in two batches, the first committing while the second deletes
         }
     }
 

@@ -20,7 +20,17 @@ public static class Drivers
     public static int PgStart(string dataDir)
     {
         var pg = PrivatePostgres.Start(dataDir, durable: true, m => Console.Error.WriteLine("pg: " + m));
+        // Restarted with pg_stat_statements, so that the million-user run can count statements too.
+        pg.Stop();
+        File.AppendAllText(Path.Combine(dataDir, "postgresql.conf"), "\nshared_preload_libraries = 'pg_stat_statements'\n");
+        pg = PrivatePostgres.Start(dataDir, durable: true, m => Console.Error.WriteLine("pg: " + m));
         var conn = pg.CreateDatabaseAsync("imagepictures").GetAwaiter().GetResult();
+        using (var db = new Npgsql.NpgsqlConnection(conn))
+        {
+            db.Open();
+            using var create = new Npgsql.NpgsqlCommand("CREATE EXTENSION IF NOT EXISTS pg_stat_statements", db);
+            create.ExecuteNonQuery();
+        }
         Result(("conn", conn));
         return 0;
     }
@@ -75,11 +85,13 @@ public static class Drivers
         using var http = Client(url);
         const string user = "bench-avatar";
         var token = await TokenAsync(http, user);
-        await UploadAsync(http, token, user, await File.ReadAllBytesAsync(jpegPath), activate: true);
-        using var response = await http.GetAsync($"/avatars/{user}?size=64");
+        var picture = await UploadAsync(http, token, user, await File.ReadAllBytesAsync(jpegPath), activate: true);
+        using var request = new HttpRequestMessage(HttpMethod.Get, $"/avatars/{user}?size=64");
+        request.Headers.Accept.ParseAdd("image/webp");
+        using var response = await http.SendAsync(request);
         response.EnsureSuccessStatusCode();
         await File.WriteAllBytesAsync(outFile, await response.Content.ReadAsByteArrayAsync());
-        Result(("path", $"/avatars/{user}?size=64"), ("etag", response.Headers.ETag!.Tag), ("type", response.Content.Headers.ContentType!.MediaType!),
+        Result(("path", $"/avatars/{user}?size=64"), ("variant", $"/pictures/{picture.GetProperty("id").GetString()}/64"), ("etag", response.Headers.ETag!.Tag), ("type", response.Content.Headers.ContentType!.MediaType!),
             ("bytes", new FileInfo(outFile).Length));
         return 0;
     }

@@ -63,13 +63,13 @@ public static class Ingest
         return 0;
     }
 
-    private static bool TryResetPeak(int pid)
+    internal static bool TryResetPeak(int pid)
     {
         try { File.WriteAllText($"/proc/{pid}/clear_refs", "5"); return true; }
         catch (Exception) { return false; }
     }
 
-    private static (long HwmKb, long RssKb) Status(int pid)
+    internal static (long HwmKb, long RssKb) Status(int pid)
     {
         long hwm = 0, rss = 0;
         foreach (var line in File.ReadLines($"/proc/{pid}/status"))
@@ -81,7 +81,7 @@ public static class Ingest
     }
 
     /// <summary>Runs <paramref name="workers"/> loops until the time is up; counts only operations that finished in time.</summary>
-    private static async Task<(int Count, TimeSpan Elapsed, List<double> LatenciesMs)> LoopAsync(int workers, double seconds, Func<int, CancellationToken, Task> op)
+    internal static async Task<(int Count, TimeSpan Elapsed, List<double> LatenciesMs)> LoopAsync(int workers, double seconds, Func<int, CancellationToken, Task> op)
     {
         var latencies = new List<double>();
         var sw = Stopwatch.StartNew();
@@ -105,7 +105,7 @@ public static class Ingest
         return (latencies.Count, lastEnd, latencies);
     }
 
-    private static void Report(int count, TimeSpan elapsed, List<double> latencies, int errors)
+    internal static void Report(int count, TimeSpan elapsed, List<double> latencies, int errors)
     {
         latencies.Sort();
         Drivers.Result(("rate", count / elapsed.TotalSeconds), ("count", count), ("seconds", elapsed.TotalSeconds),

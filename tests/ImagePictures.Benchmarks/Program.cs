@@ -13,6 +13,10 @@ return args.FirstOrDefault() switch
     "seed-fanout" => await Drivers.SeedFanoutAsync(args[1], args[2], args[3]),
     "purge" => await Purge.RunAsync(args[1], args[2], args[3], int.Parse(args[4])),
     "purge-fs-baseline" => Purge.FileSystemBaseline(args[1], int.Parse(args[2])),
+    "ingest-imagesharp" => await ImageSharpLoop.LoopAsync(args[1], double.Parse(args[2]), int.Parse(args[3]), double.Parse(args[4])),
+    "ingest-imagesharp-mem" => await ImageSharpLoop.MemoryAsync(args[1], int.Parse(args[2])),
+    "zipf-seed" => await Zipf.SeedAsync(args[1], args[2], args[3], int.Parse(args[4]), int.Parse(args[5]), args[6], int.Parse(args[7]), double.Parse(args[8], System.Globalization.CultureInfo.InvariantCulture)),
+    "pg-counters" => await Zipf.CountersAsync(args[1]),
     "micro" => Micro.Run(args.Skip(1).ToArray()),
     _ => Usage(),
 };
@@ -27,10 +31,14 @@ static int Usage()
           ingest-baseline <jpeg> <seconds> <threads> <warmup s>   ImagePipeline.NormalizeAsync in-process
           ingest <url> <jpeg> <seconds> <clients> <warmup s>      uploads through HTTP
           ingest-mem <url> <jpeg> <pid> <concurrent>   peak RSS (VmHWM) of <pid> during a burst
-          seed-avatar <url> <jpeg> <outFile>     upload + activate; writes /avatars/{u}?size=64 bytes
+          seed-avatar <url> <jpeg> <outFile>     upload + activate; writes /avatars/{u}?size=64 WebP bytes; prints both paths
           seed-fanout <url> <jpeg> <user>        two pictures for <user>; prints RESULT token= a= b=
           purge <url> <conn> <storageRoot> <n>   seed n expired trashed pictures, trigger trash-purge
           purge-fs-baseline <storageRoot> <n>    the same folders deleted by a bare loop (disk ceiling)
+          ingest-imagesharp <jpeg> <seconds> <threads> <warmup s>  the same work with ImageSharp 2.1, in-process
+          ingest-imagesharp-mem <jpeg> <concurrent>  peak RSS of this process normalising that many at once with ImageSharp
+          zipf-seed <conn> <storageRoot> <webp> <users> <withPictures> <pathsFile> <samples> <s>   the million-user population
+          pg-counters <conn>                     pg_stat_database.xact_commit (+ pg_stat_statements calls)
           micro [BenchmarkDotNet args]           micro benchmarks of the imaging pipeline
         """);
     return 2;

@@ -1,46 +1,149 @@
 using System.Collections.Concurrent;
+using BitFaster.Caching.Lfu;
+using BitFaster.Caching.Scheduler;
 using Dapper;
+using ImagePictures.Api.Realtime;
+using Microsoft.Extensions.Options;
 using Npgsql;
 
 namespace ImagePictures.Api.Avatars;
 
-public sealed record ActiveAvatar(Guid PictureId, string ContentHash, bool HasAlpha);
+/// <summary>Sizes of the public image routes' caches (section <c>Avatars</c>).</summary>
+public sealed record AvatarCacheOptions
+{
+    /// <summary>Users whose active picture (or its absence) is kept in memory.</summary>
+    public int CacheEntries { get; init; } = 100_000;
+
+    /// <summary>Pictures whose owner and liveness /pictures/{id}/{size} keeps in memory (trashed or unknown ones too).</summary>
+    public int PictureCacheEntries { get; init; } = 100_000;
+
+    /// <summary>Bytes of variant files kept in memory (files over 128 KB are never kept).</summary>
+    public long VariantCacheBytes { get; init; } = 64L * 1024 * 1024;
+
+    /// <summary>
+    /// Up to this many ids of users with an active picture are known in memory, so that a request for
+    /// any other user is answered with the default image without a lookup. Beyond it only the cache is used.
+    /// </summary>
+    public int IndexLimit { get; init; } = 1_000_000;
+}
 
 /// <summary>
-/// User → active picture, so that GET /avatars does not query the database on every request.
+/// User → active picture, so that GET /avatars does not query the database per request.
+/// <list type="bullet">
+/// <item>A bounded, scan-resistant cache (W-TinyLFU): a new entry gets in only by being asked for
+/// more often than the one it would replace, so a flood of random ids cannot evict the popular
+/// avatars. Users without a picture are cached too.</item>
+/// <item>An index of every user who may have an active picture, loaded once after the event relay
+/// listens and widened by every change: a user not in it is answered without a lookup. It only
+/// ever says "maybe" too often, never "no" wrongly; past <see cref="AvatarCacheOptions.IndexLimit"/>
+/// users it is dropped and the cache alone answers.</item>
+/// </list>
 /// Every change invalidates its user (on this instance directly, on the others through the event
 /// relay). A generation counter stops a read that raced an invalidation from storing a stale value.
 /// </summary>
-public sealed class ActiveAvatarCache(NpgsqlDataSource db)
+public sealed class ActiveAvatarCache(NpgsqlDataSource db, VariantTable table, IOptions<AvatarCacheOptions> options, ILogger<ActiveAvatarCache> log)
 {
-    private const int MaxEntries = 200_000;
-    private readonly ConcurrentDictionary<string, ActiveAvatar?> _map = new();
-    private long _generation;
+    private const string ActiveSql = """
+        SELECT p.id AS PictureId, p.content_hash AS ContentHash, p.has_alpha AS HasAlpha
+        FROM active_pictures a JOIN pictures p ON p.id = a.picture_id
+        WHERE a.user_id = @userId AND p.deleted_at IS NULL
+        """;
 
-    public async ValueTask<ActiveAvatar?> GetAsync(string userId, CancellationToken ct)
+    private readonly ConcurrentLfu<string, PublicPicture> _cache = new(Environment.ProcessorCount, Math.Max(3, options.Value.CacheEntries), new ThreadPoolScheduler(), StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, byte> _index = new(StringComparer.Ordinal);
+    private readonly int _indexLimit = options.Value.IndexLimit;
+    private volatile bool _indexComplete, _indexDropped;
+    private long _generation, _queries, _indexCount;
+
+    private sealed record ActiveRow(Guid PictureId, string ContentHash, bool HasAlpha);
+
+    /// <summary>Database lookups made so far (tests and benchmarks read it).</summary>
+    internal long Queries => Interlocked.Read(ref _queries);
+
+    /// <summary>True once the index holds every user with an active picture.</summary>
+    internal bool IndexComplete => _indexComplete;
+
+    public async ValueTask<PublicPicture?> GetAsync(string userId, CancellationToken ct)
     {
-        if (_map.TryGetValue(userId, out var cached)) return cached;
+        if (_indexComplete && !_index.ContainsKey(userId)) return null;
+        if (_cache.TryGet(userId, out var cached)) return cached == PublicPicture.None ? null : cached;
+
         var generation = Interlocked.Read(ref _generation);
+        Interlocked.Increment(ref _queries);
         await using var conn = await db.OpenConnectionAsync(ct);
-        var avatar = await conn.QuerySingleOrDefaultAsync<ActiveAvatar>("""
-            SELECT p.id AS PictureId, p.content_hash AS ContentHash, p.has_alpha AS HasAlpha
-            FROM active_pictures a JOIN pictures p ON p.id = a.picture_id
-            WHERE a.user_id = @userId AND p.deleted_at IS NULL
-            """, new { userId });
-        if (_map.Count >= MaxEntries) _map.Clear();
-        if (Interlocked.Read(ref _generation) == generation) _map[userId] = avatar;
-        return avatar;
+        var row = await conn.QuerySingleOrDefaultAsync<ActiveRow>(new CommandDefinition(ActiveSql, new { userId }, cancellationToken: ct));
+        var found = row is null ? PublicPicture.None : new PublicPicture(userId, row.PictureId, row.ContentHash, row.HasAlpha, table.Count);
+        if (Interlocked.Read(ref _generation) == generation)
+        {
+            _cache.AddOrUpdate(userId, found);
+            // An invalidation between the check and the store must still win.
+            if (Interlocked.Read(ref _generation) != generation) _cache.TryRemove(userId);
+        }
+        return found == PublicPicture.None ? null : found;
     }
 
+    /// <summary>After a change of this user's pictures has committed (here or, through the relay, elsewhere).</summary>
     public void Invalidate(string userId)
     {
         Interlocked.Increment(ref _generation);
-        _map.TryRemove(userId, out _);
+        AddToIndex(userId);
+        _cache.TryRemove(userId);
     }
 
-    public void Clear()
+    /// <summary>
+    /// Fills the index from active_pictures. Called once the event relay listens, so that every
+    /// activation is either in this snapshot or arrives later as an event (which widens the index).
+    /// </summary>
+    internal async Task LoadIndexAsync(CancellationToken ct)
     {
-        Interlocked.Increment(ref _generation);
-        _map.Clear();
+        await using var conn = await db.OpenConnectionAsync(ct);
+        var count = await conn.ExecuteScalarAsync<long>(new CommandDefinition("SELECT count(*) FROM active_pictures", cancellationToken: ct));
+        if (count > _indexLimit)
+        {
+            DropIndex();
+            return;
+        }
+        await using var reader = await conn.ExecuteReaderAsync(new CommandDefinition("SELECT user_id FROM active_pictures", cancellationToken: ct));
+        while (await reader.ReadAsync(ct)) AddToIndex(reader.GetString(0));
+        if (_indexDropped) return;
+        _indexComplete = true;
+        log.LogInformation("Avatar index loaded: {Count} users with an active picture", Interlocked.Read(ref _indexCount));
+    }
+
+    private void AddToIndex(string userId)
+    {
+        if (_indexDropped || !_index.TryAdd(userId, 0)) return;
+        if (Interlocked.Increment(ref _indexCount) > _indexLimit) DropIndex();
+    }
+
+    private void DropIndex()
+    {
+        if (_indexDropped) return;
+        _indexDropped = true;
+        _indexComplete = false;
+        _index.Clear();
+        log.LogInformation("More than {Limit} users have an active picture (Avatars:IndexLimit); avatars are looked up through the cache alone", _indexLimit);
+    }
+}
+
+/// <summary>Loads the avatar index once the event relay listens; retries while the database is away.</summary>
+public sealed class ActiveAvatarIndexLoader(EventRelay relay, ActiveAvatarCache avatars, ILogger<ActiveAvatarIndexLoader> log) : BackgroundService
+{
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        await relay.Listening.WaitAsync(stoppingToken);
+        for (var delay = TimeSpan.FromSeconds(1); !stoppingToken.IsCancellationRequested; delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, TimeSpan.FromMinutes(1).Ticks)))
+        {
+            try
+            {
+                await avatars.LoadIndexAsync(stoppingToken);
+                return;
+            }
+            catch (Exception e) when (e is NpgsqlException or TimeoutException or InvalidOperationException)
+            {
+                log.LogWarning(e, "Could not load the avatar index; retrying in {Delay} s (until then every avatar is looked up)", delay.TotalSeconds);
+                await Task.Delay(delay, stoppingToken);
+            }
+        }
     }
 }

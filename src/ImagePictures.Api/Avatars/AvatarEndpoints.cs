@@ -1,88 +1,214 @@
 using ImagePictures.Api.Auth;
-using ImagePictures.Api.Pictures;
-using ImagePictures.Imaging;
-using Microsoft.AspNetCore.Mvc;
-using Microsoft.Extensions.Options;
-using Microsoft.Net.Http.Headers;
-using Npgsql;
-using Dapper;
+using System.Buffers;
+using Microsoft.Extensions.Primitives;
 
 namespace ImagePictures.Api.Avatars;
 
-/// <summary>The public image routes: no token, cacheable, WebP when the browser takes it.</summary>
+/// <summary>
+/// The public image routes: no token, cacheable, WebP when the browser takes it. They are the hot
+/// paths of the service, so they are short-circuited: they run straight from routing, before static
+/// files, request logging, authentication, authorization, the upload rate limiter and antiforgery,
+/// none of which they need. That also skips the exception handler, so they answer their own errors
+/// as problem details (<see cref="FailAsync"/>).
+/// </summary>
 public static class AvatarEndpoints
 {
-    private const string AvatarCache = "public, max-age=60";
-    private const string VariantCache = "public, max-age=31536000, immutable";
+    private static readonly string[] GetAndHead = [HttpMethods.Get, HttpMethods.Head];
+    private static readonly StringValues AvatarCacheControl = "public, max-age=60";
+    private static readonly StringValues VariantCacheControl = "public, max-age=31536000, immutable";
+    private static readonly StringValues VaryAccept = "Accept";
+    private static readonly StringValues NoSniff = "nosniff";
+
+    /// <summary>What an avatar request came to (the labels of imagepictures.avatar.requests).</summary>
+    public enum AvatarOutcome { Picture, Default, NotModified, NotFound }
+
+    private sealed record Services(
+        ActiveAvatarCache Avatars, LivePictureCache Pictures, VariantCache Variants, DefaultAvatar Defaults, VariantTable Table, ILogger Log);
+
+    public static void AddAvatars(this WebApplicationBuilder builder)
+    {
+        var services = builder.Services;
+        services.Configure<AvatarCacheOptions>(builder.Configuration.GetSection("Avatars"));
+        services.AddSingleton<VariantTable>();
+        services.AddSingleton<ActiveAvatarCache>();
+        services.AddSingleton<LivePictureCache>();
+        services.AddSingleton<VariantCache>();
+        services.AddSingleton<DefaultAvatar>();
+        services.AddHostedService<ActiveAvatarIndexLoader>();
+    }
 
     public static void MapAvatars(this IEndpointRouteBuilder app)
     {
-        app.MapGet("/avatars/{userId}", GetAvatar).AllowAnonymous().ExcludeFromDescription();
-        app.MapGet("/pictures/{pictureId}/{size}", GetVariant).AllowAnonymous().ExcludeFromDescription();
+        var sp = app.ServiceProvider;
+        var s = new Services(sp.GetRequiredService<ActiveAvatarCache>(), sp.GetRequiredService<LivePictureCache>(), sp.GetRequiredService<VariantCache>(),
+            sp.GetRequiredService<DefaultAvatar>(), sp.GetRequiredService<VariantTable>(), sp.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(AvatarEndpoints)));
+        app.MapMethods("/avatars/{userId}", GetAndHead, http => GetAvatar(http, s)).ShortCircuit().ExcludeFromDescription();
+        app.MapMethods("/pictures/{pictureId}/{size}", GetAndHead, http => GetVariant(http, s)).ShortCircuit().ExcludeFromDescription();
     }
 
-    private static async Task<IResult> GetAvatar(string userId, int? size, [FromQuery(Name = "default")] string? fallback, HttpContext http,
-        ActiveAvatarCache cache, DefaultAvatar defaults, PictureStore store, IOptions<PictureOptions> options, CancellationToken ct)
+    private static async Task GetAvatar(HttpContext http, Services s)
     {
-        if (!UserIds.IsValid(userId)) return Problems.Result(400, "Invalid user id", "A user id is 1-64 letters, digits, '.', '_' or '-', starting with a letter or digit.");
-        if (size is <= 0) return Problems.Result(400, "Invalid size", "size must be a positive number of pixels.");
-        if (fallback is not (null or "404" or "image")) return Problems.Result(400, "Invalid default", "default must be '404' or 'image'.");
-        var sizes = options.Value.Sizes;
-        var chosen = sizes.Where(s => s >= (size ?? 128)).DefaultIfEmpty(sizes.Max()).Min();
-        var webp = AcceptsWebP(http);
-
-        if (await cache.GetAsync(userId, ct) is { } avatar)
+        try
         {
-            var path = store.VariantPath(userId, avatar.PictureId, chosen, webp, avatar.HasAlpha);
-            if (File.Exists(path))
-                return Serve(http, path, avatar.ContentHash[..16], chosen, webp, avatar.HasAlpha, AvatarCache);
-            cache.Invalidate(userId); // purged meanwhile: fall through to the default
+            var userId = http.Request.RouteValues["userId"] as string;
+            if (!UserIds.IsValid(userId))
+            {
+                await Problems.Write(http, 400, "Invalid user id", "A user id is 1-64 letters, digits, '.', '_' or '-', starting with a letter or digit.");
+                return;
+            }
+            var query = AvatarQuery.Parse(http.Request.QueryString.Value);
+            if (query.Error is var (title, detail))
+            {
+                await Problems.Write(http, 400, title, detail);
+                return;
+            }
+
+            var outcome = AvatarOutcome.NotFound;
+            if (await s.Avatars.GetAsync(userId!, http.RequestAborted) is { } avatar)
+            {
+                var slot = s.Table.SlotFor(query.Size, ImageRequestHeaders.PrefersWebP(http.Request.Headers.Accept, avatar.HasAlpha));
+                var etag = avatar.ETag(slot, s.Table);
+                if (IsNotModified(http, etag, AvatarCacheControl)) outcome = AvatarOutcome.NotModified;
+                else if (await s.Variants.GetAsync(avatar, slot, etag, s.Table, http.RequestAborted) is { } bytes)
+                {
+                    WriteImage(http, bytes, VariantTable.ContentType(slot, avatar.HasAlpha), etag, AvatarCacheControl);
+                    outcome = AvatarOutcome.Picture;
+                }
+                // else: its files are gone (the account is being deleted): answer as for a user without a picture.
+            }
+
+            if (outcome == AvatarOutcome.NotFound && !query.NotFoundWithoutPicture)
+            {
+                var defaults = await s.Defaults.GetAsync();
+                var variant = defaults.Variants[s.Table.SlotFor(query.Size, ImageRequestHeaders.PrefersWebP(http.Request.Headers.Accept, defaults.Picture.HasAlpha))];
+                if (IsNotModified(http, variant.ETag, AvatarCacheControl)) outcome = AvatarOutcome.NotModified;
+                else
+                {
+                    WriteImage(http, variant.Bytes, variant.ContentType, variant.ETag, AvatarCacheControl);
+                    outcome = AvatarOutcome.Default;
+                }
+            }
+            if (outcome == AvatarOutcome.NotFound) await Problems.Write(http, 404, "Not found", "This user has no active picture.");
+            Counted(outcome);
         }
-
-        if (fallback == "404") return Problems.NotFound("This user has no active picture.");
-        var prepared = await defaults.GetAsync();
-        var name = PictureStore.VariantName(chosen, webp, prepared.Picture.HasAlpha);
-        var file = prepared.Files[name];
-        SetHeaders(http, AvatarCache);
-        return Results.File(file.Bytes, file.ContentType, entityTag: ETag($"default-{prepared.Hash}", chosen, name));
+        catch (Exception e)
+        {
+            await FailAsync(http, e, s.Log);
+        }
     }
 
-    private static async Task<IResult> GetVariant(string pictureId, string size, HttpContext http, NpgsqlDataSource db,
-        PictureStore store, IOptions<PictureOptions> options, CancellationToken ct)
+    /// <summary>The one place where an avatar request's outcome is known (imagepictures.avatar.requests counts here).</summary>
+    private static void Counted(AvatarOutcome outcome) { }
+
+    private static async Task GetVariant(HttpContext http, Services s)
     {
-        if (!Guid.TryParse(pictureId, out var id)) return Problems.Result(400, "Invalid picture id", "A picture id is a UUID.");
-        if (!int.TryParse(size, out var px) || !options.Value.Sizes.Contains(px))
-            return Problems.Result(400, "Invalid size", $"size must be one of {string.Join(", ", options.Value.Sizes)}.");
-        await using var conn = await db.OpenConnectionAsync(ct);
-        var row = await conn.QuerySingleOrDefaultAsync<(string UserId, string ContentHash, bool HasAlpha)>(
-            "SELECT user_id, content_hash, has_alpha FROM pictures WHERE id = @id AND deleted_at IS NULL", new { id });
-        if (row.UserId is null) return Problems.NotFound("There is no live picture with that id.");
-        var webp = AcceptsWebP(http);
-        var path = store.VariantPath(row.UserId, id, px, webp, row.HasAlpha);
-        if (!File.Exists(path)) return Problems.NotFound("There is no live picture with that id.");
-        return Serve(http, path, row.ContentHash[..16], px, webp, row.HasAlpha, VariantCache);
+        try
+        {
+            if (!Guid.TryParse(http.Request.RouteValues["pictureId"] as string, out var pictureId))
+            {
+                await Problems.Write(http, 400, "Invalid picture id", "A picture id is a UUID.");
+                return;
+            }
+            var sizeIndex = int.TryParse(http.Request.RouteValues["size"] as string, out var px) ? s.Table.IndexOfSize(px) : -1;
+            if (sizeIndex < 0)
+            {
+                await Problems.Write(http, 400, "Invalid size", $"size must be one of {s.Table.SizesText}.");
+                return;
+            }
+            if (await s.Pictures.GetAsync(pictureId, http.RequestAborted) is { } picture)
+            {
+                var slot = VariantTable.Slot(sizeIndex, ImageRequestHeaders.PrefersWebP(http.Request.Headers.Accept, picture.HasAlpha));
+                var etag = picture.ETag(slot, s.Table);
+                if (IsNotModified(http, etag, VariantCacheControl)) return;
+                if (await s.Variants.GetAsync(picture, slot, etag, s.Table, http.RequestAborted) is { } bytes)
+                {
+                    WriteImage(http, bytes, VariantTable.ContentType(slot, picture.HasAlpha), etag, VariantCacheControl);
+                    return;
+                }
+            }
+            await Problems.Write(http, 404, "Not found", "There is no live picture with that id.");
+        }
+        catch (Exception e)
+        {
+            await FailAsync(http, e, s.Log);
+        }
     }
 
-    private static IResult Serve(HttpContext http, string path, string hash, int size, bool webp, bool hasAlpha, string cacheControl)
+    private static bool IsNotModified(HttpContext http, string etag, StringValues cacheControl)
     {
-        var name = PictureStore.VariantName(size, webp, hasAlpha);
-        SetHeaders(http, cacheControl);
-        // Small variants come from memory (see VariantFileCache); both results answer If-None-Match with 304 themselves.
-        if (VariantFileCache.Get(path) is { } cached)
-            return Results.File(cached.Bytes, ImagePipeline.ContentTypeFor(name), lastModified: cached.LastModified, entityTag: ETag(hash, size, name));
-        return Results.File(path, ImagePipeline.ContentTypeFor(name), entityTag: ETag(hash, size, name));
-    }
-
-    private static EntityTagHeaderValue ETag(string hash, int size, string name) => new($"\"{hash}-{name}\"");
-
-    private static void SetHeaders(HttpContext http, string cacheControl)
-    {
-        var h = http.Response.Headers;
+        if (!ImageRequestHeaders.Matches(http.Request.Headers.IfNoneMatch, etag)) return false;
+        var response = http.Response;
+        response.StatusCode = StatusCodes.Status304NotModified;
+        var h = response.Headers;
+        h.ETag = etag;
         h.CacheControl = cacheControl;
-        h.Vary = "Accept";
-        h.XContentTypeOptions = "nosniff";
+        h.Vary = VaryAccept;
+        return true;
     }
 
-    private static bool AcceptsWebP(HttpContext http) =>
-        http.Request.Headers.Accept.Any(a => a is not null && a.Contains("image/webp", StringComparison.OrdinalIgnoreCase));
+    /// <summary>
+    /// 200 with the image; HEAD gets the same headers and no body. The bytes are copied into Kestrel's
+    /// output buffer and go out with the headers in one write when the request ends (no flush of our own).
+    /// </summary>
+    private static void WriteImage(HttpContext http, byte[] bytes, string contentType, string etag, StringValues cacheControl)
+    {
+        var response = http.Response;
+        response.StatusCode = StatusCodes.Status200OK;
+        response.ContentType = contentType;
+        response.ContentLength = bytes.Length;
+        var h = response.Headers;
+        h.ETag = etag;
+        h.CacheControl = cacheControl;
+        h.Vary = VaryAccept;
+        h.XContentTypeOptions = NoSniff;
+        if (!HttpMethods.IsHead(http.Request.Method)) response.BodyWriter.Write(bytes);
+    }
+
+    /// <summary>What the exception handler would answer (these routes skip it), unless the client has gone.</summary>
+    private static async Task FailAsync(HttpContext http, Exception e, ILogger log)
+    {
+        if (http.RequestAborted.IsCancellationRequested || http.Response.HasStarted) return;
+        var (status, title, detail, retry) = ProblemExceptionHandler.Classify(e);
+        if (status >= 500) log.LogWarning(e, "Request {Method} {Path} failed with {Status}", http.Request.Method, http.Request.Path.Value, status);
+        http.Response.Clear();
+        await Problems.Write(http, status, title, detail, retry);
+    }
+}
+
+/// <summary>The avatar route's query: <c>size</c> (a positive number of pixels) and <c>default</c> (<c>404</c> or <c>image</c>); other keys are ignored.</summary>
+public readonly record struct AvatarQuery(int? Size, bool NotFoundWithoutPicture, (string Title, string Detail)? Error)
+{
+    private static readonly AvatarQuery BadSize = new(null, false, ("Invalid size", "size must be a positive number of pixels."));
+    private static readonly AvatarQuery BadDefault = new(null, false, ("Invalid default", "default must be '404' or 'image'."));
+
+    public static AvatarQuery Parse(string? queryString)
+    {
+        int? size = null;
+        bool? notFound = null;
+        var rest = queryString.AsSpan();
+        if (rest.StartsWith("?")) rest = rest[1..];
+        while (!rest.IsEmpty)
+        {
+            var amp = rest.IndexOf('&');
+            var pair = amp < 0 ? rest : rest[..amp];
+            rest = amp < 0 ? default : rest[(amp + 1)..];
+            var eq = pair.IndexOf('=');
+            var key = eq < 0 ? pair : pair[..eq];
+            var raw = eq < 0 ? default : pair[(eq + 1)..];
+            var value = raw.ContainsAny('%', '+') ? Uri.UnescapeDataString(raw.ToString().Replace('+', ' ')).AsSpan() : raw;
+            if (key.Equals("size", StringComparison.OrdinalIgnoreCase))
+            {
+                if (value.IsEmpty) continue;
+                if (size is not null || !int.TryParse(value, System.Globalization.NumberStyles.None, null, out var px) || px <= 0) return BadSize;
+                size = px;
+            }
+            else if (key.Equals("default", StringComparison.OrdinalIgnoreCase))
+            {
+                if (value.IsEmpty) continue;
+                if (notFound is not null || value is not ("404" or "image")) return BadDefault;
+                notFound = value is "404";
+            }
+        }
+        return new AvatarQuery(size, notFound == true, null);
+    }
 }

@@ -39,8 +39,7 @@ public static class ServiceRegistration
         });
         services.AddSingleton<PictureStore>();
         services.AddSingleton<PictureService>();
-        services.AddSingleton<ActiveAvatarCache>();
-        services.AddSingleton<DefaultAvatar>();
+        builder.AddAvatars();
 
         // Scheduled jobs (Hangfire on our PostgreSQL, dashboard at /hangfire), two-step uploads and the admin page.
         builder.AddPicturesJobs();

@@ -12,7 +12,7 @@ namespace ImagePictures.Api.Pictures;
 /// A per-user advisory lock serialises the changes of one user (quota, active picture, default).
 /// </summary>
 public sealed class PictureService(
-    NpgsqlDataSource db, PictureStore store, ActiveAvatarCache avatars, IOptions<PictureOptions> options,
+    NpgsqlDataSource db, PictureStore store, ActiveAvatarCache avatars, LivePictureCache livePictures, IOptions<PictureOptions> options,
     IConfiguration config, ILogger<PictureService> log)
 {
     private PictureOptions Options => options.Value;
@@ -189,11 +189,13 @@ public sealed class PictureService(
             await EventLog.AppendAsync(tx, EventTypes.ActivePictureChanged, userId, next, nextRow is null ? null : Json(nextRow));
             await tx.CommitAsync(ct);
             avatars.Invalidate(userId);
+            livePictures.Invalidate(pictureId);
             return Json(trashedRow);
         }
         var row = (await FindAsync(conn, tx, userId, pictureId, trashed: true))!;
         await EventLog.AppendAsync(tx, EventTypes.PictureTrashed, userId, pictureId, Json(row));
         await tx.CommitAsync(ct);
+        livePictures.Invalidate(pictureId);
         return Json(row);
     }
 
@@ -211,6 +213,7 @@ public sealed class PictureService(
         var row = (await FindAsync(conn, tx, userId, pictureId, trashed: false))!;
         await EventLog.AppendAsync(tx, EventTypes.PictureRestored, userId, pictureId, Json(row));
         await tx.CommitAsync(ct);
+        livePictures.Invalidate(pictureId);
         return Json(row);
     }
 
@@ -288,6 +291,7 @@ public sealed class PictureService(
         }
         if (detached is not null) store.RemoveDetached(detached);
         avatars.Invalidate(userId);
+        livePictures.InvalidateUser(userId);
         return deleted;
     }
 

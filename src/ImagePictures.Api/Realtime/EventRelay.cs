@@ -10,7 +10,7 @@ namespace ImagePictures.Api.Realtime;
 /// Forwards the events of every instance to this instance's hub connections. One dedicated
 /// connection LISTENs on <see cref="EventLog.Channel"/>; each notification carries a seq, whose row
 /// is read and sent to the owner's group (and, for avatar changes and account deletion, to the
-/// watchers' group). Every event also invalidates this instance's avatar cache for its user.
+/// watchers' group). Every event also invalidates what this instance's image caches hold of its user and picture.
 /// <para>
 /// Concurrent transactions commit their seqs out of order, so delivery is tracked per seq, not by
 /// a high-water mark alone: after a reconnect the relay catches up over a window below the highest
@@ -20,7 +20,7 @@ namespace ImagePictures.Api.Realtime;
 /// </para>
 /// </summary>
 public sealed class EventRelay(
-    NpgsqlDataSource db, IHubContext<PicturesHub, IPicturesClient> hub, ActiveAvatarCache avatars, ILogger<EventRelay> log)
+    NpgsqlDataSource db, IHubContext<PicturesHub, IPicturesClient> hub, ActiveAvatarCache avatars, LivePictureCache pictures, ILogger<EventRelay> log)
     : BackgroundService
 {
     internal const long CatchUpWindow = 1000;
@@ -32,6 +32,9 @@ public sealed class EventRelay(
     private readonly TaskCompletionSource _firstListen = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private long _maxSeen = -1; // -1: not started yet
     private long _deliveredCount;
+
+    /// <summary>Completes once LISTEN is first in place: every change committed after that is relayed.</summary>
+    internal Task Listening => _firstListen.Task;
 
     /// <summary>The backend pid of the listening connection (tests terminate it to simulate a drop).</summary>
     internal int? ListenerPid { get; private set; }
@@ -144,6 +147,7 @@ public sealed class EventRelay(
                 continue;
             }
             avatars.Invalidate(e.UserId);
+            pictures.Apply(e);
             try
             {
                 await Send(hub.Clients.Group(PicturesHub.UserGroup(e.UserId)), e);

@@ -64,4 +64,23 @@ public class TwoInstanceTests(TwoInstances cluster) : IClassFixture<TwoInstances
         var after = await viaB.GetAsync("/avatars/ti-bob?size=64");
         Assert.NotEqual(etagBefore, after.Headers.ETag?.Tag);
     }
+
+    [Fact]
+    public async Task VariantLivenessOfTheOtherInstanceFollowsTrashAndRestore()
+    {
+        var picture = await UploadAsync(cluster.A, "ti-carol");
+        var viaB = cluster.B.CreateClient();
+        var url = $"/pictures/{picture.Id}/64";
+        Assert.Equal(System.Net.HttpStatusCode.OK, (await viaB.GetAsync(url)).StatusCode); // now cached as live on B
+
+        await using var ownerOnB = await ConnectAsync(cluster.B, "ti-carol");
+        var owner = cluster.A.ClientFor("ti-carol");
+        await owner.DeleteAsync($"/api/users/me/pictures/{picture.Id}");
+        await ownerOnB.Expect(EventTypes.PictureTrashed, "ti-carol", TimeSpan.FromSeconds(5));
+        Assert.Equal(System.Net.HttpStatusCode.NotFound, (await viaB.GetAsync(url)).StatusCode);
+
+        await owner.PostAsync($"/api/users/me/trash/{picture.Id}/restore", null);
+        await ownerOnB.Expect(EventTypes.PictureRestored, "ti-carol", TimeSpan.FromSeconds(5));
+        Assert.Equal(System.Net.HttpStatusCode.OK, (await viaB.GetAsync(url)).StatusCode);
+    }
 }

@@ -1,0 +1,39 @@
+using ImagePictures.Api.Pictures;
+using Microsoft.Extensions.Caching.Memory;
+using Microsoft.Extensions.Options;
+
+namespace ImagePictures.Api.Avatars;
+
+/// <summary>
+/// The bytes of variant files, kept in memory up to Avatars:VariantCacheBytes, so that a hot avatar
+/// is answered without opening, reading and closing its file. Keyed by the variant's ETag (content
+/// hash + file name): a picture's files never change once its folder is in place, so an entry can
+/// never be stale; whether the picture is still live is the other caches' business. Least recently
+/// used entries go first when the budget is reached.
+/// </summary>
+public sealed class VariantCache(PictureStore store, IOptions<AvatarCacheOptions> options) : IDisposable
+{
+    public const int MaxFileBytes = 128 * 1024;
+    private const int EntryOverhead = 128; // the entry and its key, roughly
+
+    private readonly MemoryCache _bytes = new(new MemoryCacheOptions { SizeLimit = Math.Max(1, options.Value.VariantCacheBytes) });
+
+    /// <summary>The variant's bytes, or null when its file is not there (purged meanwhile, or never written).</summary>
+    public async ValueTask<byte[]?> GetAsync(PublicPicture picture, int slot, string etag, VariantTable table, CancellationToken ct)
+    {
+        if (_bytes.TryGetValue(etag, out byte[]? hit)) return hit;
+        var bytes = await ReadAsync(picture.UserId, picture.PictureId, table.Size(slot), VariantTable.IsWebP(slot), picture.HasAlpha, ct);
+        if (bytes is { Length: <= MaxFileBytes })
+            _bytes.Set(etag, bytes, new MemoryCacheEntryOptions { Size = bytes.Length + EntryOverhead });
+        return bytes;
+    }
+
+    /// <summary>The one place where the image routes read a variant from storage.</summary>
+    private async Task<byte[]?> ReadAsync(string userId, Guid pictureId, int size, bool webp, bool hasAlpha, CancellationToken ct)
+    {
+        try { return await File.ReadAllBytesAsync(store.VariantPath(userId, pictureId, size, webp, hasAlpha), ct); }
+        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException) { return null; }
+    }
+
+    public void Dispose() => _bytes.Dispose();
+}
