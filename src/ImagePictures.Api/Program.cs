@@ -14,6 +14,8 @@ var builder = WebApplication.CreateBuilder(args);
 builder.AddPicturesServices();
 
 var app = builder.Build();
+// A wrong or missing setting stops the start here, before any work or listening, one line per setting.
+if (!app.SettingsAreValid(Console.Error)) return 1;
 await app.PrepareAsync();
 
 app.UseExceptionHandler();
@@ -43,5 +45,6 @@ app.MapRazorComponents<AdminApp>().AddInteractiveServerRenderMode();
 app.MapRealtime();
 
 app.Run();
+return 0;
 
 public partial class Program;

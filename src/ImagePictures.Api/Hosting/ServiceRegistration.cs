@@ -27,8 +27,7 @@ public static class ServiceRegistration
         builder.AddRealtime();
 
         var services = builder.Services;
-        services.AddOptions<PictureOptions>().Bind(builder.Configuration.GetSection("Pictures")).PostConfigure(o =>
-            o.Sizes = o.Sizes.Length == 0 ? [32, 64, 128, 256, 512] : o.Sizes.Where(s => s is > 0 and <= 2048).Distinct().Order().ToArray());
+        services.AddServiceSettings();
         services.AddSingleton(sp =>
         {
             var o = sp.GetRequiredService<IOptions<PictureOptions>>().Value;

@@ -24,11 +24,24 @@ public static class JobsSetup
 
     public static readonly IReadOnlyDictionary<string, string> DefaultCrons = new Dictionary<string, string>
     {
-        [TrashPurgeJob.Name] = "0 0 0 * * ?",
-        [TempCleanupJob.Name] = "0 0 * * * ?",
-        [OrphanSweepJob.Name] = "0 30 3 * * ?",
-        [EventPruneJob.Name] = "0 15 * * * ?",
+        [TrashPurgeJob.Name] = "0 0 * * *",
+        [TempCleanupJob.Name] = "0 * * * *",
+        [OrphanSweepJob.Name] = "30 3 * * *",
+        [EventPruneJob.Name] = "15 * * * *",
     };
+
+    /// <summary>
+    /// Settings hold standard five-field crons (checked at start); Quartz wants seconds first, '?' in one
+    /// of the day fields and 1-7 (SUN=1) week days, so names are used for those.
+    /// </summary>
+    public static string QuartzCron(string fiveField)
+    {
+        var f = fiveField.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+        string[] days = ["SUN", "MON", "TUE", "WED", "THU", "FRI", "SAT", "SUN"];
+        var dow = System.Text.RegularExpressions.Regex.Replace(f[4], @"(?<![/\d])\d+", m => days[int.Parse(m.Value)]);
+        var (dom, week) = dow is "*" or "?" ? (f[2], "?") : (f[2] is "*" or "?" ? "?" : f[2], dow);
+        return $"0 {f[0]} {f[1]} {dom} {f[3]} {week}";
+    }
 
     public static JobKey JobKeyOf(string name) => new(name, Group);
     public static TriggerKey TriggerKeyOf(string name) => new($"{name}-cron", Group);
@@ -84,7 +97,7 @@ public sealed class JobScheduleRegistration(ISchedulerFactory factory, IConfigur
         var scheduler = await factory.GetScheduler(ct);
         foreach (var (name, type) in JobsSetup.Catalog)
         {
-            var cron = JobsSetup.CronOf(config, name);
+            var cron = JobsSetup.QuartzCron(JobsSetup.CronOf(config, name));
             var triggerKey = JobsSetup.TriggerKeyOf(name);
             if (await scheduler.GetTrigger(triggerKey, ct) is ICronTrigger existing && existing.CronExpressionString == cron
                 && await scheduler.GetJobDetail(JobsSetup.JobKeyOf(name), ct) is not null)

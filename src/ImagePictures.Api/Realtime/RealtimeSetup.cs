@@ -10,6 +10,7 @@ public sealed record RealtimeOptions
     public string[] AllowedOrigins { get; init; } = [];
 
     /// <summary>Users one connection may watch in total.</summary>
+    [System.ComponentModel.DataAnnotations.Range(1, 1_000_000, ErrorMessage = "expected the users one connection may watch, at least 1.")]
     public int MaxWatchedUsers { get; init; } = 1000;
 }
 
@@ -22,7 +23,6 @@ public static class RealtimeSetup
     public static void AddRealtime(this WebApplicationBuilder builder)
     {
         var services = builder.Services;
-        services.Configure<RealtimeOptions>(builder.Configuration.GetSection("Realtime"));
         services.AddSignalR().AddJsonProtocol(o =>
         {
             o.PayloadSerializerOptions.PropertyNamingPolicy = JsonNamingPolicy.CamelCase;
