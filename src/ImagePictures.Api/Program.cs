@@ -18,6 +18,7 @@ var app = builder.Build();
 if (!app.SettingsAreValid(Console.Error)) return 1;
 await app.PrepareAsync();
 
+app.UseReverseProxy();
 app.UseExceptionHandler();
 app.UseStatusCodePages(); // bodiless errors (unknown route, 405) become problem details too
 app.UseBrowserSample();
@@ -32,7 +33,8 @@ app.UseRateLimiter();
 app.UseAntiforgery();
 
 app.MapHealth();
-app.MapOpenApi("/openapi/{documentName}.json");
+app.MapMetrics();
+app.MapApiDocs();
 app.MapDevTokens();
 app.MapPictures();
 app.MapUsers();

@@ -19,7 +19,9 @@ public sealed class ActiveAvatarCache(NpgsqlDataSource db)
 
     public async ValueTask<ActiveAvatar?> GetAsync(string userId, CancellationToken ct)
     {
-        if (_map.TryGetValue(userId, out var cached)) return cached;
+        var hit = _map.TryGetValue(userId, out var cached);
+        Operations.PicturesMetrics.AvatarCacheLookup(hit);
+        if (hit) return cached;
         var generation = Interlocked.Read(ref _generation);
         await using var conn = await db.OpenConnectionAsync(ct);
         var avatar = await conn.QuerySingleOrDefaultAsync<ActiveAvatar>("""

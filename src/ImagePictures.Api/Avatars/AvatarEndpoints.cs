@@ -1,4 +1,5 @@
 using ImagePictures.Api.Auth;
+using ImagePictures.Api.Operations;
 using ImagePictures.Api.Pictures;
 using ImagePictures.Imaging;
 using Microsoft.AspNetCore.Mvc;
@@ -35,11 +36,19 @@ public static class AvatarEndpoints
         {
             var path = store.VariantPath(userId, avatar.PictureId, chosen, webp, avatar.HasAlpha);
             if (File.Exists(path))
+            {
+                PicturesMetrics.AvatarServed(http, "picture");
                 return Serve(http, path, avatar.ContentHash[..16], chosen, webp, avatar.HasAlpha, AvatarCache);
+            }
             cache.Invalidate(userId); // purged meanwhile: fall through to the default
         }
 
-        if (fallback == "404") return Problems.NotFound("This user has no active picture.");
+        if (fallback == "404")
+        {
+            PicturesMetrics.AvatarNotFound();
+            return Problems.NotFound("This user has no active picture.");
+        }
+        PicturesMetrics.AvatarServed(http, "default");
         var prepared = await defaults.GetAsync();
         var name = PictureStore.VariantName(chosen, webp, prepared.Picture.HasAlpha);
         var file = prepared.Files[name];

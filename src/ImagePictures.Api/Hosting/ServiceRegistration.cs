@@ -25,6 +25,8 @@ public static class ServiceRegistration
         builder.AddUploadRateLimit();
         builder.AddPicturesHealthChecks();
         builder.AddRealtime();
+        builder.AddPicturesTelemetry();
+        builder.AddReverseProxy();
 
         var services = builder.Services;
         services.AddServiceSettings();
@@ -51,7 +53,7 @@ public static class ServiceRegistration
         services.Configure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
         services.AddProblemDetails();
         services.AddExceptionHandler<ProblemExceptionHandler>();
-        services.AddOpenApi();
+        services.AddApiDocs();
         builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = 64 * 1024 * 1024);
     }
 

@@ -61,6 +61,7 @@ public sealed class JobRunRecorder(NpgsqlDataSource db, ILogger<JobRunRecorder> 
                 UPDATE job_runs SET finished_at = now(), status = @status, found = @Found, deleted = @Deleted, failed = @Failed, error = @Error
                 WHERE id = @id
                 """, new { id, status, outcome.Found, outcome.Deleted, outcome.Failed, outcome.Error });
+        Operations.PicturesMetrics.JobRun(name, status);
         log.LogInformation("Job {Job} {Status}: found {Found}, deleted {Deleted}, failed {Failed}", name, status, outcome.Found, outcome.Deleted, outcome.Failed);
     }
 

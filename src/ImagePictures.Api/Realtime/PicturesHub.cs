@@ -37,12 +37,14 @@ public sealed class PicturesHub(WatchRegistry watches, IOptions<RealtimeOptions>
             return;
         }
         await Groups.AddToGroupAsync(Context.ConnectionId, UserGroup(sub));
+        Operations.PicturesMetrics.HubConnected(Context.Items, "user");
         await base.OnConnectedAsync();
     }
 
     public override Task OnDisconnectedAsync(Exception? exception)
     {
         watches.Forget(Context.ConnectionId);
+        Operations.PicturesMetrics.HubDisconnected(Context.Items);
         return base.OnDisconnectedAsync(exception);
     }
 
