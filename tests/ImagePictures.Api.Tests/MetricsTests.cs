@@ -57,6 +57,30 @@ public class MetricsTests(PicturesApplication app) : IClassFixture<PicturesAppli
     }
 
     [Fact]
+    public async Task TracesOfHubConnectionsCarryNoToken()
+    {
+        var token = app.Token("trace-user");
+        var tags = new System.Collections.Concurrent.ConcurrentBag<string>();
+        using var listener = new System.Diagnostics.ActivityListener
+        {
+            ShouldListenTo = source => source.Name.StartsWith("Microsoft.AspNetCore", StringComparison.Ordinal),
+            Sample = (ref System.Diagnostics.ActivityCreationOptions<System.Diagnostics.ActivityContext> _) => System.Diagnostics.ActivitySamplingResult.AllDataAndRecorded,
+            ActivityStopped = a =>
+            {
+                tags.Add(a.DisplayName);
+                foreach (var tag in a.TagObjects) tags.Add($"{tag.Key}={tag.Value}");
+            },
+        };
+        System.Diagnostics.ActivitySource.AddActivityListener(listener);
+        await using (var hub = await HubTestClient.ConnectAsync(app.Server, Hub, token))
+            await hub.InvokeAsync("Unwatch", (object)Array.Empty<string>());
+        await app.ClientFor("trace-user").GetAsync("/api/users/trace-user/pictures?access_token=" + token);
+
+        Assert.Contains(tags, t => t.Contains("/hubs/pictures"));
+        Assert.DoesNotContain(tags, t => t.Contains(token.Split('.')[2]) || t.Contains("access_token"));
+    }
+
+    [Fact]
     public async Task AnAvatarAnsweredWith304CountsAsNotModified()
     {
         await UploadAsync(app, "metrics-etag", activate: true);

@@ -43,7 +43,7 @@ public sealed class AuthSettings : IValidatableObject
         }
         if (!development && !AllowSymmetricKey)
             yield return new ValidationResult(
-                "an HS256 signing key is refused outside Development: set Auth:Authority and Auth:Audience for your OIDC provider, or set Auth:AllowSymmetricKey=true to accept it anyway.",
+                "an HS256 signing key is refused outside Development: expected Auth:Authority and Auth:Audience for your OIDC provider, or Auth:AllowSymmetricKey=true to accept the key anyway.",
                 [nameof(SigningKey)]);
         else if (Encoding.UTF8.GetByteCount(SigningKey!) < 32)
             yield return new ValidationResult("expected a signing key of at least 32 bytes (HS256 needs 256 bits).", [nameof(SigningKey)]);

@@ -51,6 +51,10 @@ public sealed record PictureOptions : System.ComponentModel.DataAnnotations.IVal
 
     public IEnumerable<ValidationResult> Validate(ValidationContext context)
     {
+        // The binder silently drops array items it cannot convert: check the raw values.
+        foreach (var item in context.GetRequiredService<IConfiguration>().GetSection("Pictures:Sizes").GetChildren())
+            if (!int.TryParse(item.Value, out _))
+                yield return new ValidationResult("expected a whole number of pixels.", [$"{nameof(Sizes)}:{item.Key}"]);
         if (Sizes.Length == 0 || Sizes.Length > 16 || Sizes.Any(s => s is < 1 or > LargestSize))
             yield return new ValidationResult(
                 $"expected a list of 1 to 16 square sizes in pixels, each from 1 to {LargestSize}, e.g. [32, 64, 128, 256, 512].", [nameof(Sizes)]);
