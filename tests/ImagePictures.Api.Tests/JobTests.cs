@@ -140,7 +140,8 @@ public class JobTests(JobTests.Application app) : IClassFixture<JobTests.Applica
         Assert.Equal(HttpStatusCode.NoContent, (await admin.PostAsync("/api/admin/jobs/event-prune/resume", null)).StatusCode);
         var job = Job(await admin.GetFromJsonAsync<JsonElement[]>("/api/admin/jobs"), EventPruneJob.Name);
         Assert.False(job.GetProperty("paused").GetBoolean());
-        Assert.Equal(2099, job.GetProperty("nextRunAt").GetDateTimeOffset().Year);
+        var next = job.GetProperty("nextRunAt").GetDateTimeOffset();
+        Assert.Equal((2, 29), (next.Month, next.Day)); // the "never during a test" cron: 29 February only
     }
 
     [Fact]
