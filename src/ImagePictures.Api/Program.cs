@@ -2,6 +2,7 @@ using ImagePictures.Api.Administration;
 using ImagePictures.Api.Auth;
 using ImagePictures.Api.Avatars;
 using ImagePictures.Api.Hosting;
+using ImagePictures.Api.Jobs;
 using ImagePictures.Api.Operations;
 using ImagePictures.Api.Pictures;
 using ImagePictures.Api.Realtime;
@@ -19,6 +20,7 @@ if (!app.SettingsAreValid(Console.Error)) return 1;
 await app.PrepareAsync();
 
 app.UseReverseProxy();
+app.UseHtmlSecurityHeaders();
 app.UseExceptionHandler();
 app.UseStatusCodePages(); // bodiless errors (unknown route, 405) become problem details too
 app.UseBrowserSample();
@@ -44,6 +46,7 @@ app.MapUploads();
 app.MapAdmin();
 app.MapAdminLogin();
 app.MapRazorComponents<AdminApp>().AddInteractiveServerRenderMode();
+app.MapJobsDashboard();
 app.MapRealtime();
 
 app.Run();

@@ -56,6 +56,9 @@ public static class Settings
         {
             foreach (var line in Lines(e)) error.WriteLine($"Invalid setting {line}");
             error.Flush();
+            // A test host (WebApplicationFactory) has no process to exit: it gets the failure itself.
+            if (app.Services.GetService<Microsoft.AspNetCore.Hosting.Server.IServer>()?.GetType().Assembly.GetName().Name == "Microsoft.AspNetCore.TestHost")
+                throw;
             return false;
         }
     }
