@@ -15,8 +15,11 @@ var builder = WebApplication.CreateBuilder(args);
 builder.AddPicturesServices();
 
 var app = builder.Build();
+// A wrong or missing setting stops the start here, before any work or listening, one line per setting.
+if (!app.SettingsAreValid(Console.Error)) return 1;
 await app.PrepareAsync();
 
+app.UseReverseProxy();
 app.UseHtmlSecurityHeaders();
 app.UseExceptionHandler();
 app.UseStatusCodePages(); // bodiless errors (unknown route, 405) become problem details too
@@ -32,7 +35,8 @@ app.UseRateLimiter();
 app.UseAntiforgery();
 
 app.MapHealth();
-app.MapOpenApi("/openapi/{documentName}.json");
+app.MapMetrics();
+app.MapApiDocs();
 app.MapDevTokens();
 app.MapPictures();
 app.MapUsers();
@@ -46,5 +50,6 @@ app.MapJobsDashboard();
 app.MapRealtime();
 
 app.Run();
+return 0;
 
 public partial class Program;

@@ -70,6 +70,7 @@ public class ProductionOperationsTests : IAsyncLifetime
             builder.UseEnvironment("Production");
             // Production has no development key; a real deployment sets Auth:Authority instead.
             builder.UseSetting("Auth:SigningKey", "a-production-test-key-that-is-long-enough-0123456789abcdef");
+            builder.UseSetting("Auth:AllowSymmetricKey", "true");
         }
     }
 }

@@ -1,5 +1,6 @@
 using ImagePictures.Api.Auth;
 using ImagePictures.Api.Jobs;
+using ImagePictures.Api.Operations;
 using ImagePictures.Api.Uploads;
 
 // Not "…Admin": the tests use "Admin" as a caller name inside ImagePictures.Api.Tests, which a namespace would shadow.
@@ -13,18 +14,24 @@ public static class AdminEndpoints
 
     public static RouteGroupBuilder MapAdmin(this IEndpointRouteBuilder app)
     {
-        var group = app.MapGroup("/api/admin").RequireAuthorization(AuthSetup.AdminPolicy).WithTags("Admin");
-        group.MapGet("/uploads", ListUploads).WithName("AdminListUploads");
-        group.MapPost("/uploads/cleanup", Cleanup).WithName("AdminCleanupUploads");
-        group.MapGet("/jobs", async (SchedulerJobs jobs, CancellationToken ct) => Results.Ok(await jobs.ListAsync(ct))).WithName("AdminListJobs");
+        var group = app.MapGroup("/api/admin").RequireAuthorization(AuthSetup.AdminPolicy).WithTags("Admin").ProducesCommonProblems();
+        group.MapGet("/uploads", ListUploads).WithName("AdminListUploads").WithSummary("Every staged upload").Produces<List<AdminUploadJson>>();
+        group.MapPost("/uploads/cleanup", Cleanup).WithName("AdminCleanupUploads").WithSummary("Clean up staged uploads (list, cleanup-old, delete-session, delete-all)")
+            .Produces<CleanupCounts>();
+        group.MapGet("/jobs", async (SchedulerJobs jobs, CancellationToken ct) => Results.Ok(await jobs.ListAsync(ct))).WithName("AdminListJobs")
+            .WithSummary("The scheduled jobs with their next run and last result").Produces<List<JobJson>>();
         group.MapPost("/jobs/{name}/trigger", (string name, SchedulerJobs jobs, CancellationToken ct) =>
-            OnJob(name, async () => { await jobs.TriggerAsync(name, ct); return Results.Accepted($"/api/admin/jobs/{name}/runs"); })).WithName("AdminTriggerJob");
+            OnJob(name, async () => { await jobs.TriggerAsync(name, ct); return Results.Accepted($"/api/admin/jobs/{name}/runs"); })).WithName("AdminTriggerJob")
+            .WithSummary("Run a job now, on one instance").Produces(202).ProducesProblem(404);
         group.MapPost("/jobs/{name}/pause", (string name, SchedulerJobs jobs, CancellationToken ct) =>
-            OnJob(name, async () => { await jobs.PauseAsync(name, ct); return Results.NoContent(); })).WithName("AdminPauseJob");
+            OnJob(name, async () => { await jobs.PauseAsync(name, ct); return Results.NoContent(); })).WithName("AdminPauseJob")
+            .WithSummary("Pause a job's schedule").Produces(204).ProducesProblem(404);
         group.MapPost("/jobs/{name}/resume", (string name, SchedulerJobs jobs, CancellationToken ct) =>
-            OnJob(name, async () => { await jobs.ResumeAsync(name, ct); return Results.NoContent(); })).WithName("AdminResumeJob");
+            OnJob(name, async () => { await jobs.ResumeAsync(name, ct); return Results.NoContent(); })).WithName("AdminResumeJob")
+            .WithSummary("Resume a job's schedule").Produces(204).ProducesProblem(404);
         group.MapGet("/jobs/{name}/runs", (string name, int? limit, SchedulerJobs jobs, CancellationToken ct) =>
-            OnJob(name, async () => Results.Ok(await jobs.RunsAsync(name, limit ?? JobRunRecorder.KeptRuns, ct)))).WithName("AdminJobRuns");
+            OnJob(name, async () => Results.Ok(await jobs.RunsAsync(name, limit ?? JobRunRecorder.KeptRuns, ct)))).WithName("AdminJobRuns")
+            .WithSummary("A job's run history, newest first").Produces<List<JobRunJson>>().ProducesProblem(404);
         return group;
     }
 

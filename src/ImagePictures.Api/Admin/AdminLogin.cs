@@ -47,7 +47,12 @@ public static class AdminLogin
         var parameters = options.TokenValidationParameters.Clone();
         if (options.ConfigurationManager is { } manager)
         {
-            var oidc = await manager.GetConfigurationAsync(ct);
+            Microsoft.IdentityModel.Protocols.OpenIdConnect.OpenIdConnectConfiguration oidc;
+            try { oidc = await manager.GetConfigurationAsync(ct); }
+            catch (InvalidOperationException) // discovery or JWKS unreachable: the provider's trouble, not a bad token
+            {
+                return Page(http, "The identity provider cannot be reached right now; try again shortly.", 503);
+            }
             parameters.IssuerSigningKeys = oidc.SigningKeys;
             parameters.ValidIssuers = [.. parameters.ValidIssuers ?? [], oidc.Issuer];
         }

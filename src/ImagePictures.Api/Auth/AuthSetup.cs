@@ -1,6 +1,7 @@
 using System.Security.Claims;
 using System.Text;
 using Microsoft.AspNetCore.Authentication.JwtBearer;
+using Microsoft.Extensions.Options;
 using Microsoft.IdentityModel.Tokens;
 
 namespace ImagePictures.Api.Auth;
@@ -17,21 +18,16 @@ public static class AuthSetup
     {
         builder.Services.AddSingleton<DevTokens>();
         builder.Services.AddAuthentication(JwtBearerDefaults.AuthenticationScheme).AddJwtBearer();
-        // Configured when first used, so that settings given by a test host apply as well.
-        builder.Services.AddOptions<JwtBearerOptions>(JwtBearerDefaults.AuthenticationScheme).Configure<IConfiguration>((options, config) =>
+        // Configured when first used, so that settings given by a test host apply as well; AuthSettings are checked at start.
+        builder.Services.AddOptions<JwtBearerOptions>(JwtBearerDefaults.AuthenticationScheme).Configure<IOptions<AuthSettings>>((options, settings) =>
         {
-            var auth = config.GetSection("Auth");
-            var authority = auth["Authority"];
-            var signingKey = auth["SigningKey"];
-            if (string.IsNullOrWhiteSpace(authority) && string.IsNullOrWhiteSpace(signingKey))
-                throw new InvalidOperationException(
-                    "No token issuer is configured: set Auth:Authority and Auth:Audience (OIDC), or Auth:SigningKey for development.");
+            var auth = settings.Value;
             options.MapInboundClaims = false;
             options.IncludeErrorDetails = false;
             var validation = new TokenValidationParameters
             {
                 ValidateAudience = true,
-                ValidAudience = auth["Audience"],
+                ValidAudience = auth.Audience,
                 ValidateLifetime = true,
                 RequireExpirationTime = true,
                 RequireSignedTokens = true,
@@ -39,15 +35,17 @@ public static class AuthSetup
                 NameClaimType = "sub",
                 RoleClaimType = "role",
             };
-            if (!string.IsNullOrWhiteSpace(authority))
+            if (auth.UsesAuthority)
             {
-                options.Authority = authority;
+                // Discovery and JWKS; a token with an unknown kid makes the handler refetch the keys, so a rotation needs no restart.
+                options.Authority = auth.Authority;
+                options.RequireHttpsMetadata = auth.RequireHttpsMetadata;
                 validation.ValidAlgorithms = [SecurityAlgorithms.RsaSha256, SecurityAlgorithms.RsaSsaPssSha256, SecurityAlgorithms.EcdsaSha256];
             }
             else
             {
-                validation.ValidIssuer = auth["Issuer"];
-                validation.IssuerSigningKey = DevTokens.KeyFrom(signingKey!);
+                validation.ValidIssuer = auth.Issuer;
+                validation.IssuerSigningKey = DevTokens.KeyFrom(auth.SigningKey ?? "");
                 validation.ValidAlgorithms = [SecurityAlgorithms.HmacSha256];
             }
             options.TokenValidationParameters = validation;

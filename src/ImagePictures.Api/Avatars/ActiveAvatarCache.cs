@@ -66,7 +66,9 @@ public sealed class ActiveAvatarCache(NpgsqlDataSource db, VariantTable table, I
     public async ValueTask<PublicPicture?> GetAsync(string userId, CancellationToken ct)
     {
         if (_indexComplete && !_index.ContainsKey(userId)) return null;
-        if (_cache.TryGet(userId, out var cached)) return cached == PublicPicture.None ? null : cached;
+        var hit = _cache.TryGet(userId, out var cached);
+        Operations.PicturesMetrics.AvatarCacheLookup(hit);
+        if (hit) return cached == PublicPicture.None ? null : cached;
 
         var generation = Interlocked.Read(ref _generation);
         Interlocked.Increment(ref _queries);

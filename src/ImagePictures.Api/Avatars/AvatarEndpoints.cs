@@ -1,4 +1,5 @@
 using ImagePictures.Api.Auth;
+using ImagePictures.Api.Operations;
 using System.Buffers;
 using Microsoft.Extensions.Primitives;
 
@@ -98,7 +99,13 @@ public static class AvatarEndpoints
     }
 
     /// <summary>The one place where an avatar request's outcome is known (imagepictures.avatar.requests counts here).</summary>
-    private static void Counted(AvatarOutcome outcome) { }
+    private static void Counted(AvatarOutcome outcome) => PicturesMetrics.AvatarRequest(outcome switch
+    {
+        AvatarOutcome.Picture => "picture",
+        AvatarOutcome.Default => "default",
+        AvatarOutcome.NotModified => "not_modified",
+        _ => "not_found",
+    });
 
     private static async Task GetVariant(HttpContext http, Services s)
     {

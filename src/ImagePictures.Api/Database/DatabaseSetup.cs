@@ -20,7 +20,8 @@ public static class DatabaseSetup
             var connectionString = config.GetConnectionString("Pictures");
             if (string.IsNullOrWhiteSpace(connectionString))
                 connectionString = sp.GetRequiredService<PrivatePostgresLifetime>().Start(config);
-            return new NpgsqlDataSourceBuilder(WithTimeouts(connectionString)).Build();
+            // Named, so that metrics and traces label the pool "pictures" rather than with its connection string.
+            return new NpgsqlDataSourceBuilder(WithTimeouts(connectionString)) { Name = "pictures" }.Build();
         });
         builder.Services.AddSingleton<Migrator>();
     }

@@ -25,10 +25,11 @@ public static class ServiceRegistration
         builder.AddUploadRateLimit();
         builder.AddPicturesHealthChecks();
         builder.AddRealtime();
+        builder.AddPicturesTelemetry();
+        builder.AddReverseProxy();
 
         var services = builder.Services;
-        services.AddOptions<PictureOptions>().Bind(builder.Configuration.GetSection("Pictures")).PostConfigure(o =>
-            o.Sizes = o.Sizes.Length == 0 ? [32, 64, 128, 256, 512] : o.Sizes.Where(s => s is > 0 and <= 2048).Distinct().Order().ToArray());
+        services.AddServiceSettings();
         services.AddSingleton(sp =>
         {
             var o = sp.GetRequiredService<IOptions<PictureOptions>>().Value;
@@ -51,7 +52,7 @@ public static class ServiceRegistration
         services.Configure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
         services.AddProblemDetails(o => o.CustomizeProblemDetails = Problems.Customize);
         services.AddExceptionHandler<ProblemExceptionHandler>();
-        services.AddOpenApi();
+        services.AddApiDocs();
         builder.WebHost.ConfigureKestrel(k =>
         {
             k.Limits.MaxRequestBodySize = 64 * 1024 * 1024;

@@ -46,8 +46,6 @@ public sealed class JobRunRecorder(NpgsqlDataSource db, JobNode node, ILogger<Jo
     public const int KeptRuns = 50;
     public static readonly TimeSpan KeptDays = TimeSpan.FromDays(7);
 
-    private static readonly Meter Meter = new("ImagePictures");
-    private static readonly Counter<long> Runs = Meter.CreateCounter<long>("imagepictures.job.runs", description: "Finished runs of the scheduled jobs, by job and status.");
 
     private const string PruneSql = """
         DELETE FROM job_runs
@@ -71,7 +69,7 @@ public sealed class JobRunRecorder(NpgsqlDataSource db, JobNode node, ILogger<Jo
             var outcome = await job(ct);
             await CompleteAsync(id, outcome.Status, outcome);
             log.LogInformation("Job {Job} {Status}: found {Found}, deleted {Deleted}, failed {Failed}", name, outcome.Status, outcome.Found, outcome.Deleted, outcome.Failed);
-            Runs.Add(1, new("job", name), new("status", outcome.Status));
+            Operations.PicturesMetrics.JobRun(name, outcome.Status);
             return outcome;
         }
         catch (Exception e)
@@ -81,7 +79,7 @@ public sealed class JobRunRecorder(NpgsqlDataSource db, JobNode node, ILogger<Jo
                 stopped ? "Stopped by shutdown before it finished; Hangfire runs it again." : e.Message));
             if (stopped) log.LogWarning("Job {Job} was stopped by shutdown; Hangfire runs it again", name);
             else log.LogError(e, "Job {Job} failed", name);
-            Runs.Add(1, new("job", name), new("status", "failed"));
+            Operations.PicturesMetrics.JobRun(name, "failed");
             throw;
         }
         finally

@@ -1,4 +1,5 @@
 using ImagePictures.Api.Auth;
+using ImagePictures.Api.Operations;
 using ImagePictures.Imaging;
 using Microsoft.Extensions.Options;
 
@@ -12,15 +13,19 @@ public static class PictureEndpoints
     /// <summary>The /api/users/{userId}/… picture routes. Binding <see cref="Owner"/> is the access check.</summary>
     public static RouteGroupBuilder MapPictures(this IEndpointRouteBuilder app)
     {
-        var group = app.MapGroup("/api/users/{userId}").RequireAuthorization().WithTags("Pictures");
-        group.MapPost("/pictures", Upload).RequirePerUserUploadLimit().WithName("UploadPicture")
-            .WithDescription("multipart/form-data with a 'file' field and an optional 'title' field; ?activate=true makes it the avatar.");
-        group.MapGet("/pictures", List).WithName("ListPictures");
-        group.MapGet("/pictures/{pictureId}", Get).WithName("GetPicture");
-        group.MapPatch("/pictures/{pictureId}", Rename).WithName("RenamePicture");
-        group.MapDelete("/pictures/{pictureId}", Trash).WithName("TrashPicture");
-        group.MapGet("/active-picture", GetActive).WithName("GetActivePicture");
-        group.MapPut("/active-picture", SetActive).WithName("SetActivePicture");
+        var group = app.MapGroup("/api/users/{userId}").RequireAuthorization().WithTags("Pictures").ProducesCommonProblems();
+        group.MapPost("/pictures", Upload).RequirePerUserUploadLimit().RecordsUploads().WithName("UploadPicture")
+            .WithSummary("Upload a picture").AcceptsMultipartUpload(withTitle: true)
+            .WithDescription("multipart/form-data with a 'file' field and an optional 'title' field; ?activate=true makes it the avatar.")
+            .Produces<PictureJson>(201).ProducesProblem(409).ProducesProblem(413).ProducesProblem(415).ProducesProblem(422).ProducesProblem(429).ProducesProblem(507);
+        group.MapGet("/pictures", List).WithName("ListPictures").WithSummary("List live pictures, newest first").Produces<List<PictureJson>>();
+        group.MapGet("/pictures/{pictureId}", Get).WithName("GetPicture").WithSummary("Get one live picture").Produces<PictureJson>().ProducesProblem(404);
+        group.MapPatch("/pictures/{pictureId}", Rename).WithName("RenamePicture").WithSummary("Rename a picture (null title clears it)")
+            .Produces<PictureJson>().ProducesProblem(404);
+        group.MapDelete("/pictures/{pictureId}", Trash).WithName("TrashPicture").WithSummary("Move a picture to the trash")
+            .Produces<PictureJson>().ProducesProblem(404);
+        group.MapGet("/active-picture", GetActive).WithName("GetActivePicture").WithSummary("Get the avatar").Produces<PictureJson>().ProducesProblem(404);
+        group.MapPut("/active-picture", SetActive).WithName("SetActivePicture").WithSummary("Set the avatar").Produces<PictureJson>().ProducesProblem(404);
         return group;
     }
 
@@ -33,7 +38,7 @@ public static class PictureEndpoints
         using (var upload = await UploadForm.ReadAsync(request, options.Value.MaxUploadBytes, ct))
         {
             await pictures.EnsureQuotaAsync(owner.Id, ct);
-            normalized = await imaging.NormalizeAsync(upload.Bytes, ct: ct);
+            using (PicturesMetrics.TimeNormalize()) normalized = await imaging.NormalizeAsync(upload.Bytes, ct: ct);
             title = upload.Title;
         }
         var (picture, _) = await pictures.CreateAsync(owner.Id, normalized, title, activate ?? false, isDefault: false, ct);

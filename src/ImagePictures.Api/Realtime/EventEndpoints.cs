@@ -10,7 +10,9 @@ public static class EventEndpoints
 
     /// <summary>GET /api/users/{userId}/events?after={seq}&amp;limit={n}: what a reconnecting client missed, oldest first.</summary>
     public static RouteHandlerBuilder MapEvents(this IEndpointRouteBuilder app) =>
-        app.MapGet("/api/users/{userId}/events", List).RequireAuthorization().WithTags("Events").WithName("ListEvents");
+        app.MapGet("/api/users/{userId}/events", List).RequireAuthorization().WithTags("Events").WithName("ListEvents")
+            .WithSummary("Events after a seq, oldest first (catch-up after a reconnect)")
+            .Produces<List<PictureEvent>>().ProducesProblem(400).ProducesProblem(401).ProducesProblem(403).ProducesProblem(503);
 
     private static async Task<IResult> List(Owner owner, long? after, int? limit, NpgsqlDataSource db, CancellationToken ct)
     {

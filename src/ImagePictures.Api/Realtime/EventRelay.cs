@@ -154,6 +154,7 @@ public sealed class EventRelay(
                 if (e.Type is EventTypes.ActivePictureChanged or EventTypes.UserPicturesDeleted)
                     await Send(hub.Clients.Group(PicturesHub.WatchGroup(e.UserId)), e);
                 Interlocked.Increment(ref _deliveredCount);
+                Operations.PicturesMetrics.HubEventPushed(e.Type);
             }
             catch (Exception ex)
             {

@@ -45,12 +45,14 @@ public sealed class PicturesHub(WatchRegistry watches, HubConnectionLimits limit
             throw new HubException($"This user already holds {max} hub connections, the most allowed at once; close one before opening another.");
         Context.Items[LimitKey] = key;
         await Groups.AddToGroupAsync(Context.ConnectionId, UserGroup(sub));
+        Operations.PicturesMetrics.HubConnected(Context.Items, "user");
         await base.OnConnectedAsync();
     }
 
     public override Task OnDisconnectedAsync(Exception? exception)
     {
         watches.Forget(Context.ConnectionId);
+        Operations.PicturesMetrics.HubDisconnected(Context.Items);
         if (Context.Items.TryGetValue(LimitKey, out var key)) limits.Close((string)key!);
         return base.OnDisconnectedAsync(exception);
     }

@@ -10,6 +10,7 @@ public sealed record RealtimeOptions
     public string[] AllowedOrigins { get; init; } = [];
 
     /// <summary>Users one user may watch in total, over all of its connections (each connection's watches count).</summary>
+    [System.ComponentModel.DataAnnotations.Range(1, 1_000_000, ErrorMessage = "expected the users one user may watch, at least 1.")]
     public int MaxWatchedUsers { get; init; } = 1000;
 
     /// <summary>Hub connections one user may hold at once; beyond it 429 on negotiate or connect.</summary>
@@ -25,7 +26,6 @@ public static class RealtimeSetup
     public static void AddRealtime(this WebApplicationBuilder builder)
     {
         var services = builder.Services;
-        services.Configure<RealtimeOptions>(builder.Configuration.GetSection("Realtime"));
         services.AddSignalR().AddJsonProtocol(o =>
         {
             o.PayloadSerializerOptions.PropertyNamingPolicy = JsonNamingPolicy.CamelCase;

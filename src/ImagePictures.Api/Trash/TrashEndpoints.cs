@@ -1,4 +1,5 @@
 using ImagePictures.Api.Auth;
+using ImagePictures.Api.Operations;
 using ImagePictures.Api.Pictures;
 
 namespace ImagePictures.Api.Trash;
@@ -14,11 +15,13 @@ public static class TrashEndpoints
 
     public static RouteGroupBuilder MapTrash(this IEndpointRouteBuilder app)
     {
-        var group = app.MapGroup("/api/users/{userId}/trash").RequireAuthorization().WithTags("Trash");
-        group.MapGet("/", List).WithName("ListTrash");
-        group.MapPost("/{pictureId}/restore", Restore).WithName("RestorePicture");
-        group.MapDelete("/{pictureId}", Purge).WithName("PurgePicture");
-        group.MapDelete("/", Empty).WithName("EmptyTrash");
+        var group = app.MapGroup("/api/users/{userId}/trash").RequireAuthorization().WithTags("Trash").ProducesCommonProblems();
+        group.MapGet("/", List).WithName("ListTrash").WithSummary("List trashed pictures, newest first").Produces<List<PictureJson>>();
+        group.MapPost("/{pictureId}/restore", Restore).WithName("RestorePicture").WithSummary("Restore a trashed picture")
+            .Produces<PictureJson>().ProducesProblem(404);
+        group.MapDelete("/{pictureId}", Purge).WithName("PurgePicture").WithSummary("Purge a trashed picture now (files, then row)")
+            .Produces(204).ProducesProblem(404);
+        group.MapDelete("/", Empty).WithName("EmptyTrash").WithSummary("Empty the trash").Produces<EmptyTrashJson>();
         return group;
     }
 

@@ -1,4 +1,5 @@
 using ImagePictures.Api.Auth;
+using ImagePictures.Api.Operations;
 using ImagePictures.Api.Pictures;
 using ImagePictures.Imaging;
 using Microsoft.Extensions.Options;
@@ -20,13 +21,17 @@ public static class UploadEndpoints
 
     public static RouteGroupBuilder MapUploads(this IEndpointRouteBuilder app)
     {
-        var group = app.MapGroup("/api/uploads").RequireAuthorization().WithTags("Uploads");
+        var group = app.MapGroup("/api/uploads").RequireAuthorization().WithTags("Uploads").ProducesCommonProblems();
         // No Accepts<IFormFile>: that would make a non-multipart body 415 before UploadForm can answer 400, as the one-step upload does.
-        group.MapPost("/", Stage).RequirePerUserUploadLimit().WithName("StageUpload")
-            .WithDescription("multipart/form-data with a 'file' field; answers the staged upload's id, expiry, size and preview URL.");
-        group.MapGet("/{uploadId}/preview", Preview).WithName("PreviewUpload");
-        group.MapPost("/{uploadId}/commit", Commit).WithName("CommitUpload");
-        group.MapDelete("/{uploadId}", Delete).WithName("DeleteUpload");
+        group.MapPost("/", Stage).RequirePerUserUploadLimit().RecordsUploads().WithName("StageUpload")
+            .WithSummary("Stage an image for a later commit (two-step upload)").AcceptsMultipartUpload(withTitle: false)
+            .WithDescription("multipart/form-data with a 'file' field; answers the staged upload's id, expiry, size and preview URL.")
+            .Produces<StagedUploadJson>(201).ProducesProblem(413).ProducesProblem(415).ProducesProblem(422).ProducesProblem(429).ProducesProblem(507);
+        group.MapGet("/{uploadId}/preview", Preview).WithName("PreviewUpload").WithSummary("The staged image, normalised, not cropped")
+            .Produces<Stream>(200, "image/jpeg", "image/png", "image/webp").ProducesProblem(404);
+        group.MapPost("/{uploadId}/commit", Commit).WithName("CommitUpload").WithSummary("Turn a staged upload into a picture, optionally cropped")
+            .Produces<PictureJson>(201).ProducesProblem(404).ProducesProblem(409).ProducesProblem(422);
+        group.MapDelete("/{uploadId}", Delete).WithName("DeleteUpload").WithSummary("Abandon a staged upload").Produces(204).ProducesProblem(404);
         return group;
     }
 
@@ -67,7 +72,7 @@ public static class UploadEndpoints
             await pictures.EnsureQuotaAsync(userId, ct);
             var bytes = await File.ReadAllBytesAsync(uploads.FilePath(row), ct);
             NormalizedPicture normalized;
-            try { normalized = await imaging.NormalizeAsync(bytes, crop, ct); }
+            try { using (PicturesMetrics.TimeNormalize()) normalized = await imaging.NormalizeAsync(bytes, crop, ct); }
             catch (ArgumentOutOfRangeException) { throw new BadHttpRequestException(CropDetail(row)); }
             var (created, _) = await pictures.CreateAsync(userId, normalized, title: null, body.Activate, isDefault: false, ct);
             return (created, created.Id);

@@ -1,6 +1,7 @@
 using ImagePictures.Api.Auth;
 using ImagePictures.Api.Pictures;
 using ImagePictures.Api.Avatars;
+using ImagePictures.Api.Operations;
 
 namespace ImagePictures.Api.Users;
 
@@ -11,9 +12,11 @@ public static class UserEndpoints
 
     public static void MapUsers(this IEndpointRouteBuilder app)
     {
-        var group = app.MapGroup("/api/users/{userId}").RequireAuthorization().WithTags("Users");
-        group.MapPost("/default-picture", CreateDefault).WithName("CreateDefaultPicture");
-        group.MapDelete("", DeleteUser).WithName("DeleteUser");
+        var group = app.MapGroup("/api/users/{userId}").RequireAuthorization().WithTags("Users").ProducesCommonProblems();
+        group.MapPost("/default-picture", CreateDefault).WithName("CreateDefaultPicture")
+            .WithSummary("Give a new user the default picture (idempotent: 201 the first time, 200 after)")
+            .Produces<PictureJson>(201).Produces<PictureJson>().ProducesProblem(409);
+        group.MapDelete("", DeleteUser).WithName("DeleteUser").WithSummary("Delete every picture and file of a user").Produces<DeletedCount>();
     }
 
     /// <summary>Idempotent: the first call copies the default picture (201), every later call returns it (200).</summary>

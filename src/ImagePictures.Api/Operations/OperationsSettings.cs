@@ -1,0 +1,35 @@
+using System.ComponentModel.DataAnnotations;
+using System.Net;
+
+namespace ImagePictures.Api.Operations;
+
+/// <summary>Metrics:*: Prometheus text at /metrics (default on). OTLP export is on when OTEL_EXPORTER_OTLP_ENDPOINT is set.</summary>
+public sealed class MetricsSettings
+{
+    public bool Prometheus { get; set; } = true;
+}
+
+/// <summary>Docs:Enabled: the interactive API reference at /docs (default on).</summary>
+public sealed class DocsSettings
+{
+    public bool Enabled { get; set; } = true;
+}
+
+/// <summary>
+/// ForwardedHeaders:*: behind a reverse proxy, X-Forwarded-For/-Proto/-Host from the listed proxies
+/// (KnownProxies, IP addresses; loopback is always trusted) set the client address and scheme.
+/// </summary>
+public sealed class ForwardedHeadersSettings : IValidatableObject
+{
+    public bool Enabled { get; set; }
+    public string[] KnownProxies { get; set; } = [];
+
+    [Range(1, 10, ErrorMessage = "expected the number of proxies in front of the service, 1 to 10.")]
+    public int ForwardLimit { get; set; } = 1;
+
+    public IEnumerable<ValidationResult> Validate(ValidationContext context)
+    {
+        foreach (var bad in KnownProxies.Where(p => !IPAddress.TryParse(p, out _)))
+            yield return new ValidationResult($"expected IP addresses of the reverse proxies; '{bad}' is not one.", [nameof(KnownProxies)]);
+    }
+}

@@ -1,0 +1,51 @@
+using System.Diagnostics;
+using Npgsql;
+using OpenTelemetry;
+using OpenTelemetry.Metrics;
+using OpenTelemetry.Resources;
+using OpenTelemetry.Trace;
+
+namespace ImagePictures.Api.Operations;
+
+/// <summary>
+/// OpenTelemetry: the service's meter plus ASP.NET Core, HttpClient and Npgsql instrumentation.
+/// /metrics serves Prometheus text when Metrics:Prometheus (default true); metrics and traces go
+/// to OTLP when OTEL_EXPORTER_OTLP_ENDPOINT is set (the exporter reads the standard OTEL_* variables).
+/// Query strings never reach a span: the hub's access_token rides there.
+/// </summary>
+public static class Telemetry
+{
+    public static void AddPicturesTelemetry(this WebApplicationBuilder builder)
+    {
+        var prometheus = builder.Configuration.GetValue("Metrics:Prometheus", true);
+        var otlp = !string.IsNullOrWhiteSpace(builder.Configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]);
+        var otel = builder.Services.AddOpenTelemetry()
+            .ConfigureResource(r => r.AddService("imagepictures"))
+            .WithMetrics(m =>
+            {
+                m.AddMeter(PicturesMetrics.MeterName)
+                    .AddAspNetCoreInstrumentation()
+                    .AddHttpClientInstrumentation()
+                    .AddNpgsqlInstrumentation();
+                if (prometheus) m.AddPrometheusExporter();
+            })
+            .WithTracing(t => t
+                .AddAspNetCoreInstrumentation(o => o.EnrichWithHttpRequest = (activity, _) => DropQuery(activity))
+                .AddHttpClientInstrumentation(o => o.EnrichWithHttpRequestMessage = (activity, _) => DropQuery(activity))
+                .AddNpgsql());
+        if (otlp) otel.UseOtlpExporter();
+    }
+
+    public static void MapMetrics(this WebApplication app)
+    {
+        if (app.Configuration.GetValue("Metrics:Prometheus", true))
+            app.MapPrometheusScrapingEndpoint("/metrics");
+    }
+
+    private static void DropQuery(Activity activity)
+    {
+        activity.SetTag("url.query", null);
+        if (activity.GetTagItem("url.full") is string full && full.IndexOf('?') is var q and >= 0)
+            activity.SetTag("url.full", full[..q]);
+    }
+}

@@ -1,0 +1,129 @@
+using System.Net;
+using System.Net.Http.Headers;
+using ImagePictures.Api.Tests.Infrastructure;
+using Microsoft.AspNetCore.Hosting;
+
+namespace ImagePictures.Api.Tests;
+
+/// <summary>
+/// Alone, not beside other test classes: the issuer is a second web host in this process, and it must
+/// not be built while another test's WebApplicationFactory is waiting for the service's host.
+/// </summary>
+[CollectionDefinition(nameof(ProductionAuthCollection), DisableParallelization = true)]
+public sealed class ProductionAuthCollection;
+
+/// <summary>The service in the Production environment with tokens from a real OIDC issuer (discovery + JWKS over HTTP).</summary>
+[Collection(nameof(ProductionAuthCollection))]
+public class ProductionAuthTests : IAsyncLifetime
+{
+    private TestOidcIssuer _issuer = null!;
+    private OidcApplication _app = null!;
+
+    public async Task InitializeAsync()
+    {
+        _issuer = await TestOidcIssuer.StartAsync();
+        _app = new OidcApplication(_issuer.Issuer);
+        await _app.InitializeAsync();
+    }
+
+    public async Task DisposeAsync()
+    {
+        await ((IAsyncLifetime)_app).DisposeAsync();
+        await _issuer.DisposeAsync();
+    }
+
+    private HttpClient Client(string? token) => _app.ClientWithToken(token);
+
+    [Fact]
+    public async Task Rs256TokensFromTheIssuerAreAccepted()
+    {
+        var response = await Client(_issuer.Token("oidc-alice")).GetAsync("/api/users/me/pictures");
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal(HttpStatusCode.Forbidden, (await Client(_issuer.Token("oidc-alice")).GetAsync("/api/users/oidc-bob/pictures")).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await Client(_issuer.Token("oidc-root", ["admin"])).GetAsync("/api/users/oidc-bob/pictures")).StatusCode);
+    }
+
+    [Fact]
+    public async Task ARotatedSigningKeyIsPickedUpWithoutARestart()
+    {
+        Assert.Equal(HttpStatusCode.OK, (await Client(_issuer.Token("oidc-rotor")).GetAsync("/api/users/me/pictures")).StatusCode);
+        var before = _issuer.CurrentKeyId;
+        var fetches = _issuer.JwksFetches;
+        _issuer.Rotate();
+        Assert.NotEqual(before, _issuer.CurrentKeyId);
+
+        // The first token with the unknown kid makes the service fetch the JWKS again; the refresh may
+        // complete in the background, so a few tries are allowed.
+        var status = HttpStatusCode.Unauthorized;
+        for (var attempt = 0; attempt < 40 && status != HttpStatusCode.OK; attempt++)
+        {
+            status = (await Client(_issuer.Token("oidc-rotor")).GetAsync("/api/users/me/pictures")).StatusCode;
+            if (status != HttpStatusCode.OK) await Task.Delay(250);
+        }
+        Assert.Equal(HttpStatusCode.OK, status);
+        Assert.True(_issuer.JwksFetches > fetches, "the JWKS was not fetched again");
+    }
+
+    [Fact]
+    public async Task Hs256AlgNoneWrongIssuerAndWrongAudienceAre401()
+    {
+        var forged = new Dictionary<string, string>
+        {
+            ["HS256"] = _issuer.Hs256Token("oidc-mallory"),
+            ["alg none"] = _issuer.AlgNoneToken("oidc-mallory"),
+            ["wrong issuer"] = _issuer.Token("oidc-mallory", issuer: "https://evil.example"),
+            ["wrong audience"] = _issuer.Token("oidc-mallory", audience: "another-service"),
+            ["expired"] = _issuer.Token("oidc-mallory", lifetime: TimeSpan.FromMinutes(-10)),
+        };
+        foreach (var (kind, token) in forged)
+        {
+            var response = await Client(token).GetAsync("/api/users/oidc-mallory/pictures");
+            Assert.True(response.StatusCode == HttpStatusCode.Unauthorized, $"{kind}: {(int)response.StatusCode}");
+            Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+        }
+    }
+
+    [Fact]
+    public async Task DevelopmentRoutesDoNotExist()
+    {
+        var client = Client(null);
+        Assert.Equal(HttpStatusCode.NotFound, (await client.PostAsync("/dev/token",
+            new StringContent("{\"userId\":\"alice\"}", System.Text.Encoding.UTF8, "application/json"))).StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, (await client.GetAsync("/sample/")).StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, (await client.GetAsync("/sample/index.html")).StatusCode);
+    }
+
+    [Fact]
+    public async Task AdminSignsInWithAnIssuerToken()
+    {
+        var client = Client(null);
+        var refused = await client.PostAsync("/admin/login", new FormUrlEncodedContent(
+            new Dictionary<string, string> { ["token"] = _issuer.Token("oidc-user") }));
+        Assert.Equal(HttpStatusCode.Forbidden, refused.StatusCode);
+        Assert.Equal(HttpStatusCode.Unauthorized, (await client.PostAsync("/admin/login", new FormUrlEncodedContent(
+            new Dictionary<string, string> { ["token"] = _issuer.Hs256Token("oidc-root") }))).StatusCode);
+
+        var signIn = await client.PostAsync("/admin/login", new FormUrlEncodedContent(
+            new Dictionary<string, string> { ["token"] = _issuer.Token("oidc-root", ["admin"]) }));
+        Assert.Equal(HttpStatusCode.Redirect, signIn.StatusCode);
+        var cookie = signIn.Headers.GetValues("Set-Cookie").Single(c => c.StartsWith("ip_admin=", StringComparison.Ordinal));
+        var dashboard = new HttpRequestMessage(HttpMethod.Get, "/admin");
+        dashboard.Headers.Add("Cookie", cookie.Split(';')[0]);
+        dashboard.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("text/html"));
+        var page = await client.SendAsync(dashboard);
+        Assert.Equal(HttpStatusCode.OK, page.StatusCode);
+        Assert.Contains("text/html", page.Content.Headers.ContentType?.MediaType);
+    }
+
+    private sealed class OidcApplication(string authority) : PicturesApplication
+    {
+        protected override void ConfigureWebHost(IWebHostBuilder builder)
+        {
+            base.ConfigureWebHost(builder);
+            builder.UseEnvironment("Production");
+            builder.UseSetting("Auth:Authority", authority);
+            builder.UseSetting("Auth:Audience", "imagepictures");
+            builder.UseSetting("Auth:RequireHttpsMetadata", "false");
+        }
+    }
+}
