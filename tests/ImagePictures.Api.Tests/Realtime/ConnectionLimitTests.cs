@@ -5,7 +5,7 @@ using System.Net.WebSockets;
 using System.Text.Json;
 using ImagePictures.Api.Realtime;
 using ImagePictures.Api.Tests.Browser;
-using HubException = Microsoft.AspNetCore.SignalR.HubException;
+using Microsoft.AspNetCore.SignalR;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace ImagePictures.Api.Tests.Realtime;
@@ -47,7 +47,7 @@ public class ConnectionLimitTests(BrowserApplication app) : IClassFixture<Browse
 
             var refused = await Assert.ThrowsAsync<HttpRequestException>(() => Connect("limit-lea"));
             Assert.Equal(HttpStatusCode.TooManyRequests, refused.StatusCode);
-            // The refusal says why (the client's exception carries only the status).
+            // The client keeps only the status; the body of the refused negotiate says why.
             using (var http = new HttpClient())
             using (var negotiate = new HttpRequestMessage(HttpMethod.Post, new Uri(Base, RealtimeKit.Hub + "/negotiate?negotiateVersion=1")))
             {
@@ -111,7 +111,7 @@ public class ConnectionLimitTests(BrowserApplication app) : IClassFixture<Browse
                 try { await client.InvokeAsync("Unwatch", (object)Array.Empty<string>()); return client; }
                 catch (Exception) { await client.DisposeAsync(); return null; } // refused in OnConnectedAsync: closed with an error
             }
-            catch (Exception e) when (RecordingHubConnection.RefusalStatus(e) == HttpStatusCode.TooManyRequests) { return null; }
+            catch (HttpRequestException e) when (e.StatusCode == HttpStatusCode.TooManyRequests) { return null; }
         }).ToArray();
         var clients = (await Task.WhenAll(attempts)).Where(c => c is not null).Cast<RecordingHubConnection>().ToList();
         try

@@ -1,12 +1,9 @@
 using System.Collections.Concurrent;
-using System.Net;
-using System.Net.WebSockets;
 using System.Reflection;
 using System.Text.Json;
 using System.Threading.Channels;
 using ImagePictures.Api.Realtime;
 using Microsoft.AspNetCore.Http.Connections;
-using Microsoft.AspNetCore.Http.Connections.Client;
 using Microsoft.AspNetCore.SignalR.Client;
 using Microsoft.AspNetCore.TestHost;
 
@@ -66,51 +63,29 @@ public sealed class RecordingHubConnection : IAsyncDisposable
         get { lock (_received) return [.. _received]; }
     }
 
-    /// <summary>Connects through the test server; a refused negotiate throws <see cref="HttpRequestException"/> with its status code.</summary>
-    public static Task<RecordingHubConnection> ConnectAsync(TestServer server, string hubPath, string? accessToken) =>
-        StartAsync(Url(server.BaseAddress, hubPath, accessToken), o =>
-        {
-            o.HttpMessageHandlerFactory = _ => server.CreateHandler();
-            o.WebSocketFactory = async (context, ct) => await server.CreateWebSocketClient().ConnectAsync(context.Uri, ct);
-        });
-
-    /// <summary>
-    /// Connects over a real socket (Kestrel). A refused negotiate throws <see cref="HttpRequestException"/>; a refused
-    /// WebSocket upgrade ends up as one too, inside the client's own exception: see <see cref="RefusalStatus"/>.
-    /// </summary>
-    public static Task<RecordingHubConnection> ConnectAsync(Uri baseUrl, string hubPath, string? accessToken) =>
-        StartAsync(Url(baseUrl, hubPath, accessToken), o => o.WebSocketFactory = async (context, ct) =>
-        {
-            var socket = new ClientWebSocket();
-            socket.Options.CollectHttpResponseDetails = true;
-            try
-            {
-                await socket.ConnectAsync(context.Uri, ct);
-                return socket;
-            }
-            catch (WebSocketException e) when (socket.HttpStatusCode != 0)
-            {
-                var status = socket.HttpStatusCode;
-                socket.Dispose();
-                throw new HttpRequestException($"The WebSocket upgrade was answered {(int)status}.", e, status);
-            }
-        });
-
-    /// <summary>The HTTP status that refused a connect (negotiate or WebSocket upgrade), if that is what <paramref name="e"/> was.</summary>
-    public static HttpStatusCode? RefusalStatus(Exception e) => e switch
+    /// <summary>Connects; a refused negotiate throws <see cref="HttpRequestException"/> with its status code.</summary>
+    public static async Task<RecordingHubConnection> ConnectAsync(TestServer server, string hubPath, string? accessToken)
     {
-        HttpRequestException { StatusCode: { } status } => status,
-        AggregateException all => all.InnerExceptions.Select(RefusalStatus).FirstOrDefault(s => s is not null),
-        { InnerException: { } inner } => RefusalStatus(inner),
-        _ => null,
-    };
+        var url = new Uri(server.BaseAddress, accessToken is null ? hubPath : $"{hubPath}?access_token={Uri.EscapeDataString(accessToken)}");
+        var connection = new HubConnectionBuilder()
+            .WithUrl(url, HttpTransportType.WebSockets, o =>
+            {
+                o.HttpMessageHandlerFactory = _ => server.CreateHandler();
+                o.WebSocketFactory = async (context, ct) => await server.CreateWebSocketClient().ConnectAsync(context.Uri, ct);
+            })
+            .Build();
+        return await StartAsync(connection);
+    }
 
-    private static Uri Url(Uri baseUrl, string hubPath, string? accessToken) =>
-        new(baseUrl, accessToken is null ? hubPath : $"{hubPath}?access_token={Uri.EscapeDataString(accessToken)}");
-
-    private static async Task<RecordingHubConnection> StartAsync(Uri url, Action<HttpConnectionOptions> transport)
+    /// <summary>Connects over real sockets to a service listening at <paramref name="baseUrl"/> (Kestrel).</summary>
+    public static Task<RecordingHubConnection> ConnectAsync(Uri baseUrl, string hubPath, string? accessToken)
     {
-        var connection = new HubConnectionBuilder().WithUrl(url, HttpTransportType.WebSockets, transport).Build();
+        var url = new Uri(baseUrl, accessToken is null ? hubPath : $"{hubPath}?access_token={Uri.EscapeDataString(accessToken)}");
+        return StartAsync(new HubConnectionBuilder().WithUrl(url, HttpTransportType.WebSockets).Build());
+    }
+
+    private static async Task<RecordingHubConnection> StartAsync(HubConnection connection)
+    {
         var recording = new RecordingHubConnection(connection);
         try
         {
