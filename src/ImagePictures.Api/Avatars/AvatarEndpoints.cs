@@ -1,5 +1,6 @@
 using ImagePictures.Api.Auth;
 using ImagePictures.Api.Pictures;
+using ImagePictures.Api.Storage;
 using ImagePictures.Imaging;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.Extensions.Options;
@@ -33,9 +34,9 @@ public static class AvatarEndpoints
 
         if (await cache.GetAsync(userId, ct) is { } avatar)
         {
-            var path = store.VariantPath(userId, avatar.PictureId, chosen, webp, avatar.HasAlpha);
-            if (File.Exists(path))
-                return Serve(http, path, avatar.ContentHash[..16], chosen, webp, avatar.HasAlpha, AvatarCache);
+            var variant = PictureStore.VariantName(chosen, webp, avatar.HasAlpha);
+            if (await VariantFileCache.GetAsync(store, userId, avatar.PictureId, variant, ct) is { } stored)
+                return Serve(http, stored, avatar.ContentHash[..16], chosen, variant, AvatarCache);
             cache.Invalidate(userId); // purged meanwhile: fall through to the default
         }
 
@@ -58,19 +59,16 @@ public static class AvatarEndpoints
             "SELECT user_id, content_hash, has_alpha FROM pictures WHERE id = @id AND deleted_at IS NULL", new { id });
         if (row.UserId is null) return Problems.NotFound("There is no live picture with that id.");
         var webp = AcceptsWebP(http);
-        var path = store.VariantPath(row.UserId, id, px, webp, row.HasAlpha);
-        if (!File.Exists(path)) return Problems.NotFound("There is no live picture with that id.");
-        return Serve(http, path, row.ContentHash[..16], px, webp, row.HasAlpha, VariantCache);
+        var name = PictureStore.VariantName(px, webp, row.HasAlpha);
+        if (await VariantFileCache.GetAsync(store, row.UserId, id, name, ct) is not { } stored) return Problems.NotFound("There is no live picture with that id.");
+        return Serve(http, stored, row.ContentHash[..16], px, name, VariantCache);
     }
 
-    private static IResult Serve(HttpContext http, string path, string hash, int size, bool webp, bool hasAlpha, string cacheControl)
+    private static IResult Serve(HttpContext http, StoredFile file, string hash, int size, string name, string cacheControl)
     {
-        var name = PictureStore.VariantName(size, webp, hasAlpha);
         SetHeaders(http, cacheControl);
-        // Small variants come from memory (see VariantFileCache); both results answer If-None-Match with 304 themselves.
-        if (VariantFileCache.Get(path) is { } cached)
-            return Results.File(cached.Bytes, ImagePipeline.ContentTypeFor(name), lastModified: cached.LastModified, entityTag: ETag(hash, size, name));
-        return Results.File(path, ImagePipeline.ContentTypeFor(name), entityTag: ETag(hash, size, name));
+        // The result answers If-None-Match with 304 itself.
+        return Results.File(file.Bytes, ImagePipeline.ContentTypeFor(name), lastModified: file.LastModified, entityTag: ETag(hash, size, name));
     }
 
     private static EntityTagHeaderValue ETag(string hash, int size, string name) => new($"\"{hash}-{name}\"");

@@ -1,41 +1,35 @@
 using System.Collections.Concurrent;
+using ImagePictures.Api.Storage;
 
 namespace ImagePictures.Api.Avatars;
 
 /// <summary>
 /// Keeps the bytes of small variant files in memory, so that a hot avatar is answered without
-/// opening, reading and closing its file on every request (that cost most of the 200 path's time).
-/// Safe because a picture's files never change once its folder is in place: a new picture has a new
-/// id and so new paths. Callers still check that the file exists, so a purge is seen at once.
+/// reading its file (or its object in the bucket) on every request. Safe because a picture's files
+/// never change once written: a new picture has a new id and so new names. Whether a picture may be
+/// served is decided before, by its row (variant route) or the active-picture map (avatar route),
+/// both of which every trash, purge and account deletion changes.
 /// Bounded: files above <see cref="MaxFileBytes"/> are never cached, and the map is cleared when full.
 /// </summary>
 public static class VariantFileCache
 {
     public const int MaxFileBytes = 128 * 1024;
     private const long MaxTotalBytes = 64L * 1024 * 1024;
-    private static readonly ConcurrentDictionary<string, Entry> Map = new(StringComparer.Ordinal);
+    private static readonly ConcurrentDictionary<(Guid, string), StoredFile> Map = new();
     private static long _total;
 
-    public sealed record Entry(byte[] Bytes, DateTimeOffset LastModified);
-
-    /// <summary>The file's bytes, from memory when seen before; null when it is too large to cache or unreadable.</summary>
-    public static Entry? Get(string path)
+    /// <summary>The variant's bytes, from memory when seen before; null when the store has no such file.</summary>
+    public static async ValueTask<StoredFile?> GetAsync(PictureStore store, string userId, Guid pictureId, string fileName, CancellationToken ct)
     {
-        if (Map.TryGetValue(path, out var hit)) return hit;
-        try
+        if (Map.TryGetValue((pictureId, fileName), out var hit)) return hit;
+        var file = await store.ReadPictureFileAsync(userId, pictureId, fileName, ct);
+        if (file is null || file.Bytes.Length > MaxFileBytes) return file;
+        if (Interlocked.Add(ref _total, file.Bytes.Length) > MaxTotalBytes)
         {
-            var info = new FileInfo(path);
-            if (!info.Exists || info.Length > MaxFileBytes) return null;
-            var entry = new Entry(File.ReadAllBytes(path), info.LastWriteTimeUtc);
-            if (Interlocked.Add(ref _total, entry.Bytes.Length) > MaxTotalBytes)
-            {
-                Map.Clear();
-                Interlocked.Exchange(ref _total, entry.Bytes.Length);
-            }
-            Map[path] = entry;
-            return entry;
+            Map.Clear();
+            Interlocked.Exchange(ref _total, file.Bytes.Length);
         }
-        catch (IOException) { return null; }
-        catch (UnauthorizedAccessException) { return null; }
+        Map[(pictureId, fileName)] = file;
+        return file;
     }
 }

@@ -1,6 +1,7 @@
 using Dapper;
 using ImagePictures.Api.Avatars;
 using ImagePictures.Api.Realtime;
+using ImagePictures.Api.Storage;
 using ImagePictures.Imaging;
 using Microsoft.Extensions.Options;
 using Npgsql;
@@ -8,7 +9,8 @@ using Npgsql;
 namespace ImagePictures.Api.Pictures;
 
 /// <summary>
-/// Every change to a user's pictures: files first, then the row and its event in one transaction.
+/// Every change to a user's pictures: files first (every file of a picture written, on S3 every
+/// object put), then the row and its event in one transaction.
 /// A per-user advisory lock serialises the changes of one user (quota, active picture, default).
 /// </summary>
 public sealed class PictureService(
@@ -116,7 +118,7 @@ public sealed class PictureService(
         }
         finally
         {
-            if (!committed) DeleteQuietly(userId, id);
+            if (!committed) await DeleteQuietlyAsync(userId, id);
         }
     }
 
@@ -214,7 +216,7 @@ public sealed class PictureService(
             "SELECT id FROM pictures WHERE id = @pictureId AND user_id = @userId AND deleted_at IS NOT NULL FOR UPDATE",
             new { userId, pictureId }, tx);
         if (locked is null) return false;
-        store.DeletePicture(userId, pictureId);
+        await store.DeletePictureAsync(userId, pictureId, ct);
         await conn.ExecuteAsync("DELETE FROM pictures WHERE id = @pictureId", new { pictureId }, tx);
         await EventLog.AppendAsync(tx, EventTypes.PicturePurged, userId, pictureId, null);
         await tx.CommitAsync(ct);
@@ -235,12 +237,7 @@ public sealed class PictureService(
         await conn.ExecuteAsync(LockUserSql, new { userId }, tx);
         var ids = (await conn.QueryAsync<Guid>(
             "SELECT id FROM pictures WHERE user_id = @userId AND deleted_at IS NOT NULL FOR UPDATE", new { userId }, tx)).ToArray();
-        var gone = new List<Guid>();
-        foreach (var id in ids)
-        {
-            try { store.DeletePicture(userId, id); gone.Add(id); }
-            catch (StorageException e) { log.LogWarning(e, "Could not delete the files of picture {PictureId}", id); }
-        }
+        var gone = await store.DeletePicturesAsync(ids.Select(id => (id, userId)).ToList(), ct);
         await conn.ExecuteAsync("DELETE FROM pictures WHERE id = ANY(@ids)", new { ids = gone.ToArray() }, tx);
         await EventLog.AppendManyAsync(tx, EventTypes.PicturePurged, gone.Select(id => (id, userId)).ToList());
         await tx.CommitAsync(ct);
@@ -251,7 +248,7 @@ public sealed class PictureService(
     public async Task<int> DeleteUserAsync(string userId, CancellationToken ct)
     {
         // Files first: if storage fails, the rows stay and the call can be repeated.
-        store.DeleteUser(userId);
+        await store.DeleteUserAsync(userId, ct);
         await using var conn = await db.OpenConnectionAsync(ct);
         await using var tx = await conn.BeginTransactionAsync(ct);
         await conn.ExecuteAsync(LockUserSql, new { userId }, tx);
@@ -269,9 +266,9 @@ public sealed class PictureService(
             ON CONFLICT (user_id) DO UPDATE SET picture_id = EXCLUDED.picture_id
             """, new { userId, pictureId }, tx);
 
-    private void DeleteQuietly(string userId, Guid pictureId)
+    private async Task DeleteQuietlyAsync(string userId, Guid pictureId)
     {
-        try { store.DeletePicture(userId, pictureId); }
+        try { await store.DeletePictureAsync(userId, pictureId, CancellationToken.None); }
         catch (Exception e) { log.LogWarning(e, "Left an orphan folder for picture {PictureId}; orphan-sweep removes it", pictureId); }
     }
 }
