@@ -42,6 +42,7 @@ public sealed class CephGateway : IDisposable
         var gateway = new CephGateway(dir, FreePort());
         try { gateway.Bootstrap(FreePort()); }
         catch { gateway.Dispose(); throw; }
+        gateway.WatchOwner(Environment.ProcessId);
         return gateway;
     }
 
@@ -80,6 +81,7 @@ public sealed class CephGateway : IDisposable
             rgw frontends = beast endpoint=127.0.0.1:{Port} tcp_nodelay=1
             rgw data = {_dir}/rgw
             rgw enable usage log = false
+
             """);
         Run("monmaptool", "--create", "--fsid", fsid, "--addv", "a", $"[v2:127.0.0.1:{monPort}]", Path.Combine(_dir, "monmap"));
         Run("ceph-mon", "-c", _conf, "--mkfs", "-i", "a", "--monmap", Path.Combine(_dir, "monmap"));
@@ -91,6 +93,18 @@ public sealed class CephGateway : IDisposable
         StartGateway();
         Run("radosgw-admin", "-c", _conf, "user", "create", "--uid", "imagepictures", "--display-name", "ImagePictures tests",
             "--access-key", AccessKey, "--secret", SecretKey);
+    }
+
+    /// <summary>
+    /// The daemons detach from us, and a test host may be killed before its exit handlers finish: a
+    /// watchdog of their own (in its own session) kills them by their pid files once this process is gone.
+    /// </summary>
+    private void WatchOwner(int ownerPid)
+    {
+        var script = $"while kill -0 {ownerPid} 2>/dev/null; do sleep 1; done; " +
+                     $"for f in '{_dir}'/run/*.pid; do kill -9 \"$(cat \"$f\")\" 2>/dev/null; done; sleep 1; rm -rf '{_dir}'";
+        var psi = new ProcessStartInfo("setsid", ["sh", "-c", script, _conf]) { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
+        using var _ = Process.Start(psi);
     }
 
     /// <summary>Starts radosgw (again) on the same port and waits until it answers HTTP.</summary>
