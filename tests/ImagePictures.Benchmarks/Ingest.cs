@@ -81,6 +81,9 @@ public static class Ingest
     }
 
     /// <summary>Runs <paramref name="workers"/> loops until the time is up; counts only operations that finished in time.</summary>
+    public static Task<(int Count, TimeSpan Elapsed, List<double> LatenciesMs)> TimedLoopAsync(int workers, double seconds, Func<Task> op) =>
+        LoopAsync(workers, seconds, (_, _) => op());
+
     private static async Task<(int Count, TimeSpan Elapsed, List<double> LatenciesMs)> LoopAsync(int workers, double seconds, Func<int, CancellationToken, Task> op)
     {
         var latencies = new List<double>();
@@ -105,7 +108,7 @@ public static class Ingest
         return (latencies.Count, lastEnd, latencies);
     }
 
-    private static void Report(int count, TimeSpan elapsed, List<double> latencies, int errors)
+    public static void Report(int count, TimeSpan elapsed, List<double> latencies, int errors)
     {
         latencies.Sort();
         Drivers.Result(("rate", count / elapsed.TotalSeconds), ("count", count), ("seconds", elapsed.TotalSeconds),

@@ -13,6 +13,13 @@ return args.FirstOrDefault() switch
     "seed-fanout" => await Drivers.SeedFanoutAsync(args[1], args[2], args[3]),
     "purge" => await Purge.RunAsync(args[1], args[2], args[3], int.Parse(args[4])),
     "purge-fs-baseline" => Purge.FileSystemBaseline(args[1], int.Parse(args[2])),
+    "s3-start" => S3Bench.Start(args[1]),
+    "s3-stop" => S3Bench.Stop(args[1]),
+    "s3-bucket" => await S3Bench.CreateBucketAsync(args[1], args[2]),
+    "pg-db" => await Drivers.PgDatabaseAsync(args[1], args[2]),
+    "ingest-s3-baseline" => await S3Bench.IngestBaselineAsync(args[1], double.Parse(args[2]), int.Parse(args[3]), double.Parse(args[4]), args[5], args[6]),
+    "purge-s3" => await S3Bench.PurgeAsync(args[1], args[2], args[3], args[4], int.Parse(args[5])),
+    "purge-s3-baseline" => await S3Bench.PurgeBaselineAsync(args[1], args[2], int.Parse(args[3]), args[4]),
     "micro" => Micro.Run(args.Skip(1).ToArray()),
     _ => Usage(),
 };
@@ -31,6 +38,12 @@ static int Usage()
           seed-fanout <url> <jpeg> <user>        two pictures for <user>; prints RESULT token= a= b=
           purge <url> <conn> <storageRoot> <n>   seed n expired trashed pictures, trigger trash-purge
           purge-fs-baseline <storageRoot> <n>    the same folders deleted by a bare loop (disk ceiling)
+          pg-db <dataDir> <name>                 another database in the running cluster; prints RESULT conn=...
+          s3-start <dir> / s3-stop <dir>         a private Ceph S3 gateway in <dir>; prints RESULT url=...
+          s3-bucket <s3url> <bucket>             create a bucket
+          ingest-s3-baseline <jpeg> <seconds> <threads> <warmup s> <s3url> <bucket>   normalise + bare-SDK puts
+          purge-s3 <url> <conn> <s3url> <bucket> <n>         the purge, objects in the bucket (service on S3)
+          purge-s3-baseline <s3url> <bucket> <n> <sizes>     the same keys deleted by bare DeleteObjects
           micro [BenchmarkDotNet args]           micro benchmarks of the imaging pipeline
         """);
     return 2;

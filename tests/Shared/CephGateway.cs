@@ -33,7 +33,8 @@ public sealed class CephGateway : IDisposable
         ServiceUrl = $"http://127.0.0.1:{port}";
     }
 
-    public static CephGateway Start(string dir)
+    /// <param name="watchOwner">stop the daemons once this process is gone (tests); the benchmark stops them itself.</param>
+    public static CephGateway Start(string dir, bool watchOwner = true)
     {
         foreach (var tool in new[] { "ceph-mon", "ceph-osd", "radosgw", "radosgw-admin", "monmaptool" })
             if (!File.Exists($"/usr/bin/{tool}"))
@@ -42,7 +43,7 @@ public sealed class CephGateway : IDisposable
         var gateway = new CephGateway(dir, FreePort());
         try { gateway.Bootstrap(FreePort()); }
         catch { gateway.Dispose(); throw; }
-        gateway.WatchOwner(Environment.ProcessId);
+        if (watchOwner) gateway.WatchOwner(Environment.ProcessId);
         return gateway;
     }
 
@@ -153,6 +154,9 @@ public sealed class CephGateway : IDisposable
         [$"Storage{separator}S3{separator}ForcePathStyle"] = "true",
         [$"Storage{separator}S3{separator}Prefix"] = prefix,
     };
+
+    /// <summary>Stops the daemons of a gateway started by another process (the benchmark's s3-stop).</summary>
+    public static void StopDaemonsIn(string dir) => new CephGateway(dir, 0).Dispose();
 
     public void Dispose()
     {
