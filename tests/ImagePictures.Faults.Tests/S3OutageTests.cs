@@ -72,11 +72,23 @@ public sealed class S3OutageTests(ITestOutputHelper output) : ChildServiceTest
             }
         }
 
+        // A picture whose variants were never read, so that reading one during the outage must go to the bucket.
+        using var reader = Child.Client(Tokens.For("s3-outage-reader"), timeout: TimeSpan.FromSeconds(10));
+        var unread = await reader.PostAsync("/api/users/s3-outage-reader/pictures", Service.Form(jpegs[0]));
+        Assert.Equal(HttpStatusCode.Created, unread.StatusCode);
+        var unreadId = (await Service.IdOf(unread))!.Value;
+
         var load = new[] { UserLoad("s3-outage-a", 0), UserLoad("s3-outage-b", 1), UserLoad("s3-outage-c", 2), ReadyProbe() };
         await Task.Delay(3000);
         var stopAt = clock.Elapsed.TotalSeconds;
         FaultGateway.Instance.StopGateway();
-        try { await Task.Delay(Outage); }
+        HttpResponseMessage? readDuringOutage;
+        try
+        {
+            await Task.Delay(TimeSpan.FromSeconds(1));
+            readDuringOutage = await Call(reader, "unread-variant", c => c.GetAsync($"/pictures/{unreadId}/256"));
+            await Task.Delay(Outage - TimeSpan.FromSeconds(1));
+        }
         finally { FaultGateway.Instance.StartGateway(); }
         var backAt = clock.Elapsed.TotalSeconds;
 
@@ -105,6 +117,10 @@ public sealed class S3OutageTests(ITestOutputHelper output) : ChildServiceTest
         Assert.True(bad.Count == 0, "answers other than 2xx/503:\n" + string.Join('\n', bad.Take(10)));
         var badProblems = all.Where(s => s.Status == 503 && (s.RetryAfter is null || s.ContentType != "application/problem+json")).ToList();
         Assert.True(badProblems.Count == 0, "503 without Retry-After or problem details:\n" + string.Join('\n', badProblems.Take(10)));
+
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, readDuringOutage?.StatusCode); // a read that needs the bucket
+        Assert.NotNull(readDuringOutage!.Headers.RetryAfter);
+        Assert.Equal(HttpStatusCode.OK, (await reader.GetAsync($"/pictures/{unreadId}/256")).StatusCode); // and after it is back
 
         var uploadsDuringOutage = outage.Where(s => s.Op == "upload").ToList();
         Assert.NotEmpty(uploadsDuringOutage);
