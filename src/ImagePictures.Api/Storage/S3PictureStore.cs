@@ -46,9 +46,11 @@ public sealed class S3PictureStore : PictureStore, IDisposable
             // The SDK's default checksums (CRC32 trailers) are refused by Ceph and older S3-compatible servers.
             RequestChecksumCalculation = RequestChecksumCalculation.WHEN_REQUIRED,
             ResponseChecksumValidation = ResponseChecksumValidation.WHEN_REQUIRED,
-            // A store that hangs must turn into a 503 well within 10 s, not after the SDK's 100 s default.
-            Timeout = TimeSpan.FromSeconds(4),
-            MaxErrorRetry = 1,
+            // A store that hangs must turn into a 503 within 10 s, not after the SDK's 100 s default. One
+            // attempt: the caller's 503 + Retry-After is the retry (a 4 s timeout with a retry timed out
+            // puts that a busy machine was merely slow to answer).
+            Timeout = TimeSpan.FromSeconds(9),
+            MaxErrorRetry = 0,
         };
         if (s3.ServiceUrl is { Length: > 0 } url)
         {
