@@ -2,6 +2,7 @@ using ImagePictures.Api.Administration;
 using ImagePictures.Api.Auth;
 using ImagePictures.Api.Avatars;
 using ImagePictures.Api.Hosting;
+using ImagePictures.Api.Jobs;
 using ImagePictures.Api.Operations;
 using ImagePictures.Api.Pictures;
 using ImagePictures.Api.Realtime;
@@ -16,6 +17,7 @@ builder.AddPicturesServices();
 var app = builder.Build();
 await app.PrepareAsync();
 
+app.UseHtmlSecurityHeaders();
 app.UseExceptionHandler();
 app.UseStatusCodePages(); // bodiless errors (unknown route, 405) become problem details too
 app.UseBrowserSample();
@@ -40,6 +42,7 @@ app.MapUploads();
 app.MapAdmin();
 app.MapAdminLogin();
 app.MapRazorComponents<AdminApp>().AddInteractiveServerRenderMode();
+app.MapJobsDashboard();
 app.MapRealtime();
 
 app.Run();

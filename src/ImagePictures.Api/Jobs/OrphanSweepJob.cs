@@ -1,24 +1,26 @@
 using Dapper;
 using ImagePictures.Api.Storage;
+using System.ComponentModel;
+using Hangfire;
 using Npgsql;
-using Quartz;
 
 namespace ImagePictures.Api.Jobs;
 
 /// <summary>
-/// orphan-sweep: picture folders under users/{u}/ that no row owns, and .staging-* leftovers, once
+/// orphan-sweep: picture folders under users/{u}/ that no row owns, .staging-*/.purging-* leftovers and
+/// account deletions' detached users/.deleting-* folders, once
 /// older than OrphanSweep:GraceMinutes (a crash between files and row leaves them; the grace keeps
 /// an upload in flight safe). Rows whose folder is missing are only reported (found, error), never
 /// deleted: that needs a person to look.
 /// </summary>
-[DisallowConcurrentExecution]
 public sealed class OrphanSweepJob(NpgsqlDataSource db, PictureStore store, JobRunRecorder recorder, IConfiguration config,
-    ILogger<OrphanSweepJob> log) : IJob
+    ILogger<OrphanSweepJob> log)
 {
     public const string Name = "orphan-sweep";
 
-    public ValueTask Execute(IJobExecutionContext context, CancellationToken cancellationToken = default) =>
-        new(recorder.RunAsync(context, RunAsync, cancellationToken));
+    [DisplayName(Name), AutomaticRetry(Attempts = JobsSetup.RetryAttempts)]
+    [DisableConcurrentExecution(timeoutInSeconds: JobsSetup.WaitForRunningSeconds)]
+    public Task<JobOutcome> ExecuteAsync(CancellationToken cancellationToken) => recorder.RunAsync(Name, RunAsync, cancellationToken);
 
     private async Task<JobOutcome> RunAsync(CancellationToken ct)
     {

@@ -8,8 +8,11 @@ namespace ImagePictures.Api.Storage;
 
 /// <summary>
 /// Pictures under Storage:Root. A picture folder appears complete or not at all: files go into a
-/// hidden .staging-{id} folder, are fsynced with the folder itself, the folder is renamed into
-/// place and the parent folder is fsynced, so that the rename is durable before the row commits.
+/// hidden temp/.staging-picture-{id} folder and are fsynced with the folder itself (outside any lock);
+/// publishing renames it into users/{userId}/{pictureId}/ under the user lock and fsyncs the parent
+/// folder, so that the rename is durable before the row commits. Staging lies outside the user's
+/// folder, so an account deletion (which detaches users/{userId}/ in one rename) never takes a
+/// folder that an upload is still filling.
 /// A purge renames the folder to a .purging-{id} tombstone first, so its files are all there or all gone.
 /// </summary>
 public sealed partial class FileSystemPictureStore : PictureStore
@@ -31,8 +34,53 @@ public sealed partial class FileSystemPictureStore : PictureStore
 
     private string Full(string location) => Path.Combine(Root, location);
 
-    public override Task WritePictureAsync(string userId, Guid pictureId, IReadOnlyList<EncodedFile> files, CancellationToken ct) =>
-        WriteFolderAsync(Full(UserLocation(userId)), pictureId, files, ct);
+    private string PictureStaging(Guid pictureId) => Path.Combine(TempRoot, $".staging-picture-{pictureId:D}");
+
+    public override async Task StagePictureAsync(string userId, Guid pictureId, IReadOnlyList<EncodedFile> files, CancellationToken ct)
+    {
+        var staging = PictureStaging(pictureId);
+        try
+        {
+            Directory.CreateDirectory(staging);
+            foreach (var file in files)
+            {
+                await using var stream = new FileStream(Path.Combine(staging, CheckedFileName(file.FileName)), FileMode.CreateNew, FileAccess.Write, FileShare.None, 1, FileOptions.None);
+                await stream.WriteAsync(file.Bytes, ct);
+                stream.Flush(flushToDisk: true);
+            }
+            FsyncDirectory(staging); // the files' names
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or OperationCanceledException)
+        {
+            TryDelete(staging);
+            if (e is OperationCanceledException) throw;
+            throw IsDiskFull(e) ? new StorageFullException(e) : new StorageException("The picture storage could not be written; nothing was saved.", e);
+        }
+    }
+
+    public override Task PublishPictureAsync(string userId, Guid pictureId, CancellationToken ct)
+    {
+        var userFolder = Full(UserLocation(userId));
+        try
+        {
+            var userIsNew = !Directory.Exists(userFolder);
+            Directory.CreateDirectory(userFolder);
+            Directory.Move(PictureStaging(pictureId), Full(PictureLocation(userId, pictureId)));
+            FsyncDirectory(userFolder); // the rename
+            if (userIsNew) FsyncDirectory(UsersRoot); // a user's first picture created users/{userId}/
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw IsDiskFull(e) ? new StorageFullException(e) : new StorageException("The picture storage could not be written; nothing was saved.", e);
+        }
+        return Task.CompletedTask;
+    }
+
+    public override Task DiscardStagedPictureAsync(string userId, Guid pictureId)
+    {
+        TryDelete(PictureStaging(pictureId));
+        return Task.CompletedTask;
+    }
 
     public override Task WriteUploadAsync(Guid uploadId, IReadOnlyList<EncodedFile> files, CancellationToken ct) =>
         WriteFolderAsync(TempRoot, uploadId, files, ct);
@@ -104,17 +152,43 @@ public sealed partial class FileSystemPictureStore : PictureStore
         return Task.CompletedTask;
     }
 
-    public override Task DeleteUserAsync(string userId, CancellationToken ct)
+    /// <summary>The whole users/{userId}/ folder is renamed away in one step: every picture is still complete (the rename failed) or gone.</summary>
+    public override Task<string?> DetachUserAsync(string userId, CancellationToken ct)
     {
-        DeleteFolder(Full(UserLocation(userId)));
-        return Task.CompletedTask;
+        var folder = Full(UserLocation(userId));
+        var detached = Path.Combine(UsersRoot, $".deleting-{userId}-{Guid.NewGuid():N}");
+        try
+        {
+            if (!Directory.Exists(folder)) return Task.FromResult<string?>(null);
+            Directory.Move(folder, detached);
+            return Task.FromResult<string?>(detached);
+        }
+        catch (DirectoryNotFoundException) { return Task.FromResult<string?>(null); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new StorageException("The picture storage could not remove this account's files, so nothing was deleted. Repeat the account deletion shortly.", e);
+        }
     }
+
+    public override bool ReattachUser(string userId, string detached)
+    {
+        try { Directory.Move(detached, Full(UserLocation(userId))); return true; }
+        catch (Exception) { return false; }
+    }
+
+    /// <summary>What cannot be removed now is left to orphan-sweep.</summary>
+    public override void RemoveDetached(string detached) => TryDelete(detached);
 
     public override async IAsyncEnumerable<StoredFolder> ListPictureFoldersAsync([EnumeratorCancellation] CancellationToken ct)
     {
         foreach (var userFolder in Directory.EnumerateDirectories(UsersRoot))
         {
             var userId = Path.GetFileName(userFolder);
+            if (userId.StartsWith(".deleting-", StringComparison.Ordinal) && IsLeftoverName(userId))
+            {
+                yield return new StoredFolder(DetachedParent, userId, Directory.GetLastWriteTimeUtc(userFolder)); // an account deletion's leftover
+                continue;
+            }
             if (!UserIds.IsValid(userId)) continue;
             foreach (var folder in SafeEnumerate(userFolder))
             {

@@ -33,7 +33,26 @@ public abstract class PictureStore
     /// <summary>Which store this is, for logs and the readiness check.</summary>
     public abstract string Description { get; }
 
-    public abstract Task WritePictureAsync(string userId, Guid pictureId, IReadOnlyList<EncodedFile> files, CancellationToken ct);
+    /// <summary>Writes every file of a picture (the slow part, outside any lock); nothing is the user's before <see cref="PublishPictureAsync"/>.</summary>
+    public abstract Task StagePictureAsync(string userId, Guid pictureId, IReadOnlyList<EncodedFile> files, CancellationToken ct);
+
+    /// <summary>
+    /// Makes a staged picture the user's, under the user lock just before its row commits, so that an
+    /// account deletion (which takes the same lock) either takes the picture whole or leaves it whole.
+    /// </summary>
+    public abstract Task PublishPictureAsync(string userId, Guid pictureId, CancellationToken ct);
+
+    /// <summary>Removes a staged picture that was not published (quota, default picture already there, failure).</summary>
+    public abstract Task DiscardStagedPictureAsync(string userId, Guid pictureId);
+
+    /// <summary>
+    /// First step of an account deletion, under the user lock: every file of the user goes at once or
+    /// none does. Answers a handle for <see cref="ReattachUser"/> (the rows could not be deleted) or
+    /// <see cref="RemoveDetached"/> (they were), or null when nothing is left to do.
+    /// </summary>
+    public abstract Task<string?> DetachUserAsync(string userId, CancellationToken ct);
+    public virtual bool ReattachUser(string userId, string detached) => true;
+    public virtual void RemoveDetached(string detached) { }
     public abstract Task WriteUploadAsync(Guid uploadId, IReadOnlyList<EncodedFile> files, CancellationToken ct);
 
     /// <summary>The file, or null when it does not exist.</summary>
@@ -50,7 +69,6 @@ public abstract class PictureStore
     public abstract Task<IReadOnlyCollection<Guid>> DeletePicturesAsync(IReadOnlyList<(Guid Id, string UserId)> pictures, CancellationToken ct);
 
     public abstract Task DeleteUploadAsync(Guid uploadId, CancellationToken ct);
-    public abstract Task DeleteUserAsync(string userId, CancellationToken ct);
 
     /// <summary>Every folder under users/{userId}/ of a valid user id (orphan-sweep).</summary>
     public abstract IAsyncEnumerable<StoredFolder> ListPictureFoldersAsync(CancellationToken ct);
@@ -85,6 +103,7 @@ public abstract class PictureStore
     protected static string FolderLocation(StoredFolder folder)
     {
         if (folder.Id is null && !folder.IsLeftover) throw new ArgumentException("not a folder of ours", nameof(folder));
+        if (folder.UserId == DetachedParent) return $"users/{folder.Name}";
         return folder.UserId is null ? $"temp/{folder.Name}" : $"{UserLocation(folder.UserId)}/{folder.Name}";
     }
 
@@ -94,7 +113,12 @@ public abstract class PictureStore
             ? name
             : throw new ArgumentException("bad file name", nameof(name));
 
+    /// <summary>The UserId of a listed users/.deleting-{userId}-{n} folder (an account deletion's leftover).</summary>
+    public const string DetachedParent = "";
+
     internal static bool IsLeftoverName(string name) =>
-        (name.StartsWith(".staging-", StringComparison.Ordinal) || name.StartsWith(".purging-", StringComparison.Ordinal))
-        && Guid.TryParseExact(name[9..], "D", out _);
+        (name.StartsWith(".staging-picture-", StringComparison.Ordinal) && Guid.TryParseExact(name[17..], "D", out _))
+        || ((name.StartsWith(".staging-", StringComparison.Ordinal) || name.StartsWith(".purging-", StringComparison.Ordinal))
+            && Guid.TryParseExact(name[9..], "D", out _))
+        || (name.StartsWith(".deleting-", StringComparison.Ordinal) && name.Length > 10 && name.All(c => char.IsAsciiLetterOrDigit(c) || c is '.' or '_' or '-'));
 }

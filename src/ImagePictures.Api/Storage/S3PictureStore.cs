@@ -71,8 +71,29 @@ public sealed class S3PictureStore : PictureStore, IDisposable
     private string Key(string location, string fileName) => $"{_prefix}{location}/{CheckedFileName(fileName)}";
     private string FolderPrefix(string location) => $"{_prefix}{location}/";
 
-    public override Task WritePictureAsync(string userId, Guid pictureId, IReadOnlyList<EncodedFile> files, CancellationToken ct) =>
+    /// <summary>The objects go straight to their final keys; the row is what makes them a picture.</summary>
+    public override Task StagePictureAsync(string userId, Guid pictureId, IReadOnlyList<EncodedFile> files, CancellationToken ct) =>
         PutAllAsync(PictureLocation(userId, pictureId), files, ct);
+
+    /// <summary>
+    /// Under the user lock: checks that every object is still there. An account deletion that ran
+    /// while this upload was putting its objects deleted them (it lists the user's keys under the same
+    /// lock), and the upload must then fail rather than commit a row without its files.
+    /// </summary>
+    public override async Task PublishPictureAsync(string userId, Guid pictureId, CancellationToken ct)
+    {
+        var expected = 1 + 2 * _pictures.Value.Sizes.Length; // the master and each size's two variants
+        int count;
+        try
+        {
+            count = (await _s3.ListObjectsV2Async(new ListObjectsV2Request { BucketName = _bucket, Prefix = FolderPrefix(PictureLocation(userId, pictureId)) }, ct)).KeyCount ?? 0;
+        }
+        catch (Exception e) when (IsStoreFailure(e, ct)) { throw new StorageException("The picture storage could not be read; nothing was saved. Retry shortly.", e); }
+        if (count < expected)
+            throw new StorageException("The picture's files were removed while it was being saved (was the account deleted?); nothing was saved.");
+    }
+
+    public override Task DiscardStagedPictureAsync(string userId, Guid pictureId) => DeleteKeysQuietlyAsync(PictureKeys(userId, pictureId).ToList());
 
     public override Task WriteUploadAsync(Guid uploadId, IReadOnlyList<EncodedFile> files, CancellationToken ct) =>
         PutAllAsync(UploadLocation(uploadId), files, ct);
@@ -177,8 +198,12 @@ public sealed class S3PictureStore : PictureStore, IDisposable
     public override async Task DeleteUploadAsync(Guid uploadId, CancellationToken ct) =>
         await DeleteUnderAsync(FolderPrefix(UploadLocation(uploadId)), "The picture storage could not delete the staged files; they were kept and the next clean-up retries.", ct);
 
-    public override async Task DeleteUserAsync(string userId, CancellationToken ct) =>
-        await DeleteUnderAsync(FolderPrefix(UserLocation(userId)), "The picture storage could not delete the user's files; the pictures were kept, retry shortly.", ct);
+    /// <summary>An object store cannot detach a folder: the user's objects are deleted here, under the lock, before the rows.</summary>
+    public override async Task<string?> DetachUserAsync(string userId, CancellationToken ct)
+    {
+        await DeleteUnderAsync(FolderPrefix(UserLocation(userId)), "The picture storage could not remove this account's files; the pictures were kept. Repeat the account deletion shortly.", ct);
+        return null;
+    }
 
     public override async Task DeleteFolderAsync(StoredFolder folder, CancellationToken ct) =>
         await DeleteUnderAsync(FolderPrefix(FolderLocation(folder)), "The picture storage could not delete the folder; the next run retries.", ct);
