@@ -2,26 +2,26 @@
 # Benchmarks of the service against baselines measured in the same run (every figure is a ratio,
 # because the machine may be shared and absolute figures are noisy).
 #
-#   scripts/bench.sh [--quick] [--only serving,zipf,ingest,memory,fanout,purge,micro]
+#   scripts/bench.sh [--quick] [--only serving,zipf,ingest,memory,fanout,purge,s3,micro]
 #     quick: < 5 min, shorter runs and fewer sizes; full: adds N=10,000 fan-out, the 100k purge and
 #     micro benchmarks, and prints its total time.
 #     --only runs just the named sections, for working on one goal; by default all of them run.
 #
 # Starts a private PostgreSQL (through tests/ImagePictures.Benchmarks, which calls PrivatePostgres),
 # the service, BareHub and nginx as child processes on free loopback ports with a temporary storage
-# root, prints a table and writes bench-results.md (git-ignored). Everything it started is stopped
+# root (and, for the s3 rows, a private Ceph S3 gateway and a second service on it), prints a table and writes bench-results.md (git-ignored). Everything it started is stopped
 # on exit, also on Ctrl-C or failure.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 repo=$PWD
 
 quick=0
-only=serving,zipf,ingest,memory,fanout,purge,micro
+only=serving,zipf,ingest,memory,fanout,purge,s3,micro
 while (( $# )); do
   case "$1" in
     --quick) quick=1 ;;
     --only) only=${2:?--only needs a list}; shift ;;
-    *) echo "usage: scripts/bench.sh [--quick] [--only serving,zipf,ingest,memory,fanout,purge,micro]" >&2; exit 2 ;;
+    *) echo "usage: scripts/bench.sh [--quick] [--only serving,zipf,ingest,memory,fanout,purge,s3,micro]" >&2; exit 2 ;;
   esac
   shift
 done
@@ -63,6 +63,9 @@ cleanup() {
     for _ in $(seq 150); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
     kill -9 "$pid" 2>/dev/null
   done
+  if [[ -d "$work/ceph/run" ]]; then
+    "${driver[@]}" s3-stop "$work/ceph" >/dev/null 2>&1 || log "could not stop the Ceph gateway in $work/ceph"
+  fi
   if [[ -f "$pg_dir/postmaster.pid" ]]; then
     "${driver[@]}" pg-stop "$pg_dir" >/dev/null 2>&1 || log "could not stop PostgreSQL in $pg_dir"
   fi
@@ -370,6 +373,62 @@ if want purge; then
 fi
 
 check_service "purge"
+# ------------------------------------------------------------------ S3: ingest and purge on a private Ceph gateway
+# A second service stores its pictures in a bucket (its own database, so that the two services are not
+# one job cluster); each row's baseline is the bare AWS SDK doing the same puts or deletes in this run.
+if want s3; then
+  log "s3: starting a private Ceph S3 gateway"
+  s3=$("${driver[@]}" s3-start "$work/ceph" | result_of)
+  s3_url=$(get "$s3" url)
+  "${driver[@]}" s3-bucket "$s3_url" bench-service >/dev/null
+  "${driver[@]}" s3-bucket "$s3_url" bench-bare >/dev/null
+  s3_conn=$(get "$("${driver[@]}" pg-db "$pg_dir" imagepictures_s3 | result_of)" conn)
+  s3_port=$(free_port)
+  s3_svc="http://127.0.0.1:$s3_port"
+  log "s3: starting the service on $s3_svc with Storage:Provider=S3"
+  env ASPNETCORE_ENVIRONMENT=Development ASPNETCORE_URLS="$s3_svc" \
+    ConnectionStrings__Pictures="$s3_conn" Storage__Provider=S3 Storage__S3__ServiceUrl="$s3_url" Storage__S3__Bucket=bench-service \
+    Storage__S3__AccessKey="$(get "$s3" access_key)" Storage__S3__SecretKey="$(get "$s3" secret_key)" Storage__S3__ForcePathStyle=true \
+    Storage__S3__Prefix=bench/ \
+    RateLimits__UploadsPerMinute=1000000 Pictures__MaxPicturesPerUser=1000000 Trash__RetentionDays=0 \
+    Logging__LogLevel__Default=Warning \
+    dotnet "$service_dll" >"$work/service-s3.log" 2>&1 &
+  s3_pid=$!
+  child_pids+=("$s3_pid")
+  wait_http "$s3_svc/health/ready" 90 || { tail -50 "$work/service-s3.log" >&2; exit 1; }
+
+  log "s3 ingest: baseline (ImagePipeline in-process + bare SDK puts, 2 threads)"
+  base=$("${driver[@]}" ingest-s3-baseline "$work/12mp.jpg" "$ingest_s" 2 "$warmup_s" "$s3_url" bench-bare | result_of)
+  log "s3 ingest: service on S3 (HTTP, 2 clients)"
+  ours=$("${driver[@]}" ingest "$s3_svc" "$work/12mp.jpg" "$ingest_s" 2 "$warmup_s" | result_of) || true
+  if [[ -n "$ours" ]]; then
+    r=$(ratio "$(get "$ours" rate)" "$(get "$base" rate)")
+    met=$(ge "$r" 0.75 && [[ $(get "$ours" errors) == 0 ]] && echo met || echo MISSED)
+    row "S3 ingest (${jpeg_mb} MB 12 MP JPEG, 2 clients, Ceph)" \
+      "$(get "$ours" rate) uploads/s; p50 $(fmt "$(get "$ours" p50_ms)" %.0f) ms, p99 $(fmt "$(get "$ours" p99_ms)" %.0f) ms; $(get "$ours" errors) errors" \
+      "$(get "$base" rate) normalisations + 11 puts/s; p50 $(fmt "$(get "$base" p50_ms)" %.0f) ms" \
+      "${r}×" "≥ 0.75× (as on disk)" "$met"
+  else
+    row "S3 ingest" "failed (see service-s3.log)" "$(get "$base" rate)/s" "—" "≥ 0.75×" "MISSED"
+  fi
+
+  for n in 1000 10000; do
+    log "s3 purge: bare SDK deleting $n pictures' keys"
+    bare=$("${driver[@]}" purge-s3-baseline "$s3_url" bench-bare "$n" 32,64,128,256,512 | result_of)
+    log "s3 purge: seeding and purging $n pictures"
+    p=$("${driver[@]}" purge-s3 "$s3_svc" "$s3_conn" "$s3_url" bench-service "$n" | result_of) || true
+    if [[ -z "$p" || $(get "$p" status) == timeout ]]; then
+      row "S3 purge $n" "failed: ${p:-no result}" "—" "—" "all purged" "MISSED"; continue
+    fi
+    complete=$([[ $(get "$p" rows_left) == 0 && $(get "$p" folders_left) == 0 && $(get "$p" failed) == 0 ]] && echo yes || echo no)
+    row "S3 purge $n expired trashed pictures (Ceph)" \
+      "$(fmt "$(get "$p" job_s)" %.2f) s ($(fmt "$(get "$p" rate)" %.0f) pictures/s), status $(get "$p" status), rows left $(get "$p" rows_left), objects left $(get "$p" folders_left)" \
+      "bare DeleteObjects of the same keys: $(fmt "$(get "$bare" rate)" %.0f) pictures/s" \
+      "$(ratio "$(get "$p" rate)" "$(get "$bare" rate)")×" "all purged" "$([[ $complete == yes ]] && echo met || echo MISSED)"
+  done
+  kill -0 "$s3_pid" 2>/dev/null || { echo "bench: the S3 service exited; its log:" >&2; tail -30 "$work/service-s3.log" >&2; exit 1; }
+fi
+
 # ------------------------------------------------------------------ micro (full mode only)
 micro_md=""
 if (( ! quick )) && want micro; then

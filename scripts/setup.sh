@@ -12,6 +12,10 @@ command -v runuser >/dev/null || missing+=(util-linux)
 if [[ "$mode" == test ]]; then
   [[ -x /usr/bin/chromium ]] || missing+=(chromium)
 fi
+# Ceph's S3 gateway (radosgw) with a monitor and an OSD: the real S3 server of the S3 storage tests and benchmark rows.
+if [[ "$mode" == test || "$mode" == bench ]]; then
+  [[ -x /usr/bin/radosgw && -x /usr/bin/ceph-mon && -x /usr/bin/ceph-osd ]] || missing+=(ceph-mon ceph-osd radosgw)
+fi
 if [[ "$mode" == bench ]]; then
   command -v nginx >/dev/null || missing+=(nginx)
   command -v wrk >/dev/null || missing+=(wrk)

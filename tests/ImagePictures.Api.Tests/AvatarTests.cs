@@ -7,7 +7,11 @@ using Microsoft.Extensions.DependencyInjection;
 
 namespace ImagePictures.Api.Tests;
 
-public class AvatarTests(PicturesApplication app) : IClassFixture<PicturesApplication>
+public sealed class AvatarTestsOnFileSystem(PicturesApplication app) : AvatarTests(app), IClassFixture<PicturesApplication>;
+public sealed class AvatarTestsOnS3(S3PicturesApplication app) : AvatarTests(app), IClassFixture<S3PicturesApplication>;
+
+/// <summary>The public image routes, once per storage provider: the same headers, ETags and 304s.</summary>
+public abstract class AvatarTests(PicturesApplication app)
 {
     private static HttpRequestMessage Get(string url, string? accept = null, string? etag = null)
     {

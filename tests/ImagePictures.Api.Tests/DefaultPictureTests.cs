@@ -5,7 +5,11 @@ using ImagePictures.Api.Tests.Infrastructure;
 
 namespace ImagePictures.Api.Tests;
 
-public class DefaultPictureTests(PicturesApplication app) : IClassFixture<PicturesApplication>
+public sealed class DefaultPictureTestsOnFileSystem(PicturesApplication app) : DefaultPictureTests(app), IClassFixture<PicturesApplication>;
+public sealed class DefaultPictureTestsOnS3(S3PicturesApplication app) : DefaultPictureTests(app), IClassFixture<S3PicturesApplication>;
+
+/// <summary>Sign-up's default picture and account deletion, once per storage provider.</summary>
+public abstract class DefaultPictureTests(PicturesApplication app)
 {
     [Fact]
     public async Task FirstCallCreatesAnActiveDefaultPictureAndLaterCallsReturnTheSameOne()
@@ -17,7 +21,7 @@ public class DefaultPictureTests(PicturesApplication app) : IClassFixture<Pictur
         Assert.True(created!.IsDefault);
         Assert.True(created.IsActive);
         Assert.Equal(512, created.Width);
-        Assert.True(File.Exists(Path.Combine(app.UserFolder("dora"), created.Id.ToString(), "64.webp")));
+        Assert.Contains("64.webp", await app.Stored.PictureFilesAsync("dora", created.Id));
 
         var second = await signup.PostAsync("/api/users/dora/default-picture", null);
         Assert.Equal(HttpStatusCode.OK, second.StatusCode);
@@ -37,7 +41,7 @@ public class DefaultPictureTests(PicturesApplication app) : IClassFixture<Pictur
         var list = await app.ClientFor("concurrent-carl").GetFromJsonAsync<PictureJson[]>("/api/users/me/pictures");
         Assert.Single(list!);
         // The losers' folders were removed: only the one picture's folder is left.
-        Assert.Single(Directory.GetDirectories(app.UserFolder("concurrent-carl")));
+        Assert.Equal(new[] { ids[0].ToString() }, await app.Stored.UserEntriesAsync("concurrent-carl"));
     }
 
     [Fact]
@@ -53,12 +57,15 @@ public class DefaultPictureTests(PicturesApplication app) : IClassFixture<Pictur
     public async Task DeletingAUserRemovesEveryPictureAndTheFolder()
     {
         await app.Provisioner().PostAsync("/api/users/gone-gina/default-picture", null);
-        Assert.True(Directory.Exists(app.UserFolder("gone-gina")));
+        var upload = await app.ClientFor("gone-gina").PostAsync("/api/users/me/pictures", TestUploads.Form(TestUploads.DefaultPng()));
+        var trashed = (await upload.Content.ReadFromJsonAsync<PictureJson>())!;
+        Assert.Equal(HttpStatusCode.OK, (await app.ClientFor("gone-gina").DeleteAsync($"/api/users/me/pictures/{trashed.Id}")).StatusCode);
+        Assert.Equal(2, (await app.Stored.UserEntriesAsync("gone-gina")).Length);
 
         var response = await app.Provisioner().DeleteAsync("/api/users/gone-gina");
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-        Assert.Equal(1, (await response.Content.ReadFromJsonAsync<Users.UserEndpoints.DeletedCount>())!.Deleted);
-        Assert.False(Directory.Exists(app.UserFolder("gone-gina")));
+        Assert.Equal(2, (await response.Content.ReadFromJsonAsync<Users.UserEndpoints.DeletedCount>())!.Deleted); // live and trashed
+        Assert.Empty(await app.Stored.UserEntriesAsync("gone-gina"));
         Assert.Empty((await app.ClientFor("gone-gina").GetFromJsonAsync<PictureJson[]>("/api/users/me/pictures"))!);
         Assert.Equal(HttpStatusCode.NotFound, (await app.ClientFor("gone-gina").GetAsync("/api/users/me/active-picture")).StatusCode);
     }
@@ -68,6 +75,6 @@ public class DefaultPictureTests(PicturesApplication app) : IClassFixture<Pictur
     {
         await app.Provisioner().PostAsync("/api/users/kept-kim/default-picture", null);
         Assert.Equal(HttpStatusCode.Forbidden, (await app.ClientFor("mallory").DeleteAsync("/api/users/kept-kim")).StatusCode);
-        Assert.True(Directory.Exists(app.UserFolder("kept-kim")));
+        Assert.NotEmpty(await app.Stored.UserEntriesAsync("kept-kim"));
     }
 }

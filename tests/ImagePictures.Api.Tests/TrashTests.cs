@@ -9,12 +9,21 @@ using ImagePictures.Imaging.Tests;
 
 namespace ImagePictures.Api.Tests;
 
-public class TrashTests(TrashTests.Application app) : IClassFixture<TrashTests.Application>
+public sealed class TrashTestsOnFileSystem(TrashTests.Application app) : TrashTests(app), IClassFixture<TrashTests.Application>;
+public sealed class TrashTestsOnS3(TrashTests.S3Application app) : TrashTests(app), IClassFixture<TrashTests.S3Application>;
+
+/// <summary>The trash routes and trash-purge, once per storage provider.</summary>
+public abstract class TrashTests(TrashTests.Application app)
 {
     /// <summary>Trashed pictures are due for purging at once, so a triggered trash-purge takes them.</summary>
-    public sealed class Application : JobsApplication
+    public class Application : JobsApplication
     {
         public Application() => With("Trash:RetentionDays", "0");
+    }
+
+    public sealed class S3Application : Application
+    {
+        public S3Application() => UseS3();
     }
 
     private static byte[] Photo() { using var img = TestImages.Split(300, 200, TestImages.Red, TestImages.Blue); return TestImages.Jpeg(img); }
@@ -30,7 +39,7 @@ public class TrashTests(TrashTests.Application app) : IClassFixture<TrashTests.A
         return (await trashed.Content.ReadFromJsonAsync<PictureJson>())!;
     }
 
-    private string Folder(string user, Guid id) => Path.Combine(app.UserFolder(user), id.ToString());
+    private Task<bool> Stored(string user, Guid id) => app.Stored.PictureExistsAsync(user, id);
 
     [Theory]
     [InlineData(Callers.Owner)]
@@ -57,7 +66,7 @@ public class TrashTests(TrashTests.Application app) : IClassFixture<TrashTests.A
         Assert.Equal(HttpStatusCode.NotFound, (await client.DeleteAsync($"/api/users/{user}/trash/{first.Id}")).StatusCode); // live, not in the trash
 
         Assert.Equal(HttpStatusCode.NoContent, (await client.DeleteAsync($"/api/users/{user}/trash/{second.Id}")).StatusCode);
-        Assert.False(Directory.Exists(Folder(user, second.Id)));
+        Assert.False(await Stored(user, second.Id));
         Assert.Equal(HttpStatusCode.NotFound, (await client.DeleteAsync($"/api/users/{user}/trash/{second.Id}")).StatusCode);
         Assert.Equal(HttpStatusCode.NotFound, (await app.CreateClient().GetAsync($"/pictures/{second.Id}/64")).StatusCode);
 
@@ -67,10 +76,10 @@ public class TrashTests(TrashTests.Application app) : IClassFixture<TrashTests.A
         Assert.Equal(HttpStatusCode.OK, emptied.StatusCode);
         var counts = await emptied.Content.ReadFromJsonAsync<JsonElement>();
         Assert.Equal((2, 2, 0), (counts.GetProperty("found").GetInt32(), counts.GetProperty("deleted").GetInt32(), counts.GetProperty("failed").GetInt32()));
-        Assert.False(Directory.Exists(Folder(user, third.Id)));
-        Assert.False(Directory.Exists(Folder(user, fourth.Id)));
+        Assert.False(await Stored(user, third.Id));
+        Assert.False(await Stored(user, fourth.Id));
         Assert.Empty((await client.GetFromJsonAsync<PictureJson[]>($"/api/users/{user}/trash"))!);
-        Assert.True(Directory.Exists(Folder(user, first.Id))); // the restored one stays
+        Assert.True(await Stored(user, first.Id)); // the restored one stays
     }
 
     [Fact]
@@ -88,7 +97,7 @@ public class TrashTests(TrashTests.Application app) : IClassFixture<TrashTests.A
         };
         Assert.All(responses, r => Assert.Equal(HttpStatusCode.Forbidden, r.StatusCode));
         Assert.Equal(HttpStatusCode.Unauthorized, (await app.ClientWithToken(null).GetAsync($"/api/users/{user}/trash")).StatusCode);
-        Assert.True(Directory.Exists(Folder(user, picture.Id)));
+        Assert.True(await Stored(user, picture.Id));
         Assert.Single((await app.ClientFor(user).GetFromJsonAsync<PictureJson[]>($"/api/users/{user}/trash"))!);
     }
 
@@ -109,19 +118,17 @@ public class TrashTests(TrashTests.Application app) : IClassFixture<TrashTests.A
     }
 
     /// <summary>
-    /// A real storage failure: the picture folder is made immutable (chattr +i), so not one of its
-    /// files can be unlinked. The purge answers 503 and keeps the row; the next trash-purge run,
-    /// after storage recovers, purges it.
+    /// A real storage failure: the picture folder is made immutable (chattr +i), or a bucket policy
+    /// denies deleting its objects, so not one of its files can be deleted. The purge answers 503 and
+    /// keeps the row; the next trash-purge run, after storage recovers, purges it.
     /// </summary>
     [Fact]
     public async Task AStorageFailureKeepsTheRowAnswers503AndTheNextJobRunPurges()
     {
         const string user = "trash-stuck";
         var picture = await Trashed(user);
-        var folder = Folder(user, picture.Id);
         var client = app.ClientFor(user);
-        Chattr("+i", folder);
-        try
+        await using (await app.Stored.BlockDeletesAsync(user, picture.Id))
         {
             var response = await client.DeleteAsync($"/api/users/{user}/trash/{picture.Id}");
             Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
@@ -139,23 +146,13 @@ public class TrashTests(TrashTests.Application app) : IClassFixture<TrashTests.A
 
             var trash = (await client.GetFromJsonAsync<PictureJson[]>($"/api/users/{user}/trash"))!;
             Assert.Equal(picture.Id, Assert.Single(trash).Id);
-            Assert.True(File.Exists(Path.Combine(folder, "64.webp"))); // nothing half-deleted
-        }
-        finally
-        {
-            Chattr("-i", folder);
+            Assert.Contains("64.webp", await app.Stored.PictureFilesAsync(user, picture.Id)); // nothing half-deleted
+            Assert.Equal(11, (await app.Stored.PictureFilesAsync(user, picture.Id)).Length);
         }
 
         var run = await JobDriver.TriggerAndWaitAsync(app.Admin(), TrashPurgeJob.Name);
         Assert.Equal("succeeded", run.Status);
-        Assert.False(Directory.Exists(folder));
+        Assert.False(await Stored(user, picture.Id));
         Assert.Empty((await client.GetFromJsonAsync<PictureJson[]>($"/api/users/{user}/trash"))!);
-    }
-
-    private static void Chattr(string flag, string path)
-    {
-        using var process = Process.Start(new ProcessStartInfo("chattr", [flag, path]) { RedirectStandardError = true })!;
-        process.WaitForExit();
-        Assert.True(process.ExitCode == 0, $"chattr {flag} failed: {process.StandardError.ReadToEnd()}");
     }
 }

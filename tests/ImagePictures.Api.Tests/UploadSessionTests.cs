@@ -10,8 +10,17 @@ using Npgsql;
 
 namespace ImagePictures.Api.Tests;
 
-public class UploadSessionTests(JobsApplication app) : IClassFixture<JobsApplication>
+public sealed class UploadSessionTestsOnFileSystem(JobsApplication app) : UploadSessionTests(app), IClassFixture<JobsApplication>;
+public sealed class UploadSessionTestsOnS3(UploadSessionTests.S3Application app) : UploadSessionTests(app), IClassFixture<UploadSessionTests.S3Application>;
+
+/// <summary>Two-step uploads and temp-cleanup, once per storage provider.</summary>
+public abstract class UploadSessionTests(JobsApplication app)
 {
+    public sealed class S3Application : JobsApplication
+    {
+        public S3Application() => UseS3();
+    }
+
     private sealed record Staged(Guid Id, DateTime ExpiresAt, int Width, int Height, string PreviewUrl);
 
     /// <summary>Left half red, right half blue.</summary>
@@ -32,7 +41,7 @@ public class UploadSessionTests(JobsApplication app) : IClassFixture<JobsApplica
         Assert.Equal((800, 400), (staged.Width, staged.Height));
         Assert.Equal($"/api/uploads/{staged.Id}/preview", staged.PreviewUrl);
         Assert.InRange(staged.ExpiresAt, DateTime.UtcNow.AddHours(1.9), DateTime.UtcNow.AddHours(2.1));
-        Assert.True(Directory.Exists(Path.Combine(app.StorageRoot, "temp", staged.Id.ToString())));
+        Assert.True(await app.Stored.UploadExistsAsync(staged.Id));
 
         var preview = await client.GetAsync(staged.PreviewUrl);
         Assert.Equal(HttpStatusCode.OK, preview.StatusCode);
@@ -54,7 +63,7 @@ public class UploadSessionTests(JobsApplication app) : IClassFixture<JobsApplica
             TestImages.AssertColour(TestImages.Blue, TestImages.Pixel(image, 10, 64));
             TestImages.AssertColour(TestImages.Blue, TestImages.Pixel(image, 118, 64));
         }
-        Assert.False(Directory.Exists(Path.Combine(app.StorageRoot, "temp", staged.Id.ToString()))); // staged files gone
+        Assert.False(await app.Stored.UploadExistsAsync(staged.Id)); // staged files gone
 
         var again = await client.PostAsJsonAsync($"/api/uploads/{staged.Id}/commit", new { activate = true });
         Assert.Equal(HttpStatusCode.Conflict, again.StatusCode);
@@ -93,7 +102,7 @@ public class UploadSessionTests(JobsApplication app) : IClassFixture<JobsApplica
         var staged = await Stage("uwe");
         Assert.Equal(HttpStatusCode.NotFound, (await app.ClientFor("mallory").DeleteAsync($"/api/uploads/{staged.Id}")).StatusCode);
         Assert.Equal(HttpStatusCode.NoContent, (await client.DeleteAsync($"/api/uploads/{staged.Id}")).StatusCode);
-        Assert.False(Directory.Exists(Path.Combine(app.StorageRoot, "temp", staged.Id.ToString())));
+        Assert.False(await app.Stored.UploadExistsAsync(staged.Id));
         Assert.Equal(HttpStatusCode.NotFound, (await client.DeleteAsync($"/api/uploads/{staged.Id}")).StatusCode);
         Assert.Equal(HttpStatusCode.NotFound, (await client.GetAsync(staged.PreviewUrl)).StatusCode);
     }
@@ -111,17 +120,21 @@ public class UploadSessionTests(JobsApplication app) : IClassFixture<JobsApplica
         Assert.Equal(HttpStatusCode.NotFound, (await client.GetAsync(expired.PreviewUrl)).StatusCode);
         Assert.Equal(HttpStatusCode.NotFound, (await client.PostAsJsonAsync($"/api/uploads/{expired.Id}/commit", new { activate = true })).StatusCode);
 
-        // A temp folder with no row (a crash between files and row), old enough to be removed.
-        var stray = Path.Combine(app.StorageRoot, "temp", Guid.NewGuid().ToString());
-        Directory.CreateDirectory(stray);
-        Directory.SetLastWriteTimeUtc(stray, DateTime.UtcNow.AddHours(-3));
-
-        var run = await JobDriver.TriggerAndWaitAsync(app.Admin(), TempCleanupJob.Name);
+        // A temp folder with no row (a crash between files and row). An object's date cannot be set
+        // back, so the TTL is made zero for this run instead: the stray is then old enough to go,
+        // while the live upload stays because it has a row.
+        var stray = Guid.NewGuid();
+        await app.Stored.PlantUploadFileAsync(stray.ToString(), "staged.jpg", "x"u8.ToArray());
+        await Task.Delay(1100); // object dates have whole seconds
+        JobDriver.Run run;
+        app.SetSetting("Uploads:TempTtlHours", "0");
+        try { run = await JobDriver.TriggerAndWaitAsync(app.Admin(), TempCleanupJob.Name); }
+        finally { app.SetSetting("Uploads:TempTtlHours", null); }
         Assert.Equal("succeeded", run.Status);
         Assert.True(run.Found >= 3 && run.Deleted >= 3, JsonSerializer.Serialize(run));
-        Assert.False(Directory.Exists(Path.Combine(app.StorageRoot, "temp", expired.Id.ToString())));
-        Assert.False(Directory.Exists(stray));
-        Assert.True(Directory.Exists(Path.Combine(app.StorageRoot, "temp", live.Id.ToString())));
+        Assert.False(await app.Stored.UploadExistsAsync(expired.Id));
+        Assert.False(await app.Stored.UploadExistsAsync(stray));
+        Assert.True(await app.Stored.UploadExistsAsync(live.Id));
 
         await using var check = new NpgsqlConnection(app.ConnectionString);
         var left = (await check.QueryAsync<Guid>("SELECT id FROM staged_uploads WHERE user_id = 'uta'")).ToList();

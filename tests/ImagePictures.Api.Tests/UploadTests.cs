@@ -8,7 +8,11 @@ using ImagePictures.Imaging.Tests;
 
 namespace ImagePictures.Api.Tests;
 
-public class UploadTests(PicturesApplication app) : IClassFixture<PicturesApplication>
+public sealed class UploadTestsOnFileSystem(PicturesApplication app) : UploadTests(app), IClassFixture<PicturesApplication>;
+public sealed class UploadTestsOnS3(S3PicturesApplication app) : UploadTests(app), IClassFixture<S3PicturesApplication>;
+
+/// <summary>Uploads and what they store, once per storage provider.</summary>
+public abstract class UploadTests(PicturesApplication app)
 {
     private static byte[] Photo(int w = 1200, int h = 800) { using var img = TestImages.Split(w, h, TestImages.Red, TestImages.Blue); return TestImages.Jpeg(img); }
 
@@ -28,17 +32,18 @@ public class UploadTests(PicturesApplication app) : IClassFixture<PicturesApplic
         Assert.Equal(64, picture.ContentHash.Length);
         Assert.Equal(new[] { "32", "64", "128", "256", "512" }, picture.Urls.Keys);
 
-        var folder = Path.Combine(app.UserFolder("uma"), picture.Id.ToString());
+        var files = await app.Stored.PictureFilesAsync("uma", picture.Id);
+        Assert.Equal(11, files.Length);
         foreach (var size in new[] { 32, 64, 128, 256, 512 })
         {
-            Assert.Equal((size, size, 3), TestImages.Size(File.ReadAllBytes(Path.Combine(folder, $"{size}.webp"))));
-            Assert.Equal((size, size, 3), TestImages.Size(File.ReadAllBytes(Path.Combine(folder, $"{size}.jpg"))));
+            Assert.Equal((size, size, 3), TestImages.Size(await app.Stored.ReadPictureFileAsync("uma", picture.Id, $"{size}.webp")));
+            Assert.Equal((size, size, 3), TestImages.Size(await app.Stored.ReadPictureFileAsync("uma", picture.Id, $"{size}.jpg")));
         }
-        var master = File.ReadAllBytes(Directory.GetFiles(folder, "master.*").Single());
+        var master = await app.Stored.ReadPictureFileAsync("uma", picture.Id, files.Single(f => f.StartsWith("master.")));
         Assert.Equal(picture.Bytes, master.Length);
         Assert.Equal(picture.ContentHash, Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(master)));
         // Nothing but the picture's files: no staging folder or temp names left behind.
-        Assert.DoesNotContain(Directory.GetDirectories(app.UserFolder("uma")), d => Path.GetFileName(d).StartsWith('.'));
+        Assert.Equal(new[] { picture.Id.ToString() }, await app.Stored.UserEntriesAsync("uma"));
     }
 
     [Fact]
@@ -123,7 +128,7 @@ public class UploadTests(PicturesApplication app) : IClassFixture<PicturesApplic
             Assert.DoesNotContain("/", problem.GetProperty("detail").GetString()!.Replace("multipart/form-data", "").Replace("/api", ""));
         }
         Assert.Empty((await app.ClientFor(user).GetFromJsonAsync<PictureJson[]>($"/api/users/{user}/pictures"))!);
-        Assert.False(Directory.Exists(app.UserFolder(user)) && Directory.EnumerateFileSystemEntries(app.UserFolder(user)).Any());
+        Assert.Empty(await app.Stored.UserEntriesAsync(user));
     }
 
     [Fact]
@@ -133,8 +138,10 @@ public class UploadTests(PicturesApplication app) : IClassFixture<PicturesApplic
         var response = await Upload("trailing-tom", bytes);
         Assert.Equal(HttpStatusCode.Created, response.StatusCode);
         var picture = (await response.Content.ReadFromJsonAsync<PictureJson>())!;
-        foreach (var file in Directory.GetFiles(Path.Combine(app.UserFolder("trailing-tom"), picture.Id.ToString())))
-            Assert.False(TestImages.Contains(File.ReadAllBytes(file), "<script"), file);
+        var files = await app.Stored.PictureFilesAsync("trailing-tom", picture.Id);
+        Assert.NotEmpty(files);
+        foreach (var file in files)
+            Assert.False(TestImages.Contains(await app.Stored.ReadPictureFileAsync("trailing-tom", picture.Id, file), "<script"), file);
     }
 
     [Fact]
@@ -154,6 +161,15 @@ public class UploadTests(PicturesApplication app) : IClassFixture<PicturesApplic
             Assert.False(TestImages.Contains(served, "GPS"), size);
         }
     }
+
+    private static byte[] Tiff() { using var img = TestImages.Canvas(64, 64, TestImages.Green); return TestImages.Tiff(img); }
+    private static byte[] RandomBytes(int n) { var b = new byte[n]; new Random(42).NextBytes(b); return b; }
+}
+
+/// <summary>Limits that do not depend on the store: each test starts a host of its own on the file system.</summary>
+public class UploadLimitTests
+{
+    private static byte[] Photo(int w = 1200, int h = 800) { using var img = TestImages.Split(w, h, TestImages.Red, TestImages.Blue); return TestImages.Jpeg(img); }
 
     [Fact]
     public async Task QuotaCountsTrashedPicturesAndAnswers409()
@@ -191,7 +207,4 @@ public class UploadTests(PicturesApplication app) : IClassFixture<PicturesApplic
         Assert.Equal(HttpStatusCode.Created, (await limited.ClientFor("calm-carla").PostAsync("/api/users/me/pictures", TestUploads.Form(bytes))).StatusCode);
         await ((IAsyncLifetime)limited).DisposeAsync();
     }
-
-    private static byte[] Tiff() { using var img = TestImages.Canvas(64, 64, TestImages.Green); return TestImages.Tiff(img); }
-    private static byte[] RandomBytes(int n) { var b = new byte[n]; new Random(42).NextBytes(b); return b; }
 }

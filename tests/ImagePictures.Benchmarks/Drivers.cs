@@ -35,6 +35,14 @@ public static class Drivers
         return 0;
     }
 
+    public static async Task<int> PgDatabaseAsync(string dataDir, string name)
+    {
+        // Start() on a running cluster only attaches to it.
+        var conn = await PrivatePostgres.Start(dataDir, durable: true).CreateDatabaseAsync(name);
+        Result(("conn", conn));
+        return 0;
+    }
+
     public static int PgStop(string dataDir)
     {
         // Start() on a running cluster only attaches to it; Stop() then stops it.

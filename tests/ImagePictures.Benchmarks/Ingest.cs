@@ -81,6 +81,9 @@ public static class Ingest
     }
 
     /// <summary>Runs <paramref name="workers"/> loops until the time is up; counts only operations that finished in time.</summary>
+    public static Task<(int Count, TimeSpan Elapsed, List<double> LatenciesMs)> TimedLoopAsync(int workers, double seconds, Func<Task> op) =>
+        LoopAsync(workers, seconds, (_, _) => op());
+
     internal static async Task<(int Count, TimeSpan Elapsed, List<double> LatenciesMs)> LoopAsync(int workers, double seconds, Func<int, CancellationToken, Task> op)
     {
         var latencies = new List<double>();

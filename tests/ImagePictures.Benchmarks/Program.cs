@@ -17,6 +17,13 @@ return args.FirstOrDefault() switch
     "ingest-imagesharp-mem" => await ImageSharpLoop.MemoryAsync(args[1], int.Parse(args[2])),
     "zipf-seed" => await Zipf.SeedAsync(args[1], args[2], args[3], int.Parse(args[4]), int.Parse(args[5]), args[6], int.Parse(args[7]), double.Parse(args[8], System.Globalization.CultureInfo.InvariantCulture)),
     "pg-counters" => await Zipf.CountersAsync(args[1]),
+    "s3-start" => S3Bench.Start(args[1]),
+    "s3-stop" => S3Bench.Stop(args[1]),
+    "s3-bucket" => await S3Bench.CreateBucketAsync(args[1], args[2]),
+    "pg-db" => await Drivers.PgDatabaseAsync(args[1], args[2]),
+    "ingest-s3-baseline" => await S3Bench.IngestBaselineAsync(args[1], double.Parse(args[2]), int.Parse(args[3]), double.Parse(args[4]), args[5], args[6]),
+    "purge-s3" => await S3Bench.PurgeAsync(args[1], args[2], args[3], args[4], int.Parse(args[5])),
+    "purge-s3-baseline" => await S3Bench.PurgeBaselineAsync(args[1], args[2], int.Parse(args[3]), args[4]),
     "micro" => Micro.Run(args.Skip(1).ToArray()),
     _ => Usage(),
 };
@@ -39,6 +46,12 @@ static int Usage()
           ingest-imagesharp-mem <jpeg> <concurrent>  peak RSS of this process normalising that many at once with ImageSharp
           zipf-seed <conn> <storageRoot> <webp> <users> <withPictures> <pathsFile> <samples> <s>   the million-user population
           pg-counters <conn>                     pg_stat_database.xact_commit (+ pg_stat_statements calls)
+          pg-db <dataDir> <name>                 another database in the running cluster; prints RESULT conn=...
+          s3-start <dir> / s3-stop <dir>         a private Ceph S3 gateway in <dir>; prints RESULT url=...
+          s3-bucket <s3url> <bucket>             create a bucket
+          ingest-s3-baseline <jpeg> <seconds> <threads> <warmup s> <s3url> <bucket>   normalise + bare-SDK puts
+          purge-s3 <url> <conn> <s3url> <bucket> <n>         the purge, objects in the bucket (service on S3)
+          purge-s3-baseline <s3url> <bucket> <n> <sizes>     the same keys deleted by bare DeleteObjects
           micro [BenchmarkDotNet args]           micro benchmarks of the imaging pipeline
         """);
     return 2;

@@ -14,17 +14,24 @@ namespace ImagePictures.Benchmarks;
 /// </summary>
 public static class Purge
 {
-    private const int PicturesPerUser = 100;
+    public const int PicturesPerUser = 100;
     private const int PopulatedUsers = 50_000;
 
-    public static async Task<int> RunAsync(string url, string connectionString, string storageRoot, int n)
+    public static Task<int> RunAsync(string url, string connectionString, string storageRoot, int n) =>
+        RunAsync(url, connectionString, n,
+            (ids, user) => { SeedFolders(storageRoot, ids, user); return Task.CompletedTask; },
+            (ids, user) => Task.FromResult(ids.Select((id, i) => Path.Combine(storageRoot, "users", user(i), id.ToString("D"))).Count(Directory.Exists)));
+
+    /// <summary>The purge with its files seeded and counted by the caller (the file system, or a bucket: see S3Bench).</summary>
+    public static async Task<int> RunAsync(string url, string connectionString, int n,
+        Func<Guid[], Func<int, string>, Task> seedFiles, Func<Guid[], Func<int, string>, Task<int>> countLeft)
     {
         var prefix = $"bench-purge-{n}-{Environment.TickCount64 % 100000}";
         var ids = Enumerable.Range(0, n).Select(_ => Guid.NewGuid()).ToArray();
         string User(int i) => $"{prefix}-{i / PicturesPerUser}";
 
         var seed = Stopwatch.StartNew();
-        SeedFolders(storageRoot, ids, User);
+        await seedFiles(ids, User);
         await using (var conn = new NpgsqlConnection(connectionString))
         {
             await conn.OpenAsync();
@@ -90,7 +97,7 @@ public static class Purge
             await using var cmd = new NpgsqlCommand("SELECT count(*) FROM pictures WHERE id = ANY($1)", conn) { Parameters = { new() { Value = ids } } };
             rowsLeft = (long)(await cmd.ExecuteScalarAsync())!;
         }
-        var foldersLeft = ids.Select((id, i) => Path.Combine(storageRoot, "users", User(i), id.ToString("D"))).Count(Directory.Exists);
+        var foldersLeft = await countLeft(ids, User);
 
         Drivers.Result(("status", Str(done, "status")), ("n", n), ("job_s", jobSeconds), ("wall_s", wallSeconds), ("rate", n / Math.Max(jobSeconds, 0.001)),
             ("found", Str(done, "found")), ("deleted", Str(done, "deleted")), ("failed", Str(done, "failed")),

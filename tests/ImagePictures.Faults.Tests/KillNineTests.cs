@@ -9,7 +9,8 @@ namespace ImagePictures.Faults.Tests;
 
 /// <summary>
 /// Promise: nothing acknowledged is lost and nothing half-written stays. Six users upload, activate
-/// and trash concurrently while the service is SIGKILLed four times at seeded random moments.
+/// and trash concurrently while the service is SIGKILLed four times at seeded random moments; once
+/// with the pictures on the file system, once in a bucket of the private Ceph S3 gateway.
 /// </summary>
 public sealed class KillNineTests(ITestOutputHelper output) : ChildServiceTest
 {
@@ -28,13 +29,18 @@ public sealed class KillNineTests(ITestOutputHelper output) : ChildServiceTest
     private readonly ConcurrentDictionary<string, int> _counts = new();
     private int _unansweredUploads;
 
-    [Fact]
-    public async Task AcknowledgedUploadsSurviveFourKillNines()
+    private FaultStorage _storage = null!;
+
+    [Theory]
+    [InlineData("FileSystem")]
+    [InlineData("S3")]
+    public async Task AcknowledgedUploadsSurviveFourKillNines(string provider)
     {
+        _storage = await FaultStorage.CreateAsync(provider, StorageRoot);
         var random = new Random(Seed);
         var jpegs = Service.SmallJpegs(12, Seed);
         var users = Enumerable.Range(0, 6).Select(i => new UserState($"k9-user-{i}")).ToArray();
-        var env = ServiceProcess.Settings(Cluster.ConnectionString, StorageRoot, new Dictionary<string, string>
+        var env = _storage.Settings(Cluster.ConnectionString, new Dictionary<string, string>
         {
             ["OrphanSweep__GraceMinutes"] = "0",
             ["Pictures__MaxPicturesPerUser"] = "100000",
@@ -55,7 +61,7 @@ public sealed class KillNineTests(ITestOutputHelper output) : ChildServiceTest
                 await Task.Delay(delay);
                 for (var waited = 0; _acknowledged.Count - before < 5 && waited < 30_000; waited += 100) await Task.Delay(100);
                 Child.Kill();
-                Figures.Write(output, "kill-9", $"phase {phase}: SIGKILL after {delay} ms; acknowledged so far {_acknowledged.Count}");
+                Figures.Write(output, $"kill-9 {_storage.Provider}", $"phase {phase}: SIGKILL after {delay} ms; acknowledged so far {_acknowledged.Count}");
             }
             else
             {
@@ -68,9 +74,9 @@ public sealed class KillNineTests(ITestOutputHelper output) : ChildServiceTest
             if (phase < kills) { await Child.DisposeAsync(); Child = null; }
         }
 
-        Figures.Write(output, "kill-9", $"uploads answered 201: {_acknowledged.Count}; uploads without an answer: {_unansweredUploads}; " +
+        Figures.Write(output, $"kill-9 {_storage.Provider}", $"uploads answered 201: {_acknowledged.Count}; uploads without an answer: {_unansweredUploads}; " +
                          $"trash answered 200: {_trashAcknowledged.Count}");
-        Figures.Write(output, "kill-9", "answers: " + string.Join(", ", _counts.OrderBy(c => c.Key).Select(c => $"{c.Key}={c.Value}")));
+        Figures.Write(output, $"kill-9 {_storage.Provider}", "answers: " + string.Join(", ", _counts.OrderBy(c => c.Key).Select(c => $"{c.Key}={c.Value}")));
         Assert.True(_unexpected.IsEmpty, "unexpected answers:\n" + string.Join('\n', _unexpected.Take(20)));
         Assert.True(_acknowledged.Count >= 20, $"too little load to prove anything: {_acknowledged.Count} uploads");
 
@@ -164,8 +170,8 @@ public sealed class KillNineTests(ITestOutputHelper output) : ChildServiceTest
             }
         }
 
-        var audit = await StorageAudit.RunAsync(Cluster.ConnectionString, StorageRoot);
-        Figures.Write(output, "kill-9", "before orphan sweep: " + audit);
+        var audit = await _storage.AuditAsync(Cluster.ConnectionString);
+        Figures.Write(output, $"kill-9 {_storage.Provider}", "before orphan sweep: " + audit);
         Assert.Empty(audit.RowsWithMissingFiles);
 
         if (Service.OrphanSweepJobExists)
@@ -174,9 +180,9 @@ public sealed class KillNineTests(ITestOutputHelper output) : ChildServiceTest
             var trigger = await admin.PostAsync("/api/admin/jobs/orphan-sweep/trigger", null);
             Assert.Equal(HttpStatusCode.Accepted, trigger.StatusCode);
             var deadline = DateTime.UtcNow.AddSeconds(30);
-            while (DateTime.UtcNow < deadline && (audit = await StorageAudit.RunAsync(Cluster.ConnectionString, StorageRoot)).OrphanFolders.Count > 0)
+            while (DateTime.UtcNow < deadline && (audit = await _storage.AuditAsync(Cluster.ConnectionString)).OrphanFolders.Count > 0)
                 await Task.Delay(250);
-            Figures.Write(output, "kill-9", "after orphan sweep: " + audit);
+            Figures.Write(output, $"kill-9 {_storage.Provider}", "after orphan sweep: " + audit);
             Assert.Empty(audit.OrphanFolders);
             Assert.Empty(audit.RowsWithMissingFiles);
         }

@@ -1,14 +1,14 @@
-using ImagePictures.Api.Pictures;
+using ImagePictures.Api.Storage;
 using ImagePictures.Imaging;
 
 namespace ImagePictures.Api.Avatars;
 
 /// <summary>images/default/default.png, normalised once per process, served from memory.</summary>
-public sealed class DefaultAvatar(ImagePipeline imaging, PictureStore store, VariantTable table)
+public sealed class DefaultAvatar(ImagePipeline imaging, IConfiguration config, VariantTable table)
 {
     private readonly Lazy<Task<Prepared>> _prepared = new(async () =>
     {
-        var picture = await imaging.NormalizeAsync(await File.ReadAllBytesAsync(store.DefaultPicturePath));
+        var picture = await imaging.NormalizeAsync(await File.ReadAllBytesAsync(PictureStore.DefaultPicturePath(config)));
         var hash = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(picture.Master.Bytes))[..16];
         var files = picture.Files.ToDictionary(f => f.FileName);
         var variants = new Variant[table.Count];

@@ -1,4 +1,4 @@
-using ImagePictures.Api.Pictures;
+using ImagePictures.Api.Storage;
 using Microsoft.Extensions.Caching.Memory;
 using Microsoft.Extensions.Options;
 
@@ -31,8 +31,8 @@ public sealed class VariantCache(PictureStore store, IOptions<AvatarCacheOptions
     /// <summary>The one place where the image routes read a variant from storage.</summary>
     private async Task<byte[]?> ReadAsync(string userId, Guid pictureId, int size, bool webp, bool hasAlpha, CancellationToken ct)
     {
-        try { return await File.ReadAllBytesAsync(store.VariantPath(userId, pictureId, size, webp, hasAlpha), ct); }
-        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException) { return null; }
+        var file = await store.ReadPictureFileAsync(userId, pictureId, PictureStore.VariantName(size, webp, hasAlpha), ct);
+        return file?.Bytes;
     }
 
     public void Dispose() => _bytes.Dispose();

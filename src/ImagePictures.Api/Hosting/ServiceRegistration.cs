@@ -6,6 +6,7 @@ using ImagePictures.Api.Jobs;
 using ImagePictures.Api.Operations;
 using ImagePictures.Api.Pictures;
 using ImagePictures.Api.Realtime;
+using ImagePictures.Api.Storage;
 using ImagePictures.Dashboard;
 using ImagePictures.Imaging;
 using Microsoft.AspNetCore.Http.Json;
@@ -38,7 +39,7 @@ public static class ServiceRegistration
                 Sizes = o.Sizes, MaxPixels = o.MaxPixels, MaxConcurrency = o.MaxConcurrentDecodes, MaxQueued = o.MaxQueuedDecodes,
             });
         });
-        services.AddSingleton<PictureStore>();
+        builder.AddPictureStorage();
         services.AddSingleton<PictureService>();
         builder.AddAvatars();
 

@@ -1,6 +1,5 @@
 using Dapper;
-using ImagePictures.Api.Auth;
-using ImagePictures.Api.Pictures;
+using ImagePictures.Api.Storage;
 using System.ComponentModel;
 using Hangfire;
 using Npgsql;
@@ -32,39 +31,31 @@ public sealed class OrphanSweepJob(NpgsqlDataSource db, PictureStore store, JobR
         var owned = rows.Select(r => r.Id).ToHashSet();
 
         int found = 0, deleted = 0, failed = 0;
-        foreach (var userFolder in Directory.EnumerateDirectories(store.UsersRoot))
+        var listed = new HashSet<Guid>();
+        await foreach (var folder in store.ListPictureFoldersAsync(ct))
         {
-            // An account deletion's detached folder that could not be removed at the time.
-            if (Path.GetFileName(userFolder).StartsWith(".deleting-", StringComparison.Ordinal))
+            if (folder.Id is { } id) listed.Add(id);
+            var orphan = folder.IsLeftover || (folder.Id is { } pid && !owned.Contains(pid));
+            if (!orphan || folder.LastWriteUtc > cutoff) continue;
+            found++;
+            try { await store.DeleteFolderAsync(folder, ct); deleted++; log.LogInformation("orphan-sweep deleted {User}/{Folder}", folder.UserId, folder.Name); }
+            catch (StorageException e)
             {
-                if (Directory.GetLastWriteTimeUtc(userFolder) > cutoff) continue;
-                found++;
-                try { Directory.Delete(userFolder, recursive: true); deleted++; }
-                catch (DirectoryNotFoundException) { deleted++; }
-                catch (Exception e) when (e is IOException or UnauthorizedAccessException) { failed++; log.LogWarning(e, "orphan-sweep could not delete a detached account folder"); }
-                continue;
-            }
-            if (!UserIds.IsValid(Path.GetFileName(userFolder))) continue;
-            foreach (var folder in Directory.EnumerateDirectories(userFolder))
-            {
-                ct.ThrowIfCancellationRequested();
-                var name = Path.GetFileName(folder);
-                var orphan = name.StartsWith(".staging-", StringComparison.Ordinal) || name.StartsWith(".purging-", StringComparison.Ordinal)
-                             || (Guid.TryParse(name, out var id) && !owned.Contains(id));
-                if (!orphan || Directory.GetLastWriteTimeUtc(folder) > cutoff) continue;
-                found++;
-                try { Directory.Delete(folder, recursive: true); deleted++; log.LogInformation("orphan-sweep deleted {Folder}", name); }
-                catch (DirectoryNotFoundException) { deleted++; }
-                catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-                {
-                    failed++;
-                    log.LogWarning(e, "orphan-sweep could not delete {Folder}", name);
-                }
+                failed++;
+                log.LogWarning(e, "orphan-sweep could not delete {User}/{Folder}", folder.UserId, folder.Name);
             }
         }
 
-        // Rows created after the listing above have their folders already (files are written first).
-        var missing = rows.Where(r => !Directory.Exists(store.PictureFolder(r.UserId, r.Id))).ToList();
+        // Every row read above had its files before it was committed, so the listing saw them unless
+        // they are lost. Rows purged meanwhile are read again and left out.
+        var unlisted = rows.Where(r => !listed.Contains(r.Id)).ToList();
+        HashSet<Guid> stillThere = [];
+        if (unlisted.Count > 0)
+        {
+            await using var conn = await db.OpenConnectionAsync(ct);
+            stillThere = (await conn.QueryAsync<Guid>("SELECT id FROM pictures WHERE id = ANY(@ids)", new { ids = unlisted.Select(r => r.Id).ToArray() })).ToHashSet();
+        }
+        var missing = unlisted.Where(r => stillThere.Contains(r.Id)).ToList();
         foreach (var (id, userId) in missing)
             log.LogError("Picture {PictureId} of user {UserId} has a row but no folder; it was kept for a person to look at", id, userId);
         found += missing.Count;

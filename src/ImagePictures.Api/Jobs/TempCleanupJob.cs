@@ -1,4 +1,4 @@
-using ImagePictures.Api.Pictures;
+using ImagePictures.Api.Storage;
 using ImagePictures.Api.Uploads;
 using System.ComponentModel;
 using Hangfire;
@@ -27,21 +27,16 @@ public sealed class TempCleanupJob(UploadSessions uploads, PictureStore store, J
         // Read the ids after deleting, and take only old folders: a folder being staged right now has no row yet but is new.
         var owned = await uploads.AllIdsAsync(ct);
         var cutoff = DateTime.UtcNow - uploads.Ttl;
-        foreach (var folder in Directory.EnumerateDirectories(store.TempRoot))
+        await foreach (var folder in store.ListUploadFoldersAsync(ct))
         {
-            ct.ThrowIfCancellationRequested();
-            var name = Path.GetFileName(folder);
-            var id = Guid.TryParse(name, out var g) ? g : (Guid?)null;
-            if (id is { } known && owned.Contains(known)) continue;
-            if (id is null && !name.StartsWith(".staging-", StringComparison.Ordinal)) continue; // not ours
-            if (Directory.GetLastWriteTimeUtc(folder) > cutoff) continue;
+            if (folder.Id is { } known && owned.Contains(known)) continue;
+            if (folder.LastWriteUtc > cutoff) continue;
             found++;
-            try { Directory.Delete(folder, recursive: true); deleted++; }
-            catch (DirectoryNotFoundException) { deleted++; }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            try { await store.DeleteFolderAsync(folder, ct); deleted++; }
+            catch (StorageException e)
             {
                 failed++;
-                log.LogWarning(e, "temp-cleanup could not delete {Folder}", name);
+                log.LogWarning(e, "temp-cleanup could not delete {Folder}", folder.Name);
             }
         }
         return new JobOutcome(found, deleted, failed, failed > 0 ? $"{failed} temp folder(s) could not be deleted; the next run retries." : null);

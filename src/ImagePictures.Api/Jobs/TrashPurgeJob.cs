@@ -1,5 +1,5 @@
 using Dapper;
-using ImagePictures.Api.Pictures;
+using ImagePictures.Api.Storage;
 using ImagePictures.Api.Realtime;
 using System.ComponentModel;
 using Hangfire;
@@ -58,15 +58,9 @@ public sealed class TrashPurgeJob(NpgsqlDataSource db, PictureStore store, JobRu
                     found += batch.Count;
                     after = batch[^1].Id;
 
-                    // Folders are deleted a few at a time: each is a handful of file-system calls that mostly wait.
-                    var gone = new System.Collections.Concurrent.ConcurrentBag<Guid>();
-                    Parallel.ForEach(batch, new ParallelOptions { MaxDegreeOfParallelism = 4 }, picture =>
-                    {
-                        // On shutdown, stop deleting files, but still remove the rows of those already gone.
-                        if (ct.IsCancellationRequested) return;
-                        try { store.DeletePicture(picture.UserId, picture.Id); gone.Add(picture.Id); }
-                        catch (StorageException e) { Interlocked.Increment(ref failed); log.LogWarning(e, "trash-purge could not delete the files of picture {PictureId}", picture.Id); }
-                    });
+                    // On shutdown the store stops deleting, but the rows of the pictures already gone are still removed.
+                    var gone = await store.DeletePicturesAsync(batch, ct);
+                    if (!ct.IsCancellationRequested) failed += batch.Count - gone.Count;
 
                     if (committing is not null) deleted += await committing;
                     committing = CommitAsync(conn, tx, gone.ToArray()); // disposes the connection when done

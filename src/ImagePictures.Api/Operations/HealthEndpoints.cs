@@ -1,6 +1,6 @@
 using System.Text.Json;
 using Dapper;
-using ImagePictures.Api.Pictures;
+using ImagePictures.Api.Storage;
 using ImagePictures.Imaging;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
@@ -14,7 +14,7 @@ public static class HealthEndpoints
     public static void AddPicturesHealthChecks(this WebApplicationBuilder builder) =>
         builder.Services.AddHealthChecks()
             .AddCheck<DatabaseCheck>("postgresql", tags: ["ready"], timeout: TimeSpan.FromSeconds(3))
-            .AddCheck<StorageCheck>("storage", tags: ["ready"], timeout: TimeSpan.FromSeconds(3))
+            .AddCheck<StorageHealthCheck>("storage", tags: ["ready"], timeout: TimeSpan.FromSeconds(3))
             .AddCheck<ImagingCheck>("libvips", tags: ["ready"], timeout: TimeSpan.FromSeconds(3));
 
     public static void MapHealth(this IEndpointRouteBuilder app)
@@ -45,21 +45,6 @@ public static class HealthEndpoints
                 return HealthCheckResult.Healthy();
             }
             catch (Exception e) { return HealthCheckResult.Unhealthy("PostgreSQL does not answer", e); }
-        }
-    }
-
-    private sealed class StorageCheck(PictureStore store) : IHealthCheck
-    {
-        public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken ct)
-        {
-            var probe = Path.Combine(store.TempRoot, $".health-{Guid.NewGuid():N}");
-            try
-            {
-                await File.WriteAllBytesAsync(probe, [1], ct);
-                File.Delete(probe);
-                return File.Exists(store.DefaultPicturePath) ? HealthCheckResult.Healthy() : HealthCheckResult.Unhealthy("default picture missing");
-            }
-            catch (Exception e) { return HealthCheckResult.Unhealthy("storage is not writable", e); }
         }
     }
 

@@ -1,5 +1,6 @@
 using ImagePictures.Api.Auth;
 using ImagePictures.Api.Pictures;
+using ImagePictures.Api.Storage;
 using ImagePictures.Imaging;
 using Microsoft.AspNetCore.Diagnostics;
 using Npgsql;

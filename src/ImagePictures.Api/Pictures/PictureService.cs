@@ -1,6 +1,7 @@
 using Dapper;
 using ImagePictures.Api.Avatars;
 using ImagePictures.Api.Realtime;
+using ImagePictures.Api.Storage;
 using ImagePictures.Imaging;
 using Microsoft.Extensions.Options;
 using Npgsql;
@@ -82,7 +83,7 @@ public sealed class PictureService(
         string userId, NormalizedPicture picture, string? title, bool activate, bool isDefault, CancellationToken ct)
     {
         var id = Guid.NewGuid();
-        await store.StagePictureAsync(id, [picture.Master, .. picture.Files], ct);
+        await store.StagePictureAsync(userId, id, [picture.Master, .. picture.Files], ct);
         var published = false;
         var committed = false;
         try
@@ -115,7 +116,7 @@ public sealed class PictureService(
                 var row = (await FindAsync(conn, tx, userId, id, trashed: false))!;
                 await EventLog.AppendAsync(tx, EventTypes.PictureUploaded, userId, id, Json(row));
                 if (makeActive) await EventLog.AppendAsync(tx, EventTypes.ActivePictureChanged, userId, id, Json(row));
-                store.PublishPicture(userId, id);
+                await store.PublishPictureAsync(userId, id, ct);
                 published = true;
                 await tx.CommitAsync(ct);
                 committed = true;
@@ -125,12 +126,12 @@ public sealed class PictureService(
             finally
             {
                 // Still under the lock: no deletion of this user can run between the commit failing and this clean-up.
-                if (!committed && published) DeleteQuietly(userId, id);
+                if (!committed && published) await DeleteQuietlyAsync(userId, id);
             }
         }
         finally
         {
-            if (!published) store.DiscardStagedPicture(id);
+            if (!published) await store.DiscardStagedPictureAsync(userId, id);
         }
     }
 
@@ -231,7 +232,7 @@ public sealed class PictureService(
             "SELECT id FROM pictures WHERE id = @pictureId AND user_id = @userId AND deleted_at IS NOT NULL FOR UPDATE",
             new { userId, pictureId }, tx);
         if (locked is null) return false;
-        store.DeletePicture(userId, pictureId);
+        await store.DeletePictureAsync(userId, pictureId, ct);
         await conn.ExecuteAsync("DELETE FROM pictures WHERE id = @pictureId", new { pictureId }, tx);
         await EventLog.AppendAsync(tx, EventTypes.PicturePurged, userId, pictureId, null);
         await tx.CommitAsync(ct);
@@ -252,12 +253,7 @@ public sealed class PictureService(
         await conn.ExecuteAsync(LockUserSql, new { userId }, tx);
         var ids = (await conn.QueryAsync<Guid>(
             "SELECT id FROM pictures WHERE user_id = @userId AND deleted_at IS NOT NULL FOR UPDATE", new { userId }, tx)).ToArray();
-        var gone = new List<Guid>();
-        foreach (var id in ids)
-        {
-            try { store.DeletePicture(userId, id); gone.Add(id); }
-            catch (StorageException e) { log.LogWarning(e, "Could not delete the files of picture {PictureId}", id); }
-        }
+        var gone = await store.DeletePicturesAsync(ids.Select(id => (id, userId)).ToList(), ct);
         await conn.ExecuteAsync("DELETE FROM pictures WHERE id = ANY(@ids)", new { ids = gone.ToArray() }, tx);
         await EventLog.AppendManyAsync(tx, EventTypes.PicturePurged, gone.Select(id => (id, userId)).ToList());
         await tx.CommitAsync(ct);
@@ -274,7 +270,7 @@ public sealed class PictureService(
         await using var conn = await db.OpenConnectionAsync(ct);
         await using var tx = await conn.BeginTransactionAsync(ct);
         await conn.ExecuteAsync(LockUserSql, new { userId }, tx);
-        var detached = store.DetachUser(userId);
+        var detached = await store.DetachUserAsync(userId, ct);
         int deleted;
         try
         {
@@ -301,9 +297,9 @@ public sealed class PictureService(
             ON CONFLICT (user_id) DO UPDATE SET picture_id = EXCLUDED.picture_id
             """, new { userId, pictureId }, tx);
 
-    private void DeleteQuietly(string userId, Guid pictureId)
+    private async Task DeleteQuietlyAsync(string userId, Guid pictureId)
     {
-        try { store.DeletePicture(userId, pictureId); }
+        try { await store.DeletePictureAsync(userId, pictureId, CancellationToken.None); }
         catch (Exception e) { log.LogWarning(e, "Left an orphan folder for picture {PictureId}; orphan-sweep removes it", pictureId); }
     }
 }

@@ -1,6 +1,7 @@
 using ImagePictures.Api.Auth;
 using ImagePictures.Api.Operations;
 using ImagePictures.Api.Pictures;
+using ImagePictures.Api.Storage;
 using ImagePictures.Imaging;
 using Microsoft.Extensions.Options;
 
@@ -56,10 +57,8 @@ public static class UploadEndpoints
         if (await uploads.FindLiveAsync(Caller(http), uploadId, ct) is not { } row) return NotFound();
         http.Response.Headers.CacheControl = "private, no-store";
         http.Response.Headers.XContentTypeOptions = "nosniff";
-        // The row is committed only after its files are in place; if they vanished since, that is a storage fault.
-        var path = uploads.FilePath(row);
-        if (!File.Exists(path)) throw new StorageException("The staged image could not be read from storage.");
-        return Results.File(path, ImagePipeline.ContentTypeFor(row.FileName));
+        var file = await uploads.ReadFileAsync(row, ct);
+        return Results.File(file.Bytes, ImagePipeline.ContentTypeFor(row.FileName));
     }
 
     private static async Task<IResult> Commit(HttpContext http, Guid uploadId, CommitRequest body, UploadSessions uploads,
@@ -70,7 +69,7 @@ public static class UploadEndpoints
         {
             var crop = CheckCrop(body.Crop, row);
             await pictures.EnsureQuotaAsync(userId, ct);
-            var bytes = await File.ReadAllBytesAsync(uploads.FilePath(row), ct);
+            var bytes = (await uploads.ReadFileAsync(row, ct)).Bytes;
             NormalizedPicture normalized;
             try { using (PicturesMetrics.TimeNormalize()) normalized = await imaging.NormalizeAsync(bytes, crop, ct); }
             catch (ArgumentOutOfRangeException) { throw new BadHttpRequestException(CropDetail(row)); }

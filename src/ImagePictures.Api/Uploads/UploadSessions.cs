@@ -1,5 +1,5 @@
 using Dapper;
-using ImagePictures.Api.Pictures;
+using ImagePictures.Api.Storage;
 using ImagePictures.Imaging;
 using Npgsql;
 
@@ -49,7 +49,7 @@ public sealed class UploadSessions(NpgsqlDataSource db, PictureStore store, ICon
         }
         catch
         {
-            DeleteFilesQuietly(id);
+            await DeleteFilesQuietlyAsync(id);
             throw;
         }
     }
@@ -64,7 +64,10 @@ public sealed class UploadSessions(NpgsqlDataSource db, PictureStore store, ICon
             """, new { id, userId });
     }
 
-    public string FilePath(StagedUploadRow row) => Path.Combine(store.UploadFolder(row.Id), row.FileName);
+    /// <summary>The staged image; the row is committed only after its files are in place, so a missing file is a storage fault.</summary>
+    public async Task<StoredFile> ReadFileAsync(StagedUploadRow row, CancellationToken ct) =>
+        await store.ReadUploadFileAsync(row.Id, row.FileName, ct)
+        ?? throw new StorageException("The staged image could not be read from storage.");
 
     public enum CommitState { Committed, NotFound, AlreadyCommitted }
 
@@ -90,7 +93,7 @@ public sealed class UploadSessions(NpgsqlDataSource db, PictureStore store, ICon
             new { id, pictureId }, tx);
         await tx.CommitAsync(ct);
         // The staged files are no longer needed; if this fails, temp-cleanup removes them with the committed row.
-        DeleteFilesQuietly(id);
+        await DeleteFilesQuietlyAsync(id);
         return (CommitState.Committed, result);
     }
 
@@ -101,7 +104,7 @@ public sealed class UploadSessions(NpgsqlDataSource db, PictureStore store, ICon
         var row = await conn.QuerySingleOrDefaultAsync<StagedUploadRow>(
             $"SELECT {Columns} FROM staged_uploads WHERE id = @id AND user_id = @userId", new { id, userId });
         if (row is null) return false;
-        store.DeleteUpload(id); // a StorageException is 503 and keeps the row
+        await store.DeleteUploadAsync(id, ct); // a StorageException is 503 and keeps the row
         await conn.ExecuteAsync("DELETE FROM staged_uploads WHERE id = @id", new { id });
         return true;
     }
@@ -141,7 +144,7 @@ public sealed class UploadSessions(NpgsqlDataSource db, PictureStore store, ICon
         var failed = 0;
         foreach (var row in rows)
         {
-            try { store.DeleteUpload(row.Id); gone.Add(row.Id); }
+            try { await store.DeleteUploadAsync(row.Id, ct); gone.Add(row.Id); }
             catch (StorageException e) { failed++; log.LogWarning(e, "Could not delete the staged files of upload {UploadId}", row.Id); }
         }
         var deleted = 0;
@@ -161,9 +164,9 @@ public sealed class UploadSessions(NpgsqlDataSource db, PictureStore store, ICon
         return (await conn.QueryAsync<Guid>("SELECT id FROM staged_uploads")).ToHashSet();
     }
 
-    private void DeleteFilesQuietly(Guid id)
+    private async Task DeleteFilesQuietlyAsync(Guid id)
     {
-        try { store.DeleteUpload(id); }
+        try { await store.DeleteUploadAsync(id, CancellationToken.None); }
         catch (Exception e) { log.LogWarning(e, "Left the staged files of upload {UploadId}; temp-cleanup removes them", id); }
     }
 }

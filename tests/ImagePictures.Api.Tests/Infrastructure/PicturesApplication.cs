@@ -9,7 +9,8 @@ namespace ImagePictures.Api.Tests.Infrastructure;
 
 /// <summary>
 /// The real service over a fresh database in the shared private PostgreSQL and a fresh storage
-/// root on disk, driven through real HTTP in the test host.
+/// root on disk (or, after <see cref="UseS3"/>, a fresh bucket of the shared private Ceph gateway),
+/// driven through real HTTP in the test host.
 /// </summary>
 public class PicturesApplication : WebApplicationFactory<Program>, IAsyncLifetime
 {
@@ -33,11 +34,33 @@ public class PicturesApplication : WebApplicationFactory<Program>, IAsyncLifetim
 
     public PicturesApplication With(string key, string? value) { _settings[key] = value; return this; }
 
+    /// <summary>Stores pictures in a new bucket of the test gateway, under a key prefix, instead of on disk.</summary>
+    public PicturesApplication UseS3() { _useS3 = true; return this; }
+    private bool _useS3;
+
+    public string Provider => _useS3 ? "S3" : "FileSystem";
+
+    /// <summary>What the store holds, seen from outside the service.</summary>
+    public StorageView Stored { get; private set; } = null!;
+
+    /// <summary>Changes a setting of the running host (settings the service reads per call, such as Uploads:TempTtlHours).</summary>
+    public void SetSetting(string key, string? value) => Services.GetRequiredService<Microsoft.Extensions.Configuration.IConfiguration>()[key] = value;
+
+    public override string ToString() => Provider;
+
     public virtual async Task InitializeAsync()
     {
         ConnectionString = SharedConnectionString ?? await TestCluster.NewDatabaseAsync();
         Directory.CreateDirectory(Path.Combine(StorageRoot, "default"));
         File.Copy(Path.Combine(RepositoryRoot.Find(), "images", "default", "default.png"), Path.Combine(StorageRoot, "default", "default.png"), overwrite: true);
+        Stored = new FileSystemView(StorageRoot);
+        if (_useS3)
+        {
+            const string prefix = "pictures/";
+            var bucket = await TestGateway.Instance.CreateBucketAsync("ip-test");
+            foreach (var (key, value) in TestGateway.Instance.Settings(bucket, prefix)) _settings.TryAdd(key, value);
+            Stored = new S3View(TestGateway.Instance.Client(), bucket, prefix);
+        }
         StartHost();
     }
 
@@ -75,4 +98,10 @@ public class PicturesApplication : WebApplicationFactory<Program>, IAsyncLifetim
         if (SharedConnectionString is not null) return;
         try { Directory.Delete(StorageRoot, true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
     }
+}
+
+/// <summary>The same service with its pictures in a bucket of the test gateway.</summary>
+public sealed class S3PicturesApplication : PicturesApplication
+{
+    public S3PicturesApplication() => UseS3();
 }

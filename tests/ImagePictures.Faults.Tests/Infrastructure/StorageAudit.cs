@@ -62,6 +62,38 @@ public sealed record StorageAudit(
         return new StorageAudit(rows, missing, orphans, staging, stray);
     }
 
+    /// <summary>The same comparison against a bucket: {prefix}users/{userId}/{pictureId}/{file} objects, and temp/ ones (stray).</summary>
+    public static async Task<StorageAudit> RunS3Async(string connectionString, Amazon.S3.IAmazonS3 s3, string bucket, string prefix)
+    {
+        List<PictureRecord> rows;
+        await using (var conn = new NpgsqlConnection(connectionString))
+        {
+            rows = (await conn.QueryAsync<PictureRecord>(
+                "SELECT id AS Id, user_id AS UserId, has_alpha AS HasAlpha, deleted_at IS NOT NULL AS Trashed FROM pictures")).ToList();
+        }
+        var keys = new HashSet<string>();
+        var request = new Amazon.S3.Model.ListObjectsV2Request { BucketName = bucket, Prefix = prefix };
+        while (true)
+        {
+            var page = await s3.ListObjectsV2Async(request);
+            foreach (var o in page.S3Objects ?? []) keys.Add(o.Key[prefix.Length..]);
+            if (page.IsTruncated != true) break;
+            request.ContinuationToken = page.NextContinuationToken;
+        }
+        var missing = rows.SelectMany(r => ExpectedFiles(r.HasAlpha).Select(name => $"users/{r.UserId}/{r.Id:D}/{name}"))
+            .Where(k => !keys.Contains(k)).ToList();
+        var known = rows.Select(r => (r.UserId, r.Id)).ToHashSet();
+        var orphans = new HashSet<(string, Guid)>();
+        var stray = new List<string>();
+        foreach (var key in keys)
+        {
+            var parts = key.Split('/');
+            if (parts is ["users", var user, var folder, _] && Guid.TryParse(folder, out var id)) { if (!known.Contains((user, id))) orphans.Add((user, id)); }
+            else stray.Add(key);
+        }
+        return new StorageAudit(rows, missing, orphans.ToList(), [], stray);
+    }
+
     public static IEnumerable<string> ExpectedFiles(bool hasAlpha)
     {
         yield return hasAlpha ? "master.png" : "master.jpg";
