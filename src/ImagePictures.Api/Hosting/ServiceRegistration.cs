@@ -2,6 +2,7 @@ using ImagePictures.Api.Administration;
 using ImagePictures.Api.Auth;
 using ImagePictures.Api.Avatars;
 using ImagePictures.Api.Database;
+using ImagePictures.Api.Events;
 using ImagePictures.Api.Jobs;
 using ImagePictures.Api.Operations;
 using ImagePictures.Api.Pictures;
@@ -25,6 +26,7 @@ public static class ServiceRegistration
         builder.AddUploadRateLimit();
         builder.AddPicturesHealthChecks();
         builder.AddRealtime();
+        builder.AddEvents();
 
         var services = builder.Services;
         services.AddOptions<PictureOptions>().Bind(builder.Configuration.GetSection("Pictures")).PostConfigure(o =>
