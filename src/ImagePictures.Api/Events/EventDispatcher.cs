@@ -70,23 +70,35 @@ public sealed class EventDispatcher(
     /// <summary>Looks at the set of sinks now instead of at the next poll (after an admin change on this instance).</summary>
     public void SinksChanged() => _sinksChanged.Release();
 
+    private bool _registered;
+
+    /// <summary>The RabbitMQ sink is registered before the service takes requests, so it hears every change from the first.</summary>
+    public override async Task StartAsync(CancellationToken ct)
+    {
+        try { await RegisterRabbitMqAsync(ct); }
+        catch (Exception e) when (e is NpgsqlException or TimeoutException) { log.LogWarning(e, "The RabbitMQ sink is registered once the database answers"); }
+        await base.StartAsync(ct);
+    }
+
+    private async Task RegisterRabbitMqAsync(CancellationToken ct)
+    {
+        await store.EnsureRabbitMqAsync(options.RabbitMqUri is not null, ct);
+        _registered = true;
+        if (options.RabbitMqUri is not null) _ = rabbitMq.DeclareAtStartAsync(ct);
+    }
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         await Task.Yield();
         // Lock connections must not go back to a pool: a pooled connection would keep its session's lock.
         _lockDb = new NpgsqlDataSourceBuilder(new NpgsqlConnectionStringBuilder(db.ConnectionString) { Pooling = false, KeepAlive = 10 }.ConnectionString).Build();
-        var registered = false;
         try
         {
             while (!stoppingToken.IsCancellationRequested)
             {
                 try
                 {
-                    if (!registered)
-                    {
-                        await store.EnsureRabbitMqAsync(options.RabbitMqUri is not null, stoppingToken);
-                        registered = true;
-                    }
+                    if (!_registered) await RegisterRabbitMqAsync(stoppingToken);
                     foreach (var (id, kind) in await store.EnabledAsync(stoppingToken))
                     {
                         if (kind == "rabbitmq" && options.RabbitMqUri is null) continue;
