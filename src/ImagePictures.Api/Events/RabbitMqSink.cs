@@ -7,11 +7,15 @@ namespace ImagePictures.Api.Events;
 /// <summary>
 /// The process's one connection to RabbitMQ (Events:RabbitMq:Uri). Once made, the client's automatic
 /// recovery keeps it; a broker that is not there at start is tried again on each delivery attempt.
+/// A connection whose recovery has not succeeded within <see cref="RecoveryGrace"/> is replaced: the
+/// client gives up recovering when a broker that is still booting refuses the handshake.
 /// </summary>
 public sealed class RabbitMqConnection(EventsOptions options, ILogger<RabbitMqConnection> log) : IAsyncDisposable
 {
+    private static readonly TimeSpan RecoveryGrace = TimeSpan.FromSeconds(15);
     private readonly SemaphoreSlim _gate = new(1, 1);
     private IConnection? _connection;
+    private DateTime? _closedSince;
 
     /// <summary>A channel with publisher confirms and their tracking, after declaring the exchange (durable, topic).</summary>
     public async Task<IChannel> OpenChannelAsync(int maxOutstanding, CancellationToken ct)
@@ -52,6 +56,16 @@ public sealed class RabbitMqConnection(EventsOptions options, ILogger<RabbitMqCo
         await _gate.WaitAsync(ct);
         try
         {
+            if (_connection is { IsOpen: false })
+            {
+                _closedSince ??= DateTime.UtcNow;
+                if (DateTime.UtcNow - _closedSince > RecoveryGrace)
+                {
+                    log.LogWarning("The RabbitMQ connection did not recover within {Seconds} s; connecting anew", RecoveryGrace.TotalSeconds);
+                    await DisposeAsync();
+                }
+            }
+            else _closedSince = null;
             if (_connection is not null) return _connection;
             var factory = new ConnectionFactory
             {
@@ -69,9 +83,15 @@ public sealed class RabbitMqConnection(EventsOptions options, ILogger<RabbitMqCo
 
     public async ValueTask DisposeAsync()
     {
-        if (_connection is null) return;
-        try { await _connection.CloseAsync(TimeSpan.FromSeconds(5)); } catch (Exception) { /* closing a broken connection */ }
-        _connection.Dispose();
+        if (_connection is not { } connection) return;
+        _connection = null;
+        _closedSince = null;
+        try
+        {
+            if (connection.IsOpen) await connection.CloseAsync(TimeSpan.FromSeconds(5));
+            connection.Dispose();
+        }
+        catch (Exception) { /* closing a broken connection */ }
     }
 }
 

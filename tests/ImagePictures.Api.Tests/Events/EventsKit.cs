@@ -69,6 +69,12 @@ public static class EventsKit
         return await conn.ExecuteScalarAsync<long>("SELECT cursor_seq FROM event_sinks WHERE id = @sinkId", new { sinkId });
     }
 
+    public static async Task<string> SinkRowAsync(string connectionString, string sinkId)
+    {
+        await using var conn = new NpgsqlConnection(connectionString);
+        return await conn.ExecuteScalarAsync<string>("SELECT row_to_json(s)::text FROM (SELECT id, cursor_seq, disabled, failing_since, last_error FROM event_sinks WHERE id = @sinkId) s", new { sinkId }) ?? "none";
+    }
+
     public static async Task<long[]> SeqsAsync(string connectionString, long after)
     {
         await using var conn = new NpgsqlConnection(connectionString);

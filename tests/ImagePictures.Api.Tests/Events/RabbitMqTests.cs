@@ -13,9 +13,15 @@ using static ImagePictures.Api.Tests.Realtime.RealtimeKit;
 
 namespace ImagePictures.Api.Tests.Events;
 
-/// <summary>The tests that use the private broker run one after the other: one of them restarts it.</summary>
+/// <summary>The tests that use the private broker run one after the other (one of them restarts it); it stops when they are done.</summary>
 [CollectionDefinition("rabbitmq")]
-public sealed class RabbitMqCollection;
+public sealed class RabbitMqCollection : ICollectionFixture<RabbitMqCollection.BrokerLifetime>
+{
+    public sealed class BrokerLifetime : IDisposable
+    {
+        public void Dispose() => TestBroker.StopShared();
+    }
+}
 
 /// <summary>The service publishing to its own exchange on the private broker.</summary>
 public class RabbitMqApplication : EventsApplication
@@ -96,7 +102,8 @@ public class RabbitMqTests(RabbitMqApplication app) : IClassFixture<RabbitMqAppl
         var newest = await NewestSeqAsync(app.ConnectionString);
         var expected = await SeqsAsync(app.ConnectionString, start);
         Assert.Equal(200, expected.Length);
-        await Eventually(async () => await CursorAsync(app.ConnectionString, EventSinkStore.RabbitMqId) == newest, "the cursor at the newest seq");
+        try { await Eventually(async () => await CursorAsync(app.ConnectionString, EventSinkStore.RabbitMqId) == newest, "the cursor at the newest seq"); }
+        catch (TimeoutException e) { throw new TimeoutException($"{e.Message} {newest}; the sink: {await SinkRowAsync(app.ConnectionString, EventSinkStore.RabbitMqId)}"); }
         var messages = await ReceiveAsync(queue, expected);
         Assert.Empty(expected.Except(messages.Select(m => m.Seq)));
     }

@@ -24,6 +24,12 @@ public sealed class TestBroker
 
     public static TestBroker Instance => Shared.Value;
 
+    /// <summary>Stops the broker and its epmd, if they were started.</summary>
+    public static void StopShared()
+    {
+        if (Shared.IsValueCreated) Shared.Value.Shutdown();
+    }
+
     private readonly string _dir;
     private readonly int _epmdPort = FreePort(), _amqpPort = FreePort(), _distPort = FreePort(), _ctlPort = FreePort();
     private readonly string _node;
@@ -124,8 +130,10 @@ public sealed class TestBroker
 
     private void Shutdown()
     {
+        if (_epmd is null) return;
         Stop();
-        if (_epmd is { HasExited: false }) _epmd.Kill();
+        if (!_epmd.HasExited) _epmd.Kill();
+        _epmd = null;
         try { Directory.Delete(_dir, true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
     }
 
