@@ -17,10 +17,10 @@ public static class Drivers
         _ => Convert.ToString(v, System.Globalization.CultureInfo.InvariantCulture) ?? "",
     };
 
-    public static int PgStart(string dataDir)
+    public static int PgStart(string dataDir, string database)
     {
         var pg = PrivatePostgres.Start(dataDir, durable: true, m => Console.Error.WriteLine("pg: " + m));
-        var conn = pg.CreateDatabaseAsync("imagepictures").GetAwaiter().GetResult();
+        var conn = pg.CreateDatabaseAsync(database).GetAwaiter().GetResult();
         Result(("conn", conn));
         return 0;
     }
