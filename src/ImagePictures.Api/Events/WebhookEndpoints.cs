@@ -24,10 +24,13 @@ public static class WebhookEndpoints
     public static RouteGroupBuilder MapWebhooks(this IEndpointRouteBuilder app)
     {
         var group = app.MapGroup("/api/admin/webhooks").RequireAuthorization(AuthSetup.AdminPolicy).WithTags("Admin");
-        group.MapPost("", Create).WithName("AdminCreateWebhook");
-        group.MapGet("", List).WithName("AdminListWebhooks");
-        group.MapDelete("/{id}", Delete).WithName("AdminDeleteWebhook");
-        group.MapPost("/{id}/enable", Enable).WithName("AdminEnableWebhook");
+        group.MapPost("", Create).WithName("AdminCreateWebhook")
+            .Produces<CreatedWebhookJson>(StatusCodes.Status201Created).ProducesProblem(StatusCodes.Status400BadRequest);
+        group.MapGet("", List).WithName("AdminListWebhooks").Produces<List<WebhookJson>>();
+        group.MapDelete("/{id}", Delete).WithName("AdminDeleteWebhook")
+            .Produces(StatusCodes.Status204NoContent).ProducesProblem(StatusCodes.Status404NotFound);
+        group.MapPost("/{id}/enable", Enable).WithName("AdminEnableWebhook")
+            .Produces(StatusCodes.Status204NoContent).ProducesProblem(StatusCodes.Status404NotFound);
         return group;
     }
 
