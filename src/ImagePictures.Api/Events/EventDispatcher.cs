@@ -91,7 +91,7 @@ public sealed class EventDispatcher(
     {
         await Task.Yield();
         // Lock connections must not go back to a pool: a pooled connection would keep its session's lock.
-        _lockDb = new NpgsqlDataSourceBuilder(new NpgsqlConnectionStringBuilder(db.ConnectionString) { Pooling = false, KeepAlive = 10 }.ConnectionString).Build();
+        _lockDb = new NpgsqlDataSourceBuilder(new NpgsqlConnectionStringBuilder(db.ConnectionString) { Pooling = false }.ConnectionString).Build();
         try
         {
             while (!stoppingToken.IsCancellationRequested)
@@ -197,21 +197,25 @@ public sealed class EventDispatcher(
 
     private sealed record Hole(long From, long Horizon);
 
-    private sealed record LogRow(long Seq, string Type, string UserId, Guid? PictureId, DateTime OccurredAt, string? Payload, long Xmin, long Xmax);
+    private sealed record LogRow(long Seq, string Type, string UserId, Guid? PictureId, DateTime OccurredAt, string? Payload, long Xmin, long Horizon);
 
-    // The snapshot's xmin/xmax come from the same statement as the rows: see Take.
+    // The snapshot comes from the same statement as the rows: see Take. Horizon is above the xid of
+    // every transaction in progress in that snapshot (xmax alone is not: it is one past the newest
+    // completed xid, and a running transaction may hold a higher one).
     private const string ReadSql = $"""
-        SELECT {EventLog.SelectColumns},
-               pg_snapshot_xmin(pg_current_snapshot())::text::bigint AS Xmin,
-               pg_snapshot_xmax(pg_current_snapshot())::text::bigint AS Xmax
-        FROM events WHERE seq > @cursor ORDER BY seq LIMIT @limit
+        WITH s AS (
+            SELECT pg_snapshot_xmin(x)::text::bigint AS xmin,
+                   greatest(pg_snapshot_xmax(x)::text::bigint, (SELECT max(i::text::bigint) + 1 FROM pg_snapshot_xip(x) i)) AS horizon
+            FROM pg_current_snapshot() x)
+        SELECT {EventLog.SelectColumns}, s.xmin AS Xmin, s.horizon AS Horizon
+        FROM events, s WHERE seq > @cursor ORDER BY seq LIMIT @limit
         """;
 
     /// <summary>
     /// The events after <paramref name="cursor"/> up to the first missing seq that may still commit,
-    /// and the cursor after them. A missing seq is first remembered with the xmax of the snapshot
+    /// and the cursor after them. A missing seq is first remembered with the horizon of the snapshot
     /// that missed it (every transaction then running has a smaller xid); once a later snapshot's
-    /// xmin has passed it, all of them have ended, and a seq that is still missing never commits.
+    /// xmin has reached it, all of them have ended, and a seq that is still missing never commits.
     /// </summary>
     private (List<OutgoingEvent> Batch, long Cursor, bool WaitingForHole) Take(List<LogRow> rows, long cursor, ref Hole? hole)
     {
@@ -224,7 +228,7 @@ public sealed class EventDispatcher(
                     hole = null; // settled: the missing seqs were rolled back (or pruned)
                 else
                 {
-                    if (hole?.From != cursor + 1) hole = new Hole(cursor + 1, r.Xmax);
+                    if (hole?.From != cursor + 1) hole = new Hole(cursor + 1, r.Horizon);
                     return (batch, cursor, true);
                 }
             }

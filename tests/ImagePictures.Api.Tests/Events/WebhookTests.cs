@@ -172,6 +172,41 @@ public class WebhookTests(WebhookFixture f) : IClassFixture<WebhookFixture>
     }
 
     [Fact]
+    public async Task ASeqCommittedLateIsDeliveredFirstAndARolledBackOneIsSkipped()
+    {
+        var id = await f.RegisterAsync("late");
+        const string user = "wh-late";
+        var picture = await UploadAsync(f.App, user);
+        await Eventually(() => Task.FromResult(Receiver.Accepted("late").Count == 1), "the upload delivered");
+
+        // A transaction takes a seq and stays open while a later seq commits.
+        await using var slow = new NpgsqlConnection(f.App.ConnectionString);
+        await slow.OpenAsync();
+        await using var tx = await slow.BeginTransactionAsync();
+        var lateSeq = await slow.ExecuteScalarAsync<long>(
+            "INSERT INTO events (user_id, type, picture_id) VALUES (@user, 'PictureUpdated', @id) RETURNING seq", new { user, id = picture.Id }, tx);
+        await EventsKit.RenameAsync(f.App.ClientFor(user), user, picture.Id, "after the late one");
+        await Task.Delay(1000);
+        Assert.Single(Receiver.Accepted("late")); // the later seq waits for the hole below it
+        await slow.ExecuteAsync("SELECT pg_notify('picture_events', @lateSeq::text)", new { lateSeq }, tx);
+        await tx.CommitAsync();
+        await Eventually(() => Task.FromResult(Receiver.Accepted("late").Count == 3), "both after the commit");
+        Assert.Equal([lateSeq, lateSeq + 1], Receiver.Accepted("late").Skip(1).Select(a => a.Seq));
+
+        // A rolled-back seq leaves a hole that is passed over.
+        await using (var rolledBack = await slow.BeginTransactionAsync())
+        {
+            await slow.ExecuteAsync("INSERT INTO events (user_id, type) VALUES (@user, 'PictureUpdated')", new { user }, rolledBack);
+            await rolledBack.RollbackAsync();
+        }
+        await EventsKit.RenameAsync(f.App.ClientFor(user), user, picture.Id, "after the hole");
+        await Eventually(() => Task.FromResult(Receiver.Accepted("late").Count == 4), "the change after the hole");
+        Assert.True(lateSeq + 3 == Receiver.Accepted("late")[3].Seq,
+            $"late {lateSeq}; attempts {string.Join(" ", Receiver.Attempts("late").Select(a => $"{a.Seq}:{a.Answer}"))}; events {string.Join(",", await SeqsAsync(f.App.ConnectionString, lateSeq - 3))}");
+        Assert.Equal(lateSeq + 3, (await WebhookStatusAsync(f.App.Admin(), id)).GetProperty("lastDeliveredSeq").GetInt64());
+    }
+
+    [Fact]
     public async Task TheAdminPageShowsTheSinks()
     {
         var id = await f.RegisterAsync("dashboard");
