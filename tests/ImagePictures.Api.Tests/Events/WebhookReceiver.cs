@@ -57,6 +57,9 @@ public sealed class WebhookReceiver : IAsyncDisposable
     public IReadOnlyList<Attempt> Attempts(string hook) => _attempts.Where(a => a.Hook == hook).ToList();
     public IReadOnlyList<Attempt> Accepted(string hook) => _attempts.Where(a => a.Hook == hook && a.Answer == 200).ToList();
 
+    /// <summary>The seqs accepted, each once, in the order they were first accepted (delivery is at least once).</summary>
+    public IReadOnlyList<long> AcceptedSeqs(string hook) => Accepted(hook).Select(a => a.Seq).Distinct().ToList();
+
     private async Task<IResult> Receive(string hook, HttpRequest request)
     {
         using var reader = new StreamReader(request.Body, Encoding.UTF8);

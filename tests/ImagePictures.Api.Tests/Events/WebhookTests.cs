@@ -53,8 +53,8 @@ public class WebhookTests(WebhookFixture f) : IClassFixture<WebhookFixture>
         var picture = await UploadAsync(f.App, "wh-signed", activate: true);
         await Eventually(() => Task.FromResult(Receiver.Accepted("signed").Count >= 2), "two deliveries");
 
-        var attempts = Receiver.Attempts("signed");
-        Assert.All(attempts, a => Assert.True(a.SignatureValid, $"signature of {a.Id}"));
+        Assert.All(Receiver.Attempts("signed"), a => Assert.True(a.SignatureValid, $"signature of {a.Id}"));
+        var attempts = Receiver.Accepted("signed").DistinctBy(a => a.Seq).ToList();
         Assert.Equal(["PictureUploaded", "ActivePictureChanged"], attempts.Select(a => a.Type));
         var events = await EventsAsync(f.App, "wh-signed");
         foreach (var (a, e) in attempts.Zip(events))
@@ -85,10 +85,10 @@ public class WebhookTests(WebhookFixture f) : IClassFixture<WebhookFixture>
         var expected = (await EventsAsync(f.App, user)).Select(e => e.Seq).ToList();
         Assert.Equal(5, expected.Count);
 
-        await Eventually(() => Task.FromResult(Receiver.Accepted("order").Count >= 5), "five accepted deliveries");
+        await Eventually(() => Task.FromResult(Receiver.AcceptedSeqs("order").Count >= 5), "five accepted deliveries");
         var attempts = Receiver.Attempts("order");
-        Assert.Equal(expected, Receiver.Accepted("order").Select(a => a.Seq));
-        Assert.Equal(4, attempts.Count(a => a.Seq == expected[0])); // three failures, then success
+        Assert.Equal(expected, Receiver.AcceptedSeqs("order"));
+        Assert.Equal(3, attempts.Count(a => a.Seq == expected[0] && a.Answer == 500)); // three failures, then success
         // Never a later event before the earlier one succeeded: attempts only move forward.
         Assert.Equal(attempts.Select(a => a.Seq).Order(), attempts.Select(a => a.Seq));
         await Eventually(async () => (await WebhookStatusAsync(f.App.Admin(), id)).GetProperty("pendingCount").GetInt64() == 0, "nothing pending");
@@ -128,9 +128,9 @@ public class WebhookTests(WebhookFixture f) : IClassFixture<WebhookFixture>
 
             Receiver.FailAlways("failing", false);
             Assert.Equal(HttpStatusCode.NoContent, (await f.App.Admin().PostAsync($"/api/admin/webhooks/{id}/enable", null)).StatusCode);
-            await Eventually(() => Task.FromResult(Receiver.Accepted("failing").Count >= 2), "both events after enable");
+            await Eventually(() => Task.FromResult(Receiver.AcceptedSeqs("failing").Count >= 2), "both events after enable");
             var expected = (await EventsAsync(f.App, user)).Select(e => e.Seq).Where(s => s > cursor).ToList();
-            Assert.Equal(expected, Receiver.Accepted("failing").Select(a => a.Seq));
+            Assert.Equal(expected, Receiver.AcceptedSeqs("failing"));
             var enabled = await WebhookStatusAsync(f.App.Admin(), id);
             Assert.False(enabled.GetProperty("disabled").GetBoolean());
         }
@@ -143,7 +143,7 @@ public class WebhookTests(WebhookFixture f) : IClassFixture<WebhookFixture>
         var id = await f.RegisterAsync("deleted");
         const string user = "wh-deleted";
         var picture = await UploadAsync(f.App, user);
-        await Eventually(() => Task.FromResult(Receiver.Accepted("deleted").Count == 1), "the first delivery");
+        await Eventually(() => Task.FromResult(Receiver.AcceptedSeqs("deleted").Count == 1), "the first delivery");
 
         Assert.Equal(HttpStatusCode.NoContent, (await f.App.Admin().DeleteAsync($"/api/admin/webhooks/{id}")).StatusCode);
         await EventsKit.RenameAsync(f.App.ClientFor(user), user, picture.Id, "after delete");
@@ -152,7 +152,7 @@ public class WebhookTests(WebhookFixture f) : IClassFixture<WebhookFixture>
         await Eventually(() => Task.FromResult(Receiver.Accepted("control").Count >= 1), "the control endpoint's delivery");
         await Task.Delay(500);
 
-        Assert.Single(Receiver.Attempts("deleted"));
+        Assert.Single(Receiver.Attempts("deleted").Select(a => a.Seq).Distinct()); // only the event from before the delete
         Assert.DoesNotContain(await List(), w => w.GetProperty("id").GetString() == id);
         Assert.Equal(HttpStatusCode.NotFound, (await f.App.Admin().DeleteAsync($"/api/admin/webhooks/{id}")).StatusCode);
         Assert.Equal(HttpStatusCode.NoContent, (await f.App.Admin().DeleteAsync($"/api/admin/webhooks/{control}")).StatusCode);
@@ -177,7 +177,7 @@ public class WebhookTests(WebhookFixture f) : IClassFixture<WebhookFixture>
         var id = await f.RegisterAsync("late");
         const string user = "wh-late";
         var picture = await UploadAsync(f.App, user);
-        await Eventually(() => Task.FromResult(Receiver.Accepted("late").Count == 1), "the upload delivered");
+        await Eventually(() => Task.FromResult(Receiver.AcceptedSeqs("late").Count == 1), "the upload delivered");
 
         // A transaction takes a seq and stays open while a later seq commits.
         await using var slow = new NpgsqlConnection(f.App.ConnectionString);
@@ -187,11 +187,11 @@ public class WebhookTests(WebhookFixture f) : IClassFixture<WebhookFixture>
             "INSERT INTO events (user_id, type, picture_id) VALUES (@user, 'PictureUpdated', @id) RETURNING seq", new { user, id = picture.Id }, tx);
         await EventsKit.RenameAsync(f.App.ClientFor(user), user, picture.Id, "after the late one");
         await Task.Delay(1000);
-        Assert.Single(Receiver.Accepted("late")); // the later seq waits for the hole below it
+        Assert.Single(Receiver.AcceptedSeqs("late")); // the later seq waits for the hole below it
         await slow.ExecuteAsync("SELECT pg_notify('picture_events', @lateSeq::text)", new { lateSeq }, tx);
         await tx.CommitAsync();
-        await Eventually(() => Task.FromResult(Receiver.Accepted("late").Count == 3), "both after the commit");
-        Assert.Equal([lateSeq, lateSeq + 1], Receiver.Accepted("late").Skip(1).Select(a => a.Seq));
+        await Eventually(() => Task.FromResult(Receiver.AcceptedSeqs("late").Count == 3), "both after the commit");
+        Assert.Equal([lateSeq, lateSeq + 1], Receiver.AcceptedSeqs("late").Skip(1));
 
         // A rolled-back seq leaves a hole that is passed over.
         await using (var rolledBack = await slow.BeginTransactionAsync())
@@ -200,9 +200,8 @@ public class WebhookTests(WebhookFixture f) : IClassFixture<WebhookFixture>
             await rolledBack.RollbackAsync();
         }
         await EventsKit.RenameAsync(f.App.ClientFor(user), user, picture.Id, "after the hole");
-        await Eventually(() => Task.FromResult(Receiver.Accepted("late").Count == 4), "the change after the hole");
-        Assert.True(lateSeq + 3 == Receiver.Accepted("late")[3].Seq,
-            $"late {lateSeq}; attempts {string.Join(" ", Receiver.Attempts("late").Select(a => $"{a.Seq}:{a.Answer}"))}; events {string.Join(",", await SeqsAsync(f.App.ConnectionString, lateSeq - 3))}");
+        await Eventually(() => Task.FromResult(Receiver.AcceptedSeqs("late").Count == 4), "the change after the hole");
+        Assert.Equal(lateSeq + 3, Receiver.AcceptedSeqs("late")[3]);
         Assert.Equal(lateSeq + 3, (await WebhookStatusAsync(f.App.Admin(), id)).GetProperty("lastDeliveredSeq").GetInt64());
     }
 
@@ -254,7 +253,7 @@ public class WebhookPruneTests : IAsyncLifetime
         var id = created.GetProperty("id").GetString()!;
         const string user = "wh-prune";
         var picture = await UploadAsync(_app, user);
-        await Eventually(() => Task.FromResult(_receiver.Accepted("prune").Count == 1), "the first event delivered");
+        await Eventually(() => Task.FromResult(_receiver.AcceptedSeqs("prune").Count == 1), "the first event delivered");
         await Eventually(async () => await CursorAsync(_app.ConnectionString, id) > 0, "the cursor past it");
         var delivered = await CursorAsync(_app.ConnectionString, id);
 
