@@ -3,6 +3,7 @@ using ImagePictures.Api.Auth;
 using ImagePictures.Api.Avatars;
 using ImagePictures.Api.Events;
 using ImagePictures.Api.Hosting;
+using ImagePictures.Api.Jobs;
 using ImagePictures.Api.Operations;
 using ImagePictures.Api.Pictures;
 using ImagePictures.Api.Realtime;
@@ -17,6 +18,7 @@ builder.AddPicturesServices();
 var app = builder.Build();
 await app.PrepareAsync();
 
+app.UseHtmlSecurityHeaders();
 app.UseExceptionHandler();
 app.UseStatusCodePages(); // bodiless errors (unknown route, 405) become problem details too
 app.UseBrowserSample();
@@ -42,6 +44,7 @@ app.MapAdmin();
 app.MapWebhooks();
 app.MapAdminLogin();
 app.MapRazorComponents<AdminApp>().AddInteractiveServerRenderMode();
+app.MapJobsDashboard();
 app.MapRealtime();
 
 app.Run();

@@ -44,7 +44,7 @@ public static class ServiceRegistration
         services.AddSingleton<ActiveAvatarCache>();
         services.AddSingleton<DefaultAvatar>();
 
-        // Scheduled jobs (Quartz, clustered on PostgreSQL), two-step uploads and the admin dashboard.
+        // Scheduled jobs (Hangfire on our PostgreSQL, dashboard at /hangfire), two-step uploads and the admin page.
         builder.AddPicturesJobs();
         services.AddSingleton<UploadCleanup>();
         services.AddScoped<IAdminDashboardService, AdminDashboardService>();
@@ -52,10 +52,14 @@ public static class ServiceRegistration
 
         // Binding failures become exceptions so that ProblemExceptionHandler answers them with problem details.
         services.Configure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
-        services.AddProblemDetails();
+        services.AddProblemDetails(o => o.CustomizeProblemDetails = Problems.Customize);
         services.AddExceptionHandler<ProblemExceptionHandler>();
         services.AddOpenApi();
-        builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = 64 * 1024 * 1024);
+        builder.WebHost.ConfigureKestrel(k =>
+        {
+            k.Limits.MaxRequestBodySize = 64 * 1024 * 1024;
+            k.AddServerHeader = false; // no "Server: Kestrel"
+        });
     }
 
     /// <summary>Applies the migrations before the service takes its first request; a failure stops the start.</summary>

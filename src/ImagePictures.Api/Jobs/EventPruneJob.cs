@@ -1,12 +1,12 @@
 using Dapper;
+using System.ComponentModel;
+using Hangfire;
 using Npgsql;
-using Quartz;
 
 namespace ImagePictures.Api.Jobs;
 
 /// <summary>event-prune: events older than Events:RetentionDays (default 7). A client away longer reloads its state instead of replaying.</summary>
-[DisallowConcurrentExecution]
-public sealed class EventPruneJob(NpgsqlDataSource db, JobRunRecorder recorder, IConfiguration config) : IJob
+public sealed class EventPruneJob(NpgsqlDataSource db, JobRunRecorder recorder, IConfiguration config)
 {
     public const string Name = "event-prune";
 
@@ -16,12 +16,14 @@ public sealed class EventPruneJob(NpgsqlDataSource db, JobRunRecorder recorder, 
           AND seq <= coalesce((SELECT min(cursor_seq) FROM event_sinks WHERE NOT disabled), 9223372036854775807)
         """;
 
-    public ValueTask Execute(IJobExecutionContext context, CancellationToken cancellationToken = default) =>
-        new(recorder.RunAsync(context, async ct =>
+    [DisplayName(Name), AutomaticRetry(Attempts = JobsSetup.RetryAttempts)]
+    [DisableConcurrentExecution(timeoutInSeconds: JobsSetup.WaitForRunningSeconds)]
+    public Task<JobOutcome> ExecuteAsync(CancellationToken cancellationToken) =>
+        recorder.RunAsync(Name, async ct =>
         {
             var seconds = TimeSpan.FromDays(config.GetValue("Events:RetentionDays", 7.0)).TotalSeconds;
             await using var conn = await db.OpenConnectionAsync(ct);
             var deleted = await conn.ExecuteAsync(new CommandDefinition(PruneSql, new { seconds }, commandTimeout: 300, cancellationToken: ct));
             return new JobOutcome(deleted, deleted, 0);
-        }, cancellationToken));
+        }, cancellationToken);
 }

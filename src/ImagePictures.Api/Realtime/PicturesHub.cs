@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using ImagePictures.Api.Auth;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.SignalR;
@@ -21,10 +20,14 @@ public interface IPicturesClient
 /// <summary>
 /// /hubs/pictures. A connection joins its own user's group and hears every event of its own;
 /// <see cref="Watch"/> adds other users, of whom it hears only avatar changes and account deletion.
+/// A user may hold at most Realtime:MaxConnectionsPerUser connections (<see cref="HubConnectionLimits"/>)
+/// and Realtime:MaxWatchedUsers watches over all of them.
 /// </summary>
 [Authorize]
-public sealed class PicturesHub(WatchRegistry watches, IOptions<RealtimeOptions> options) : Hub<IPicturesClient>
+public sealed class PicturesHub(WatchRegistry watches, HubConnectionLimits limits, IOptions<RealtimeOptions> options) : Hub<IPicturesClient>
 {
+    private const string LimitKey = "limit-key";
+
     public static string UserGroup(string userId) => "user:" + userId;
     public static string WatchGroup(string userId) => "watch:" + userId;
 
@@ -36,6 +39,11 @@ public sealed class PicturesHub(WatchRegistry watches, IOptions<RealtimeOptions>
             Context.Abort(); // [Authorize] lets no anonymous caller in; a token without sub has no user to hear about
             return;
         }
+        // The exact count (negotiate only looked): a refused connection is closed with this error and never counted.
+        var (key, max) = limits.CallerOf(Context.User)!.Value;
+        if (!limits.TryOpen(key, max))
+            throw new HubException($"This user already holds {max} hub connections, the most allowed at once; close one before opening another.");
+        Context.Items[LimitKey] = key;
         await Groups.AddToGroupAsync(Context.ConnectionId, UserGroup(sub));
         await base.OnConnectedAsync();
     }
@@ -43,10 +51,11 @@ public sealed class PicturesHub(WatchRegistry watches, IOptions<RealtimeOptions>
     public override Task OnDisconnectedAsync(Exception? exception)
     {
         watches.Forget(Context.ConnectionId);
+        if (Context.Items.TryGetValue(LimitKey, out var key)) limits.Close((string)key!);
         return base.OnDisconnectedAsync(exception);
     }
 
-    /// <summary>Subscribes to the avatar changes of these users (at most Realtime:MaxWatchedUsers per connection in total).</summary>
+    /// <summary>Subscribes to the avatar changes of these users (at most Realtime:MaxWatchedUsers in total over all of the user's connections).</summary>
     public async Task Watch(string[] userIds)
     {
         var ids = Validate(userIds);
@@ -54,8 +63,8 @@ public sealed class PicturesHub(WatchRegistry watches, IOptions<RealtimeOptions>
         // The own group already carries every event of the caller; watching oneself would deliver twice.
         ids = ids.Where(id => id != self).ToArray();
         var max = options.Value.MaxWatchedUsers;
-        var added = watches.Add(Context.ConnectionId, ids, max)
-            ?? throw new HubException($"A connection may watch at most {max} users; unwatch some before watching more.");
+        var added = watches.Add(self!, Context.ConnectionId, ids, max)
+            ?? throw new HubException($"A user may watch at most {max} users in total over all of its connections; unwatch some before watching more.");
         foreach (var id in added) await Groups.AddToGroupAsync(Context.ConnectionId, WatchGroup(id));
     }
 
@@ -71,7 +80,7 @@ public sealed class PicturesHub(WatchRegistry watches, IOptions<RealtimeOptions>
     {
         if (userIds is null) throw new HubException("Send an array of user ids.");
         var max = options.Value.MaxWatchedUsers;
-        if (userIds.Length > max) throw new HubException($"A connection may watch at most {max} users; send fewer ids.");
+        if (userIds.Length > max) throw new HubException($"A user may watch at most {max} users; send fewer ids.");
         foreach (var id in userIds)
             if (!UserIds.IsValid(id))
                 throw new HubException("Every user id must be 1-64 letters, digits, '.', '_' or '-', starting with a letter or digit.");
@@ -79,20 +88,30 @@ public sealed class PicturesHub(WatchRegistry watches, IOptions<RealtimeOptions>
     }
 }
 
-/// <summary>Which users each connection of this instance watches, so that the per-connection cap holds.</summary>
+/// <summary>
+/// Which users each connection of this instance watches, and how many watches each user holds over
+/// all of its connections, so that the per-user cap holds. Entries go with their connection.
+/// </summary>
 public sealed class WatchRegistry
 {
-    private readonly ConcurrentDictionary<string, HashSet<string>> _byConnection = new();
+    private readonly object _gate = new();
+    private readonly Dictionary<string, (string Owner, HashSet<string> Ids)> _byConnection = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, int> _perOwner = new(StringComparer.Ordinal);
 
-    /// <summary>The ids newly watched, or null (and nothing added) when the total would exceed <paramref name="max"/>.</summary>
-    public IReadOnlyList<string>? Add(string connectionId, IReadOnlyCollection<string> userIds, int max)
+    /// <summary>The ids newly watched, or null (and nothing added) when the owner's total would exceed <paramref name="max"/>.</summary>
+    public IReadOnlyList<string>? Add(string owner, string connectionId, IReadOnlyCollection<string> userIds, int max)
     {
-        var set = _byConnection.GetOrAdd(connectionId, _ => new HashSet<string>(StringComparer.Ordinal));
-        lock (set)
+        lock (_gate)
         {
-            var fresh = userIds.Where(id => !set.Contains(id)).ToList();
-            if (set.Count + fresh.Count > max) return null;
-            foreach (var id in fresh) set.Add(id);
+            if (!_byConnection.TryGetValue(connectionId, out var entry))
+                entry = (owner, new HashSet<string>(StringComparer.Ordinal));
+            var fresh = userIds.Where(id => !entry.Ids.Contains(id)).ToList();
+            var total = _perOwner.GetValueOrDefault(owner);
+            if (total + fresh.Count > max) return null;
+            if (fresh.Count == 0) return fresh;
+            foreach (var id in fresh) entry.Ids.Add(id);
+            _byConnection[connectionId] = entry;
+            _perOwner[owner] = total + fresh.Count;
             return fresh;
         }
     }
@@ -100,17 +119,43 @@ public sealed class WatchRegistry
     /// <summary>The ids that were watched and are no longer.</summary>
     public IReadOnlyList<string> Remove(string connectionId, IEnumerable<string> userIds)
     {
-        if (!_byConnection.TryGetValue(connectionId, out var set)) return [];
-        lock (set) return userIds.Where(set.Remove).ToList();
+        lock (_gate)
+        {
+            if (!_byConnection.TryGetValue(connectionId, out var entry)) return [];
+            var removed = userIds.Where(entry.Ids.Remove).ToList();
+            Release(entry.Owner, removed.Count);
+            return removed;
+        }
     }
 
     public int Count(string connectionId)
     {
-        if (!_byConnection.TryGetValue(connectionId, out var set)) return 0;
-        lock (set) return set.Count;
+        lock (_gate) return _byConnection.TryGetValue(connectionId, out var entry) ? entry.Ids.Count : 0;
     }
 
-    public int Connections => _byConnection.Count;
+    /// <summary>Watches held by one user over all of its connections on this instance.</summary>
+    public int CountForUser(string owner)
+    {
+        lock (_gate) return _perOwner.GetValueOrDefault(owner);
+    }
 
-    public void Forget(string connectionId) => _byConnection.TryRemove(connectionId, out _);
+    public int Connections
+    {
+        get { lock (_gate) return _byConnection.Count; }
+    }
+
+    public void Forget(string connectionId)
+    {
+        lock (_gate)
+        {
+            if (_byConnection.Remove(connectionId, out var entry)) Release(entry.Owner, entry.Ids.Count);
+        }
+    }
+
+    private void Release(string owner, int count)
+    {
+        var left = _perOwner.GetValueOrDefault(owner) - count;
+        if (left > 0) _perOwner[owner] = left;
+        else _perOwner.Remove(owner);
+    }
 }

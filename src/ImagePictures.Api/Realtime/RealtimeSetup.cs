@@ -9,8 +9,11 @@ public sealed record RealtimeOptions
     /// <summary>Origins (scheme://host[:port]) allowed to open the hub from a browser; empty allows any.</summary>
     public string[] AllowedOrigins { get; init; } = [];
 
-    /// <summary>Users one connection may watch in total.</summary>
+    /// <summary>Users one user may watch in total, over all of its connections (each connection's watches count).</summary>
     public int MaxWatchedUsers { get; init; } = 1000;
+
+    /// <summary>Hub connections one user may hold at once; beyond it 429 on negotiate or connect.</summary>
+    public int MaxConnectionsPerUser { get; init; } = 20;
 }
 
 /// <summary>The hub, its origin check, the event relay and the events route.</summary>
@@ -29,6 +32,7 @@ public static class RealtimeSetup
             o.PayloadSerializerOptions.DefaultIgnoreCondition = JsonIgnoreCondition.Never; // "picture": null stays
         });
         services.AddSingleton<WatchRegistry>();
+        services.AddSingleton<HubConnectionLimits>();
         services.AddSingleton<EventRelay>();
         services.AddHostedService(sp => sp.GetRequiredService<EventRelay>());
         services.AddCors(o => o.AddPolicy(CorsPolicy, p => p
@@ -61,7 +65,8 @@ public static class RealtimeSetup
 
     public static void MapRealtime(this WebApplication app)
     {
-        app.MapHub<PicturesHub>(HubPath, o => o.CloseOnAuthenticationExpiration = true).RequireCors(CorsPolicy);
+        app.MapHub<PicturesHub>(HubPath, o => o.CloseOnAuthenticationExpiration = true).RequireCors(CorsPolicy)
+            .Add(HubConnectionLimits.Admit);
         app.MapEvents();
     }
 
