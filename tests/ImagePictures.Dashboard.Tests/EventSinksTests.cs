@@ -4,7 +4,7 @@ using Microsoft.Extensions.DependencyInjection;
 
 namespace ImagePictures.Dashboard.Tests;
 
-public class EventSinksTests : DashboardTestContext
+public class EventSinksTests : BunitContext
 {
     private sealed class FakeSource : IEventSinkStatusSource
     {
@@ -32,7 +32,7 @@ public class EventSinksTests : DashboardTestContext
             new EventSinkView("6f9619ff", "webhook", "https://hooks.example.com/p", 900, 300, false,
                 new DateTimeOffset(2026, 12, 1, 6, 0, 0, TimeSpan.Zero), "HTTP 500 Internal Server Error for event 901"),
         ];
-        var cut = RenderComponent<EventSinks>();
+        var cut = Render<EventSinks>();
 
         var rows = cut.FindAll("[data-testid=sink-row]");
         Assert.Equal(["rabbitmq", "6f9619ff"], rows.Select(r => r.GetAttribute("data-sink")));
@@ -47,7 +47,7 @@ public class EventSinksTests : DashboardTestContext
     [Fact]
     public void Refresh_reloads_and_a_failure_is_a_message()
     {
-        var cut = RenderComponent<EventSinks>();
+        var cut = Render<EventSinks>();
         Assert.NotNull(cut.Find("[data-testid=no-sinks]"));
 
         _source.Failure = new InvalidOperationException("database down");
