@@ -51,6 +51,13 @@ public sealed class RabbitMqConnection(EventsOptions options, ILogger<RabbitMqCo
         }
     }
 
+    /// <summary>Drops the connection (the next channel connects anew): for a connection whose recovery never completes.</summary>
+    public async Task ReplaceAsync()
+    {
+        await _gate.WaitAsync();
+        try { await DisposeAsync(); } finally { _gate.Release(); }
+    }
+
     private async Task<IConnection> ConnectAsync(CancellationToken ct)
     {
         await _gate.WaitAsync(ct);
@@ -104,6 +111,7 @@ public sealed class RabbitMqConnection(EventsOptions options, ILogger<RabbitMqCo
 public sealed class RabbitMqSink(RabbitMqConnection connection, EventsOptions options) : IEventSink
 {
     private IChannel? _channel;
+    private DateTime? _closedSince;
 
     public string MetricName => "rabbitmq";
     public bool Wants(string type) => true;
@@ -120,6 +128,7 @@ public sealed class RabbitMqSink(RabbitMqConnection connection, EventsOptions op
             foreach (var e in events)
                 confirms.Add(_channel.BasicPublishAsync(options.RabbitMqExchange, "pictures." + e.Type, mandatory: false, Properties(e), e.Body, ct));
             for (; confirmed < confirms.Count; confirmed++) await confirms[confirmed];
+            _closedSince = null;
             return new SinkDelivery(confirmed, null);
         }
         catch (Exception e) when (!ct.IsCancellationRequested)
@@ -129,6 +138,13 @@ public sealed class RabbitMqSink(RabbitMqConnection connection, EventsOptions op
                 try { await confirms[i]; } catch (Exception) { /* already failing: the batch is retried from the first failure */ }
             }
             await DisposeAsync();
+            // A connection that still reports closed after the grace period is replaced, whatever it says of itself.
+            if (e is AlreadyClosedException) _closedSince ??= DateTime.UtcNow; else _closedSince = null;
+            if (DateTime.UtcNow - _closedSince > TimeSpan.FromSeconds(15))
+            {
+                _closedSince = null;
+                await connection.ReplaceAsync();
+            }
             return new SinkDelivery(confirmed, Describe(e));
         }
     }
