@@ -2,7 +2,7 @@
 # Benchmarks of the service against baselines measured in the same run (every figure is a ratio,
 # because the machine may be shared and absolute figures are noisy).
 #
-#   scripts/bench.sh [--quick] [--only serving,zipf,ingest,memory,fanout,purge,s3,micro]
+#   scripts/bench.sh [--quick] [--only serving,zipf,ingest,memory,fanout,purge,s3,events,micro]
 #     quick: < 5 min, shorter runs and fewer sizes; full: adds N=10,000 fan-out, the 100k purge and
 #     micro benchmarks, and prints its total time.
 #     --only runs just the named sections, for working on one goal; by default all of them run.
@@ -16,20 +16,20 @@ cd "$(dirname "$0")/.."
 repo=$PWD
 
 quick=0
-only=serving,zipf,ingest,memory,fanout,purge,s3,micro
+only=serving,zipf,ingest,memory,fanout,purge,s3,events,micro
 while (( $# )); do
   case "$1" in
     --quick) quick=1 ;;
     --only) only=${2:?--only needs a list}; shift ;;
-    *) echo "usage: scripts/bench.sh [--quick] [--only serving,zipf,ingest,memory,fanout,purge,s3,micro]" >&2; exit 2 ;;
+    *) echo "usage: scripts/bench.sh [--quick] [--only serving,zipf,ingest,memory,fanout,purge,s3,events,micro]" >&2; exit 2 ;;
   esac
   shift
 done
 want() { [[ ",$only," == *",$1,"* ]]; }
 if (( quick )); then
-  ingest_s=8; warmup_s=5; wrk_s=4; zipf_s=6; serve_warm_s=8; fan_ns=(1000); fan_rounds=30; purge_ns=(1000 10000); fs_n=5000; mode=quick
+  ingest_s=8; warmup_s=5; wrk_s=4; zipf_s=6; serve_warm_s=8; fan_ns=(1000); fan_rounds=30; purge_ns=(1000 10000); fs_n=5000; mode=quick; events_n=5000; webhook_n=500
 else
-  ingest_s=30; warmup_s=10; wrk_s=15; zipf_s=20; serve_warm_s=30; fan_ns=(1000 10000); fan_rounds=100; purge_ns=(1000 10000 100000); fs_n=10000; mode=full
+  ingest_s=30; warmup_s=10; wrk_s=15; zipf_s=20; serve_warm_s=30; fan_ns=(1000 10000); fan_rounds=100; purge_ns=(1000 10000 100000); fs_n=10000; mode=full; events_n=20000; webhook_n=2000
 fi
 zipf_users=1000000; zipf_pictures=20000
 started_at=$(date -u +%Y-%m-%dT%H:%M:%SZ)
@@ -66,6 +66,12 @@ cleanup() {
   if [[ -d "$work/ceph/run" ]]; then
     "${driver[@]}" s3-stop "$work/ceph" >/dev/null 2>&1 || log "could not stop the Ceph gateway in $work/ceph"
   fi
+  # The events section's private RabbitMQ broker, then its epmd.
+  if [[ -f "$work/rabbit/rabbit.pid" ]]; then
+    rpid=$(cat "$work/rabbit/rabbit.pid"); kill -TERM "$rpid" 2>/dev/null
+    for _ in $(seq 300); do kill -0 "$rpid" 2>/dev/null || break; sleep 0.1; done
+  fi
+  [[ -f "$work/rabbit/epmd.pid" ]] && kill "$(cat "$work/rabbit/epmd.pid")" 2>/dev/null
   if [[ -f "$pg_dir/postmaster.pid" ]]; then
     "${driver[@]}" pg-stop "$pg_dir" >/dev/null 2>&1 || log "could not stop PostgreSQL in $pg_dir"
   fi
@@ -427,6 +433,54 @@ if want s3; then
       "$(ratio "$(get "$p" rate)" "$(get "$bare" rate)")×" "all purged" "$([[ $complete == yes ]] && echo met || echo MISSED)"
   done
   kill -0 "$s3_pid" 2>/dev/null || { echo "bench: the S3 service exited; its log:" >&2; tail -30 "$work/service-s3.log" >&2; exit 1; }
+fi
+
+# ------------------------------------------------------------------ events to other services
+# A private RabbitMQ broker (own epmd, free ports, run as the rabbitmq user) and a second service
+# on its own database that publishes to it; events are written into the log in batches and timed
+# until the sink's cursor reaches the last one.
+if want events; then
+  if [[ ! -x /usr/lib/rabbitmq/bin/rabbitmq-server ]]; then
+    row "events to RabbitMQ / a webhook" "skipped: rabbitmq-server is not installed (scripts/setup.sh test)" "—" "—" "for reference" "skipped"
+  else
+    rdir="$work/rabbit"; mkdir -p "$rdir/home" "$rdir/mnesia" "$rdir/log"; echo '[].' >"$rdir/enabled_plugins"
+    chown -R rabbitmq:rabbitmq "$rdir"
+    epmd_port=$(free_port); amqp_port=$(free_port); dist_port=$(free_port); ctl_port=$(free_port)
+    epmd -port "$epmd_port" -address 127.0.0.1 & echo $! >"$rdir/epmd.pid"
+    log "events: starting a private RabbitMQ on 127.0.0.1:$amqp_port"
+    env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME="$rdir/home" RABBITMQ_NODENAME="bench-$$@localhost" \
+      RABBITMQ_NODE_IP_ADDRESS=127.0.0.1 RABBITMQ_NODE_PORT="$amqp_port" RABBITMQ_DIST_PORT="$dist_port" \
+      ERL_EPMD_PORT="$epmd_port" RABBITMQ_CTL_DIST_PORT_MIN="$ctl_port" RABBITMQ_CTL_DIST_PORT_MAX="$ctl_port" \
+      RABBITMQ_MNESIA_BASE="$rdir/mnesia" RABBITMQ_LOG_BASE="$rdir/log" RABBITMQ_PID_FILE="$rdir/rabbit.pid" \
+      RABBITMQ_ENABLED_PLUGINS_FILE="$rdir/enabled_plugins" \
+      setpriv --reuid=rabbitmq --regid=rabbitmq --init-groups /usr/lib/rabbitmq/bin/rabbitmq-server >"$rdir/server.log" 2>&1 &
+    for _ in $(seq 600); do (echo >"/dev/tcp/127.0.0.1/$amqp_port") 2>/dev/null && break; sleep 0.1; done
+    sleep 1
+    ev_conn=$(get "$("${driver[@]}" pg-db "$pg_dir" imagepictures_events | result_of)" conn)
+    mkdir -p "$work/storage-events"; cp -r images/default "$work/storage-events/default"
+    ev_port=$(free_port); ev_svc="http://127.0.0.1:$ev_port"
+    env ASPNETCORE_ENVIRONMENT=Development ASPNETCORE_URLS="$ev_svc" \
+      ConnectionStrings__Pictures="$ev_conn" Storage__Root="$work/storage-events" \
+      Events__RabbitMq__Uri="amqp://guest:guest@127.0.0.1:$amqp_port/" Events__RabbitMq__Exchange=bench.events \
+      Events__PollSeconds=0.5 Logging__LogLevel__Default=Warning \
+      dotnet "$service_dll" >"$work/service-events.log" 2>&1 &
+    ev_pid=$!
+    child_pids+=("$ev_pid")
+    wait_http "$ev_svc/health/ready" 90 || { tail -50 "$work/service-events.log" >&2; exit 1; }
+    log "events: $events_n events to RabbitMQ, $webhook_n to one webhook, each against a bare loop"
+    e=$("${driver[@]}" events "$ev_svc" "$ev_conn" "amqp://guest:guest@127.0.0.1:$amqp_port/" bench.events "$events_n" "$webhook_n" | result_of) || true
+    if [[ -z "$e" ]]; then
+      row "events to RabbitMQ / a webhook" "failed: no result (see $work/service-events.log)" "—" "—" "for reference" "failed"
+    else
+      rmq_ok=$([[ $(get "$e" rmq_caught_up) == True && $(get "$e" rmq_received) -ge $(get "$e" rmq_n) ]] && echo done || echo INCOMPLETE)
+      wh_ok=$([[ $(get "$e" wh_caught_up) == True && $(get "$e" wh_received) -ge $(get "$e" wh_n) ]] && echo done || echo INCOMPLETE)
+      row "events to RabbitMQ ($(get "$e" rmq_n) events, confirms)" "$(fmt "$(get "$e" rmq_rate)" %.0f) events/s; $(get "$e" rmq_received) in the queue" \
+        "bare publisher, confirms in batches of 500: $(fmt "$(get "$e" rmq_bare_rate)" %.0f) messages/s" "$(ratio "$(get "$e" rmq_rate)" "$(get "$e" rmq_bare_rate)")×" "for reference" "$rmq_ok"
+      row "events to one webhook ($(get "$e" wh_n) events, signed, in order)" "$(fmt "$(get "$e" wh_rate)" %.0f) events/s; $(get "$e" wh_received) received" \
+        "bare sequential POST loop to the same receiver: $(fmt "$(get "$e" wh_bare_rate)" %.0f) requests/s" "$(ratio "$(get "$e" wh_rate)" "$(get "$e" wh_bare_rate)")×" "for reference" "$wh_ok"
+    fi
+    kill "$ev_pid" 2>/dev/null || true
+  fi
 fi
 
 # ------------------------------------------------------------------ micro (full mode only)

@@ -11,6 +11,8 @@ command -v npm >/dev/null || missing+=(nodejs npm)
 command -v runuser >/dev/null || missing+=(util-linux)
 if [[ "$mode" == test ]]; then
   [[ -x /usr/bin/chromium ]] || missing+=(chromium)
+  # The events tests run a private RabbitMQ broker (never the system one).
+  [[ -x /usr/lib/rabbitmq/bin/rabbitmq-server ]] || missing+=(rabbitmq-server)
 fi
 # Ceph's S3 gateway (radosgw) with a monitor and an OSD: the real S3 server of the S3 storage tests and benchmark rows.
 if [[ "$mode" == test || "$mode" == bench ]]; then
@@ -27,11 +29,23 @@ fi
 if (( ${#missing[@]} > 0 )); then
   echo "setup: installing ${missing[*]}"
   sudo_cmd=""; [[ $(id -u) -ne 0 ]] && sudo_cmd="sudo"
+  global_epmd_before=no; command -v epmd >/dev/null && epmd -port 4369 -names >/dev/null 2>&1 && global_epmd_before=yes
   $sudo_cmd apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
   # Debian's postgresql package starts its own cluster on 5432; we run private clusters instead.
   if [[ " ${missing[*]} " == *" postgresql "* ]]; then
     $sudo_cmd service postgresql stop >/dev/null 2>&1 || true
+  fi
+  # Debian's rabbitmq-server package may start its own broker (and a global epmd on 4369). Stop
+  # exactly those, by the pid files and port it uses; never through `service rabbitmq-server`, whose
+  # status call alone starts an epmd.
+  if [[ " ${missing[*]} " == *" rabbitmq-server "* ]]; then
+    for pidfile in /var/lib/rabbitmq/mnesia/rabbit@*.pid /run/rabbitmq/pid; do
+      [[ -f "$pidfile" ]] && $sudo_cmd kill -TERM "$(cat "$pidfile")" 2>/dev/null || true
+    done
+    if [[ $global_epmd_before == no ]] && epmd -port 4369 -names >/dev/null 2>&1; then
+      $sudo_cmd epmd -port 4369 -kill >/dev/null 2>&1 || true
+    fi
   fi
 fi
 

@@ -13,6 +13,10 @@ cleanup() {
     dir="$(dirname "$pid")"
     runuser -u postgres -- "$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)/pg_ctl" -D "$dir" -m immediate stop >/dev/null 2>&1 || true
   done
+  # A private RabbitMQ broker and its epmd (tests/ImagePictures.Api.Tests/Events/TestBroker.cs).
+  for pid in $(find "$IMAGEPICTURES_TEST_ROOT" -name rabbit.pid -o -name epmd.pid 2>/dev/null); do
+    kill -TERM "$(cat "$pid")" 2>/dev/null || true
+  done
   pkill -f "$IMAGEPICTURES_TEST_ROOT" 2>/dev/null || true
   rm -rf "$IMAGEPICTURES_TEST_ROOT"
 }

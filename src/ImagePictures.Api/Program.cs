@@ -1,6 +1,7 @@
 using ImagePictures.Api.Administration;
 using ImagePictures.Api.Auth;
 using ImagePictures.Api.Avatars;
+using ImagePictures.Api.Events;
 using ImagePictures.Api.Hosting;
 using ImagePictures.Api.Jobs;
 using ImagePictures.Api.Operations;
@@ -44,6 +45,7 @@ app.MapAvatars();
 app.MapTrash();
 app.MapUploads();
 app.MapAdmin();
+app.MapWebhooks();
 app.MapAdminLogin();
 app.MapRazorComponents<AdminApp>().AddInteractiveServerRenderMode();
 app.MapJobsDashboard();

@@ -24,6 +24,7 @@ return args.FirstOrDefault() switch
     "ingest-s3-baseline" => await S3Bench.IngestBaselineAsync(args[1], double.Parse(args[2]), int.Parse(args[3]), double.Parse(args[4]), args[5], args[6]),
     "purge-s3" => await S3Bench.PurgeAsync(args[1], args[2], args[3], args[4], int.Parse(args[5])),
     "purge-s3-baseline" => await S3Bench.PurgeBaselineAsync(args[1], args[2], int.Parse(args[3]), args[4]),
+    "events" => await Events.RunAsync(args[1], args[2], args[3], args[4], int.Parse(args[5]), int.Parse(args[6])),
     "micro" => Micro.Run(args.Skip(1).ToArray()),
     _ => Usage(),
 };
@@ -32,7 +33,7 @@ static int Usage()
 {
     Console.Error.WriteLine("""
         usage: ImagePictures.Benchmarks <command>
-          pg-start <dataDir>                     start a private PostgreSQL; prints RESULT conn=...
+          pg-start <dataDir>                     start (or attach to) a private PostgreSQL; prints RESULT conn=...
           pg-stop <dataDir>                      stop it
           gen-jpeg <big.jpg> <small.jpg>         12 MP noise+gradient JPEG Q90 and a small one
           ingest-baseline <jpeg> <seconds> <threads> <warmup s>   ImagePipeline.NormalizeAsync in-process
@@ -52,6 +53,7 @@ static int Usage()
           ingest-s3-baseline <jpeg> <seconds> <threads> <warmup s> <s3url> <bucket>   normalise + bare-SDK puts
           purge-s3 <url> <conn> <s3url> <bucket> <n>         the purge, objects in the bucket (service on S3)
           purge-s3-baseline <s3url> <bucket> <n> <sizes>     the same keys deleted by bare DeleteObjects
+          events <url> <conn> <amqpUri> <exchange> <n> <webhookN>   events/s to RabbitMQ and one webhook vs bare loops
           micro [BenchmarkDotNet args]           micro benchmarks of the imaging pipeline
         """);
     return 2;

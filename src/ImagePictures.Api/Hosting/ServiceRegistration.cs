@@ -2,6 +2,7 @@ using ImagePictures.Api.Administration;
 using ImagePictures.Api.Auth;
 using ImagePictures.Api.Avatars;
 using ImagePictures.Api.Database;
+using ImagePictures.Api.Events;
 using ImagePictures.Api.Jobs;
 using ImagePictures.Api.Operations;
 using ImagePictures.Api.Pictures;
@@ -28,6 +29,7 @@ public static class ServiceRegistration
         builder.AddRealtime();
         builder.AddPicturesTelemetry();
         builder.AddReverseProxy();
+        builder.AddEvents();
 
         var services = builder.Services;
         services.AddServiceSettings();

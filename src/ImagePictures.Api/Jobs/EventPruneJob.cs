@@ -10,7 +10,11 @@ public sealed class EventPruneJob(NpgsqlDataSource db, JobRunRecorder recorder, 
 {
     public const string Name = "event-prune";
 
-    private const string PruneSql = "DELETE FROM events WHERE occurred_at < now() - make_interval(secs => @seconds)";
+    // Events an enabled sink (RabbitMQ, a webhook) has not delivered yet stay, however old.
+    private const string PruneSql = """
+        DELETE FROM events WHERE occurred_at < now() - make_interval(secs => @seconds)
+          AND seq <= coalesce((SELECT min(cursor_seq) FROM event_sinks WHERE NOT disabled), 9223372036854775807)
+        """;
 
     [DisplayName(Name), AutomaticRetry(Attempts = JobsSetup.RetryAttempts)]
     [DisableConcurrentExecution(timeoutInSeconds: JobsSetup.WaitForRunningSeconds)]

@@ -1,0 +1,86 @@
+using ImagePictures.Api.Auth;
+using ImagePictures.Api.Realtime;
+
+namespace ImagePictures.Api.Events;
+
+/// <summary>The admin routes of the webhook endpoints (role admin): register, list with status, delete, re-enable.</summary>
+public static class WebhookEndpoints
+{
+    public static readonly string[] KnownEventTypes =
+    [
+        EventTypes.PictureUploaded, EventTypes.PictureUpdated, EventTypes.ActivePictureChanged, EventTypes.PictureTrashed,
+        EventTypes.PictureRestored, EventTypes.PicturePurged, EventTypes.UserPicturesDeleted,
+    ];
+
+    public sealed record CreateWebhookRequest(string? Url, string[]? Events);
+
+    /// <summary>Answered once, at registration: the only time the secret is shown.</summary>
+    public sealed record CreatedWebhookJson(string Id, string Url, string[]? Events, string Secret, DateTime CreatedAt);
+
+    public sealed record WebhookJson(
+        string Id, string Url, string[]? Events, DateTime CreatedAt, long LastDeliveredSeq, long PendingCount,
+        DateTime? FailingSince, string? LastError, bool Disabled);
+
+    public static RouteGroupBuilder MapWebhooks(this IEndpointRouteBuilder app)
+    {
+        var group = app.MapGroup("/api/admin/webhooks").RequireAuthorization(AuthSetup.AdminPolicy).WithTags("Admin");
+        group.MapPost("", Create).WithName("AdminCreateWebhook")
+            .Produces<CreatedWebhookJson>(StatusCodes.Status201Created).ProducesProblem(StatusCodes.Status400BadRequest);
+        group.MapGet("", List).WithName("AdminListWebhooks").Produces<List<WebhookJson>>();
+        group.MapDelete("/{id}", Delete).WithName("AdminDeleteWebhook")
+            .Produces(StatusCodes.Status204NoContent).ProducesProblem(StatusCodes.Status404NotFound);
+        group.MapPost("/{id}/enable", Enable).WithName("AdminEnableWebhook")
+            .Produces(StatusCodes.Status204NoContent).ProducesProblem(StatusCodes.Status404NotFound);
+        return group;
+    }
+
+    private static async Task<IResult> Create(CreateWebhookRequest body, EventSinkStore store, EventDispatcher dispatcher, EventsOptions options, CancellationToken ct)
+    {
+        if (string.IsNullOrWhiteSpace(body.Url))
+            return Invalid("url is required: the http or https URL that receives the events.");
+        if (!Uri.TryCreate(body.Url, UriKind.Absolute, out var url) || url.Scheme is not ("http" or "https") || string.IsNullOrEmpty(url.Host))
+            return Invalid($"url must be an absolute http:// or https:// URL; '{Clip(body.Url)}' is not.");
+        if (body.Events is { } events)
+        {
+            if (events.Length == 0)
+                return Invalid("events must name at least one event type; leave it out to receive every event.");
+            if (events.FirstOrDefault(e => !KnownEventTypes.Contains(e, StringComparer.Ordinal)) is { } unknown)
+                return Invalid($"events: '{Clip(unknown ?? "null")}' is not an event type. Known types: {string.Join(", ", KnownEventTypes)}.");
+        }
+        if (await WebhookAddresses.CheckHostAsync(url, options.AllowPrivateNetworks, ct) is { } refused)
+            return Invalid($"url: {refused}.");
+
+        var row = await store.CreateWebhookAsync(url.AbsoluteUri, body.Events?.Distinct().ToArray(), WebhookSignature.NewSecret(), ct);
+        dispatcher.SinksChanged();
+        return Results.Created($"/api/admin/webhooks/{row.Id}",
+            new CreatedWebhookJson(row.Id, row.Url!, row.EventTypes, row.Secret!, Utc(row.CreatedAt)));
+    }
+
+    private static async Task<IResult> List(EventSinkStore store, CancellationToken ct) =>
+        Results.Ok((await store.StatusAsync("webhook", ct)).Select(s => new WebhookJson(
+            s.Id, s.Url!, s.EventTypes, Utc(s.CreatedAt), s.CursorSeq, s.PendingCount,
+            s.FailingSince is { } f ? Utc(f) : null, s.LastError, s.Disabled)).ToList());
+
+    private static async Task<IResult> Delete(string id, EventSinkStore store, EventDispatcher dispatcher, CancellationToken ct)
+    {
+        if (!Guid.TryParse(id, out var guid) || !await store.DeleteWebhookAsync(guid.ToString(), ct)) return Unknown(id);
+        dispatcher.SinksChanged();
+        return Results.NoContent();
+    }
+
+    private static async Task<IResult> Enable(string id, EventSinkStore store, EventDispatcher dispatcher, CancellationToken ct)
+    {
+        if (!Guid.TryParse(id, out var guid) || !await store.EnableWebhookAsync(guid.ToString(), ct)) return Unknown(id);
+        dispatcher.SinksChanged();
+        return Results.NoContent();
+    }
+
+    private static IResult Invalid(string detail) => Problems.Result(400, "Invalid webhook", detail);
+
+    private static IResult Unknown(string id) =>
+        Problems.NotFound($"There is no webhook endpoint with id '{Clip(id)}'; GET /api/admin/webhooks lists them.");
+
+    private static string Clip(string s) => s.Length <= 100 ? s : s[..100] + "…";
+
+    private static DateTime Utc(DateTime d) => DateTime.SpecifyKind(d, DateTimeKind.Utc);
+}

@@ -1,0 +1,163 @@
+using System.Globalization;
+using System.Net;
+using System.Net.Http.Headers;
+using System.Net.Sockets;
+using System.Security.Cryptography;
+using System.Text;
+
+namespace ImagePictures.Api.Events;
+
+/// <summary>Standard Webhooks signing: whsec_ secrets and the v1 signature of "{id}.{timestamp}.{body}".</summary>
+public static class WebhookSignature
+{
+    public const string SecretPrefix = "whsec_";
+
+    public static string NewSecret() => SecretPrefix + Convert.ToBase64String(RandomNumberGenerator.GetBytes(32));
+
+    public static string Sign(string secret, string id, long timestamp, ReadOnlySpan<byte> body)
+    {
+        var key = Convert.FromBase64String(secret[SecretPrefix.Length..]);
+        var prefix = Encoding.UTF8.GetBytes($"{id}.{timestamp.ToString(CultureInfo.InvariantCulture)}.");
+        var content = new byte[prefix.Length + body.Length];
+        prefix.CopyTo(content, 0);
+        body.CopyTo(content.AsSpan(prefix.Length));
+        return "v1," + Convert.ToBase64String(HMACSHA256.HashData(key, content));
+    }
+}
+
+/// <summary>
+/// Which addresses a webhook may reach. Without Events:Webhooks:AllowPrivateNetworks, loopback,
+/// private, link-local and other non-public addresses are refused, both when an endpoint is
+/// registered and when each connection is made (so a name that later resolves inward is refused too).
+/// </summary>
+public static class WebhookAddresses
+{
+    public static bool IsPublic(IPAddress address)
+    {
+        if (address.IsIPv4MappedToIPv6) address = address.MapToIPv4();
+        if (IPAddress.IsLoopback(address) || address.Equals(IPAddress.Any) || address.Equals(IPAddress.IPv6Any) || address.Equals(IPAddress.Broadcast)) return false;
+        if (address.AddressFamily == AddressFamily.InterNetwork)
+        {
+            var b = address.GetAddressBytes();
+            return !(b[0] == 0 || b[0] == 10 || b[0] == 127 || b[0] >= 224
+                     || (b[0] == 100 && b[1] is >= 64 and <= 127)   // carrier-grade NAT
+                     || (b[0] == 169 && b[1] == 254)                // link-local, cloud metadata
+                     || (b[0] == 172 && b[1] is >= 16 and <= 31)
+                     || (b[0] == 192 && b[1] == 168)
+                     || (b[0] == 192 && b[1] == 0 && b[2] == 0)
+                     || (b[0] == 198 && b[1] is 18 or 19));
+        }
+        if (address.AddressFamily == AddressFamily.InterNetworkV6)
+        {
+            var b = address.GetAddressBytes();
+            return !(address.IsIPv6LinkLocal || address.IsIPv6SiteLocal || address.IsIPv6Multicast
+                     || (b[0] & 0xFE) == 0xFC); // unique local fc00::/7
+        }
+        return false;
+    }
+
+    /// <summary>null when the URL's host may be used; otherwise why not.</summary>
+    public static async Task<string?> CheckHostAsync(Uri url, bool allowPrivate, CancellationToken ct)
+    {
+        if (allowPrivate) return null;
+        IPAddress[] addresses;
+        if (IPAddress.TryParse(url.DnsSafeHost, out var literal)) addresses = [literal];
+        else
+        {
+            try { addresses = await Dns.GetHostAddressesAsync(url.DnsSafeHost, ct); }
+            catch (SocketException) { return $"the host '{url.Host}' cannot be resolved"; }
+        }
+        return addresses.FirstOrDefault(a => !IsPublic(a)) is { } inner
+            ? $"the host '{url.Host}' is a loopback or private address ({inner}); set Events:Webhooks:AllowPrivateNetworks=true to allow it"
+            : null;
+    }
+}
+
+/// <summary>The one HttpClient of the webhooks: no redirects, the configured timeout, and the address check on every connection.</summary>
+public sealed class WebhookClient : IDisposable
+{
+    public HttpClient Http { get; }
+
+    public WebhookClient(EventsOptions options)
+    {
+        var handler = new SocketsHttpHandler
+        {
+            AllowAutoRedirect = false,
+            PooledConnectionLifetime = TimeSpan.FromMinutes(5),
+            ConnectTimeout = options.WebhookTimeout,
+            ConnectCallback = async (context, ct) =>
+            {
+                var addresses = IPAddress.TryParse(context.DnsEndPoint.Host, out var literal)
+                    ? [literal] : await Dns.GetHostAddressesAsync(context.DnsEndPoint.Host, ct);
+                var allowed = options.AllowPrivateNetworks ? addresses : addresses.Where(WebhookAddresses.IsPublic).ToArray();
+                if (allowed.Length == 0)
+                    throw new HttpRequestException($"{context.DnsEndPoint.Host} resolves only to loopback or private addresses, which Events:Webhooks:AllowPrivateNetworks does not allow");
+                var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+                try
+                {
+                    await socket.ConnectAsync(allowed, context.DnsEndPoint.Port, ct);
+                    return new NetworkStream(socket, ownsSocket: true);
+                }
+                catch
+                {
+                    socket.Dispose();
+                    throw;
+                }
+            },
+        };
+        Http = new HttpClient(handler) { Timeout = options.WebhookTimeout };
+        Http.DefaultRequestHeaders.UserAgent.Add(new ProductInfoHeaderValue("ImagePictures-Webhooks", "1"));
+    }
+
+    public void Dispose() => Http.Dispose();
+}
+
+/// <summary>
+/// One webhook endpoint: each event is a POST of its JSON, signed; any 2xx is success. One event at
+/// a time, so that n+1 is sent only after n succeeded.
+/// </summary>
+public sealed class WebhookSink(EventSinkRow row, WebhookClient client, EventsOptions options, TimeProvider clock) : IEventSink
+{
+    private readonly HashSet<string>? _types = row.EventTypes is { Length: > 0 } t ? t.ToHashSet() : null;
+
+    public string MetricName => "webhook";
+    public bool Wants(string type) => _types is null || _types.Contains(type);
+    public TimeSpan? DisableAfter => options.WebhookDisableAfter;
+    public TimeSpan RetryDelay(int failures) => options.WebhookRetryDelays[Math.Min(failures, options.WebhookRetryDelays.Length) - 1];
+
+    public async Task<SinkDelivery> DeliverAsync(IReadOnlyList<OutgoingEvent> events, CancellationToken ct)
+    {
+        for (var i = 0; i < events.Count; i++)
+        {
+            if (await SendAsync(events[i], ct) is { } error) return new SinkDelivery(i, error);
+        }
+        return new SinkDelivery(events.Count, null);
+    }
+
+    private async Task<string?> SendAsync(OutgoingEvent e, CancellationToken ct)
+    {
+        var id = e.Seq.ToString(CultureInfo.InvariantCulture);
+        var timestamp = clock.GetUtcNow().ToUnixTimeSeconds();
+        using var request = new HttpRequestMessage(HttpMethod.Post, row.Url) { Content = new ByteArrayContent(e.Body) };
+        request.Content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
+        request.Headers.Add("webhook-id", id);
+        request.Headers.Add("webhook-timestamp", timestamp.ToString(CultureInfo.InvariantCulture));
+        request.Headers.Add("webhook-signature", WebhookSignature.Sign(row.Secret!, id, timestamp, e.Body));
+        try
+        {
+            using var response = await client.Http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, ct);
+            var status = (int)response.StatusCode;
+            return status is >= 200 and < 300 ? null : $"HTTP {status} {response.ReasonPhrase} for event {id}";
+        }
+        catch (TaskCanceledException) when (!ct.IsCancellationRequested)
+        {
+            return $"No answer within {options.WebhookTimeout.TotalSeconds:0.#} s for event {id}";
+        }
+        catch (HttpRequestException x)
+        {
+            return $"{x.Message} (event {id})";
+        }
+    }
+
+    public ValueTask DisposeAsync() => ValueTask.CompletedTask;
+}
