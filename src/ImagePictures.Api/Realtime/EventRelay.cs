@@ -20,7 +20,8 @@ namespace ImagePictures.Api.Realtime;
 /// </para>
 /// </summary>
 public sealed class EventRelay(
-    NpgsqlDataSource db, IHubContext<PicturesHub, IPicturesClient> hub, ActiveAvatarCache avatars, ILogger<EventRelay> log)
+    NpgsqlDataSource db, IHubContext<PicturesHub, IPicturesClient> hub, IHubContext<PicturesHub> untypedHub,
+    ActiveAvatarCache avatars, ILogger<EventRelay> log)
     : BackgroundService
 {
     internal const long CatchUpWindow = 1000;
@@ -148,7 +149,11 @@ public sealed class EventRelay(
             {
                 await Send(hub.Clients.Group(PicturesHub.UserGroup(e.UserId)), e);
                 if (e.Type is EventTypes.ActivePictureChanged or EventTypes.UserPicturesDeleted)
+                {
                     await Send(hub.Clients.Group(PicturesHub.WatchGroup(e.UserId)), e);
+                    // Anonymous watchers get the public shape, which IPicturesClient's signatures cannot carry.
+                    await untypedHub.Clients.Group(PicturesHub.PublicWatchGroup(e.UserId)).SendAsync(e.Type, PublicPictureEvent.From(e));
+                }
                 Interlocked.Increment(ref _deliveredCount);
             }
             catch (Exception ex)

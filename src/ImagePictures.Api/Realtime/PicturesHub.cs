@@ -1,6 +1,5 @@
 using System.Collections.Concurrent;
 using ImagePictures.Api.Auth;
-using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.SignalR;
 using Microsoft.Extensions.Options;
 
@@ -19,21 +18,42 @@ public interface IPicturesClient
 }
 
 /// <summary>
-/// /hubs/pictures. A connection joins its own user's group and hears every event of its own;
-/// <see cref="Watch"/> adds other users, of whom it hears only avatar changes and account deletion.
+/// /hubs/pictures. A connection with a token joins its own user's group and hears every event of its
+/// own; <see cref="Watch"/> adds other users, of whom it hears only avatar changes and account
+/// deletion. A connection without a token (admitted by <see cref="RealtimeSetup.HubPolicy"/> when
+/// Realtime:AnonymousWatch is on) joins no owner group: it only watches, and hears the public shape.
 /// </summary>
-[Authorize]
-public sealed class PicturesHub(WatchRegistry watches, IOptions<RealtimeOptions> options) : Hub<IPicturesClient>
+public sealed class PicturesHub(WatchRegistry watches, HubAdmission admission, IOptions<RealtimeOptions> options) : Hub<IPicturesClient>
 {
+    private const string AnonymousAddress = "anonymous-address";
+
     public static string UserGroup(string userId) => "user:" + userId;
     public static string WatchGroup(string userId) => "watch:" + userId;
+    /// <summary>Anonymous watchers of a user: they get <see cref="PublicPictureEvent"/>s.</summary>
+    public static string PublicWatchGroup(string userId) => "watch-public:" + userId;
+
+    private bool IsAnonymous => Context.User?.Identity?.IsAuthenticated != true;
 
     public override async Task OnConnectedAsync()
     {
+        if (IsAnonymous)
+        {
+            // The admission middleware refuses negotiate and connect beyond the cap with 429; this is the
+            // last word when two connections of one address race past it.
+            var address = HubAdmission.AddressOf(Context.GetHttpContext());
+            if (!admission.TryAdmitAnonymous(address))
+            {
+                Context.Abort();
+                return;
+            }
+            Context.Items[AnonymousAddress] = address;
+            await base.OnConnectedAsync();
+            return;
+        }
         var sub = Context.User?.UserId();
         if (string.IsNullOrEmpty(sub))
         {
-            Context.Abort(); // [Authorize] lets no anonymous caller in; a token without sub has no user to hear about
+            Context.Abort(); // a token without sub has no user to hear about
             return;
         }
         await Groups.AddToGroupAsync(Context.ConnectionId, UserGroup(sub));
@@ -43,6 +63,7 @@ public sealed class PicturesHub(WatchRegistry watches, IOptions<RealtimeOptions>
     public override Task OnDisconnectedAsync(Exception? exception)
     {
         watches.Forget(Context.ConnectionId);
+        if (Context.Items.TryGetValue(AnonymousAddress, out var address)) admission.ReleaseAnonymous((string)address!);
         return base.OnDisconnectedAsync(exception);
     }
 
@@ -56,7 +77,7 @@ public sealed class PicturesHub(WatchRegistry watches, IOptions<RealtimeOptions>
         var max = options.Value.MaxWatchedUsers;
         var added = watches.Add(Context.ConnectionId, ids, max)
             ?? throw new HubException($"A connection may watch at most {max} users; unwatch some before watching more.");
-        foreach (var id in added) await Groups.AddToGroupAsync(Context.ConnectionId, WatchGroup(id));
+        foreach (var id in added) await Groups.AddToGroupAsync(Context.ConnectionId, GroupOf(id));
     }
 
     /// <summary>Ends the subscriptions of <see cref="Watch"/>; ids not watched are ignored.</summary>
@@ -64,8 +85,10 @@ public sealed class PicturesHub(WatchRegistry watches, IOptions<RealtimeOptions>
     {
         var ids = Validate(userIds);
         foreach (var id in watches.Remove(Context.ConnectionId, ids))
-            await Groups.RemoveFromGroupAsync(Context.ConnectionId, WatchGroup(id));
+            await Groups.RemoveFromGroupAsync(Context.ConnectionId, GroupOf(id));
     }
+
+    private string GroupOf(string watchedUserId) => IsAnonymous ? PublicWatchGroup(watchedUserId) : WatchGroup(watchedUserId);
 
     private string[] Validate(string[]? userIds)
     {
@@ -114,3 +137,13 @@ public sealed class WatchRegistry
 
     public void Forget(string connectionId) => _byConnection.TryRemove(connectionId, out _);
 }
+
+/// <summary>What an anonymous watcher hears: the event with the picture reduced to its public fields.</summary>
+public sealed record PublicPictureEvent(long Seq, string Type, string UserId, Guid? PictureId, DateTime OccurredAt, PublicPicture? Picture)
+{
+    public static PublicPictureEvent From(PictureEvent e) => new(e.Seq, e.Type, e.UserId, e.PictureId, e.OccurredAt,
+        e.Picture is { } p ? new PublicPicture(p.Id, p.UserId, p.ContentHash, p.Urls) : null);
+}
+
+/// <summary>The fields of a picture anyone may know: the avatar itself is public.</summary>
+public sealed record PublicPicture(Guid Id, string UserId, string ContentHash, IReadOnlyDictionary<string, string> Urls);

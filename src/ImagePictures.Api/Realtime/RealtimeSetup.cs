@@ -1,6 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using ImagePictures.Api.Operations;
+using Microsoft.Extensions.Options;
 
 namespace ImagePictures.Api.Realtime;
 
@@ -11,6 +12,12 @@ public sealed record RealtimeOptions
 
     /// <summary>Users one connection may watch in total.</summary>
     public int MaxWatchedUsers { get; init; } = 1000;
+
+    /// <summary>Whether a connection without a token may watch avatars (the avatars are public anyway).</summary>
+    public bool AnonymousWatch { get; init; } = true;
+
+    /// <summary>Anonymous connections one client address may hold at once; beyond: 429.</summary>
+    public int MaxAnonymousConnectionsPerAddress { get; init; } = 20;
 }
 
 /// <summary>The hub, its origin check, the event relay and the events route.</summary>
@@ -18,6 +25,9 @@ public static class RealtimeSetup
 {
     public const string HubPath = "/hubs/pictures";
     private const string CorsPolicy = "hubs";
+
+    /// <summary>A valid token, or (with Realtime:AnonymousWatch) no token at all; a bad token is still 401.</summary>
+    public const string HubPolicy = "hub";
 
     public static void AddRealtime(this WebApplicationBuilder builder)
     {
@@ -29,6 +39,11 @@ public static class RealtimeSetup
             o.PayloadSerializerOptions.DefaultIgnoreCondition = JsonIgnoreCondition.Never; // "picture": null stays
         });
         services.AddSingleton<WatchRegistry>();
+        services.AddSingleton<HubAdmission>();
+        services.AddAuthorizationBuilder().AddPolicy(HubPolicy, p => p.RequireAssertion(ctx =>
+            ctx.User.Identity?.IsAuthenticated == true
+            || (ctx.Resource is HttpContext http && HubAdmission.BringsNoToken(http.Request)
+                && http.RequestServices.GetRequiredService<IOptions<RealtimeOptions>>().Value.AnonymousWatch)));
         services.AddSingleton<EventRelay>();
         services.AddHostedService(sp => sp.GetRequiredService<EventRelay>());
         services.AddCors(o => o.AddPolicy(CorsPolicy, p => p
@@ -54,6 +69,8 @@ public static class RealtimeSetup
                     "This origin may not connect to the hub: add it to Realtime:AllowedOrigins.");
                 return;
             }
+            if (http.Request.Path.StartsWithSegments(HubPath) && await http.RequestServices.GetRequiredService<HubAdmission>().RefuseAsync(http))
+                return;
             await next(http);
         });
         app.UseCors();
@@ -61,7 +78,7 @@ public static class RealtimeSetup
 
     public static void MapRealtime(this WebApplication app)
     {
-        app.MapHub<PicturesHub>(HubPath, o => o.CloseOnAuthenticationExpiration = true).RequireCors(CorsPolicy);
+        app.MapHub<PicturesHub>(HubPath, o => o.CloseOnAuthenticationExpiration = true).RequireCors(CorsPolicy).RequireAuthorization(HubPolicy);
         app.MapEvents();
     }
 
