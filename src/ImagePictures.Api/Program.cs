@@ -1,6 +1,7 @@
 using ImagePictures.Api.Administration;
 using ImagePictures.Api.Auth;
 using ImagePictures.Api.Avatars;
+using ImagePictures.Api.Client;
 using ImagePictures.Api.Hosting;
 using ImagePictures.Api.Operations;
 using ImagePictures.Api.Pictures;
@@ -35,6 +36,7 @@ app.MapDevTokens();
 app.MapPictures();
 app.MapUsers();
 app.MapAvatars();
+app.MapClientScripts();
 app.MapTrash();
 app.MapUploads();
 app.MapAdmin();
