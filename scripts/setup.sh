@@ -37,7 +37,7 @@ if ! command -v dotnet >/dev/null; then
 fi
 
 # The browser sample's SignalR client, and the one bundled into /client/live-avatar.js, come from npm.
-for dir in wwwroot-sample src/ImagePictures.Api/Client; do
+for dir in wwwroot-sample src/ImagePictures.Api/LiveAvatar; do
   if [[ -f $dir/package-lock.json && ! -d $dir/node_modules ]]; then
     (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error)
   fi

@@ -1,7 +1,7 @@
 using ImagePictures.Api.Administration;
 using ImagePictures.Api.Auth;
 using ImagePictures.Api.Avatars;
-using ImagePictures.Api.Client;
+using ImagePictures.Api.LiveAvatar;
 using ImagePictures.Api.Hosting;
 using ImagePictures.Api.Operations;
 using ImagePictures.Api.Pictures;
@@ -36,7 +36,7 @@ app.MapDevTokens();
 app.MapPictures();
 app.MapUsers();
 app.MapAvatars();
-app.MapClientScripts();
+app.MapLiveAvatarScript();
 app.MapTrash();
 app.MapUploads();
 app.MapAdmin();

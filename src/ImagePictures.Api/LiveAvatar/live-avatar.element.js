@@ -210,7 +210,7 @@ class LiveAvatarElement extends HTMLElement {
       if (!reducedMotion.matches && this.img.animate) {
         this.img.animate([{ opacity: 0.4 }, { opacity: 1 }], { duration: 200, easing: 'ease-out' });
       }
-      if (event) this.dispatchEvent(new CustomEvent('change', { detail: { userId: this.userId, picture, event } }));
+      if (event) this.dispatchEvent(new CustomEvent('change', { bubbles: true, detail: { userId: this.userId, picture, event } }));
     };
     next.onload = () => (next.decode ? next.decode().catch(() => {}) : Promise.resolve()).then(show);
     next.onerror = () => {}; // keep showing the current one
