@@ -50,14 +50,16 @@ public sealed class ImagePicturesEvents : IAvatarEvents, IAsyncDisposable
     private long _lastOwnSeq;
     private bool _baselineKnown;
 
-    public ImagePicturesEvents(ImagePicturesClient client, ImagePicturesClientOptions options, Action<HttpConnectionOptions>? configureConnection = null)
+    /// <param name="client">The service's address and token provider; also fetches the missed events.</param>
+    /// <param name="configureConnection">Transport settings of the hub connection (headers, transports, a test server's handler).</param>
+    public ImagePicturesEvents(ImagePicturesClient client, Action<HttpConnectionOptions>? configureConnection = null)
     {
         _client = client;
         var hubUrl = new Uri(client.BaseAddress, "hubs/pictures");
         _hub = new HubConnectionBuilder()
             .WithUrl(hubUrl, o =>
             {
-                if (options.AccessTokenProvider is { } provider) o.AccessTokenProvider = async () => await provider(default);
+                o.AccessTokenProvider = async () => await client.TokenAsync(default);
                 configureConnection?.Invoke(o);
             })
             .WithAutomaticReconnect(new KeepTrying())

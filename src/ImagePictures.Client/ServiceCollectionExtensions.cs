@@ -22,7 +22,7 @@ public static class ImagePicturesServiceCollectionExtensions
             return options;
         });
         services.AddSingleton(sp => new ImagePicturesClient(NewHttpClient(), sp.GetRequiredService<ImagePicturesClientOptions>()));
-        services.AddSingleton(sp => new ImagePicturesEvents(sp.GetRequiredService<ImagePicturesClient>(), sp.GetRequiredService<ImagePicturesClientOptions>()));
+        services.AddSingleton(sp => new ImagePicturesEvents(sp.GetRequiredService<ImagePicturesClient>()));
         services.AddSingleton<IAvatarEvents>(sp => sp.GetRequiredService<ImagePicturesEvents>());
         return services;
     }

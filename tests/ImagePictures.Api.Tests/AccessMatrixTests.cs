@@ -93,7 +93,7 @@ public class AccessMatrixTests(PicturesApplication app) : IClassFixture<Pictures
 
         var (method, path) = (route.Split(' ')[0], route.Split(' ')[1].Replace("{u}", owner).Replace("{p}", picture.Id.ToString()).Replace("{s}", staged));
         var request = new HttpRequestMessage(new HttpMethod(method), path) { Content = BodyFor(route, picture) };
-        var response = await Client(app, caller, owner).SendAsync(request);
+        var response = await Callers.Client(app, caller, owner).SendAsync(request);
 
         Assert.True(expected == (int)response.StatusCode, $"{route} as {caller}: expected {expected}, got {(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
         if (expected >= 400) Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);

@@ -7,10 +7,7 @@ using ImagePictures.Api.Tests.Realtime;
 using ImagePictures.Imaging.Tests;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
-using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Playwright;
 
@@ -20,11 +17,9 @@ namespace ImagePictures.Api.Tests.Browser;
 /// The service on a real Kestrel port, and a page of another origin (a second Kestrel port) that
 /// embeds /client/live-avatar.js as a site would. The page's origin is the one allowed origin.
 /// </summary>
-public sealed class LiveAvatarApplication : PicturesApplication
+public sealed class LiveAvatarApplication : KestrelPicturesApplication
 {
     private WebApplication? _site;
-    private readonly HubDropper _dropper = new();
-    public string BaseUrl { get; private set; } = "";
     public string SiteUrl { get; private set; } = "";
 
     public override async Task InitializeAsync()
@@ -39,25 +34,6 @@ public sealed class LiveAvatarApplication : PicturesApplication
         With("Realtime:AllowedOrigins:0", SiteUrl);
         await base.InitializeAsync();
     }
-
-    protected override void StartHost()
-    {
-        UseKestrel(0);
-        StartServer();
-        BaseUrl = Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First().Replace("[::]", "127.0.0.1");
-    }
-
-    protected override void ConfigureWebHost(IWebHostBuilder builder)
-    {
-        base.ConfigureWebHost(builder);
-        builder.ConfigureServices(s => s.AddSingleton<IStartupFilter>(_dropper));
-    }
-
-    /// <summary>A client of the API over the same socket as the browser's.</summary>
-    public HttpClient Api(string userId) => new() { BaseAddress = new Uri(BaseUrl), DefaultRequestHeaders = { Authorization = new("Bearer", Token(userId)) } };
-
-    /// <summary>Aborts every hub WebSocket, as a restarting proxy or a network blip would.</summary>
-    public int DropHubConnections() => _dropper.DropAll();
 
     public override async ValueTask DisposeAsync()
     {
@@ -79,35 +55,6 @@ public sealed class LiveAvatarApplication : PicturesApplication
           </script>
         </body></html>
         """;
-
-    private sealed class HubDropper : IStartupFilter
-    {
-        private readonly ConcurrentDictionary<HttpContext, bool> _open = new();
-
-        public Action<IApplicationBuilder> Configure(Action<IApplicationBuilder> next) => app =>
-        {
-            app.Use(async (http, nextMiddleware) =>
-            {
-                // Runs before UseWebSockets, so the upgrade header rather than IsWebSocketRequest.
-                if (!string.Equals(http.Request.Headers.Upgrade, "websocket", StringComparison.OrdinalIgnoreCase) || !http.Request.Path.StartsWithSegments(RealtimeKit.Hub))
-                {
-                    await nextMiddleware(http);
-                    return;
-                }
-                _open[http] = true;
-                try { await nextMiddleware(http); }
-                finally { _open.TryRemove(http, out _); }
-            });
-            next(app);
-        };
-
-        public int DropAll()
-        {
-            var dropped = 0;
-            foreach (var http in _open.Keys) { http.Abort(); dropped++; }
-            return dropped;
-        }
-    }
 }
 
 /// <summary>
