@@ -9,6 +9,9 @@ namespace ImagePictures.Client;
 /// <summary>What an avatar view needs: follow one user's avatar (the seam a view's tests fake).</summary>
 public interface IAvatarEvents
 {
+    /// <summary>The service whose /avatars to show; null: the page's own origin.</summary>
+    Uri? BaseAddress { get; }
+
     /// <summary>
     /// Watches <paramref name="userId"/> until the returned handle is disposed. <paramref name="onChange"/>
     /// hears every new version of the avatar: a change, a deleted account, or a reconnect (after which
@@ -78,6 +81,8 @@ public sealed class ImagePicturesEvents : IAvatarEvents, IAsyncDisposable
     public event Func<Task>? Reconnected;
 
     public HubConnectionState State => _hub.State;
+
+    public Uri? BaseAddress => _client.BaseAddress;
 
     /// <summary>The highest seq of the signed-in user's own events seen so far.</summary>
     public long LastSeq { get { lock (_gate) return _lastOwnSeq; } }
