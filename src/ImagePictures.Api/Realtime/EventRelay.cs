@@ -34,6 +34,9 @@ public sealed class EventRelay(
     private long _maxSeen = -1; // -1: not started yet
     private long _deliveredCount;
 
+    /// <summary>Each event after it was sent to the hub's groups (in-process listeners, such as <see cref="RelayAvatarEvents"/>).</summary>
+    public event Action<PictureEvent>? Delivered;
+
     /// <summary>The backend pid of the listening connection (tests terminate it to simulate a drop).</summary>
     internal int? ListenerPid { get; private set; }
 
@@ -155,6 +158,7 @@ public sealed class EventRelay(
                     await untypedHub.Clients.Group(PicturesHub.PublicWatchGroup(e.UserId)).SendAsync(e.Type, PublicPictureEvent.From(e));
                 }
                 Interlocked.Increment(ref _deliveredCount);
+                Delivered?.Invoke(e);
             }
             catch (Exception ex)
             {

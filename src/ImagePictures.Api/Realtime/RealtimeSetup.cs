@@ -40,6 +40,7 @@ public static class RealtimeSetup
         });
         services.AddSingleton<WatchRegistry>();
         services.AddSingleton<HubAdmission>();
+        services.AddSingleton<ImagePictures.Client.IAvatarEvents, RelayAvatarEvents>(); // the dashboard's LiveAvatar
         services.AddAuthorizationBuilder().AddPolicy(HubPolicy, p => p.RequireAssertion(ctx =>
             ctx.User.Identity?.IsAuthenticated == true
             || (ctx.Resource is HttpContext http && HubAdmission.BringsNoToken(http.Request)

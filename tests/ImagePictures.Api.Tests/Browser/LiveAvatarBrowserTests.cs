@@ -198,6 +198,41 @@ public class LiveAvatarBrowserTests(LiveAvatarApplication app) : IClassFixture<L
         Assert.Empty(errors);
     }
 
+    [Fact]
+    public async Task TheAdminDashboardShowsStagedUploadsUsersAsLiveAvatars()
+    {
+        using var stage = await app.Api("la-dana").PostAsync("/api/uploads", TestUploads.Form(TestUploads.DefaultPng()));
+        Assert.Equal(HttpStatusCode.Created, stage.StatusCode);
+
+        var page = await (await _browser.NewContextAsync(new() { BaseURL = app.BaseUrl })).NewPageAsync();
+        var errors = new List<string>();
+        page.PageError += (_, e) => errors.Add($"page error: {e}");
+        await page.GotoAsync("/admin/login");
+        await page.Locator("#token").FillAsync(app.Token("la-ops", roles: ["admin"]));
+        await page.GetByRole(AriaRole.Button, new() { Name = "Sign in" }).ClickAsync();
+        await page.WaitForURLAsync("**/admin");
+        var avatar = page.Locator("[data-testid='upload-row'] img[data-user-id='la-dana']");
+        await Assertions.Expect(avatar).ToBeVisibleAsync();
+        Assert.True(await LoadedAsync(avatar));
+
+        // Once the interactive circuit is up, Dana's activation changes the avatar in place.
+        var changed = false;
+        for (var attempt = 0; attempt < 10 && !changed; attempt++)
+        {
+            var picture = await UploadAsync("la-dana", attempt % 2 == 0 ? TestImages.Red : TestImages.Blue);
+            await ActivateAsync("la-dana", picture.Id);
+            try
+            {
+                await Assertions.Expect(avatar).ToHaveAttributeAsync("src", new System.Text.RegularExpressions.Regex($"v={picture.ContentHash[..16]}"), new() { Timeout = 2000 });
+                changed = true;
+            }
+            catch (PlaywrightException) { }
+        }
+        Assert.True(changed, "the dashboard's avatar never followed the activation");
+        Assert.True(await LoadedAsync(avatar));
+        Assert.Empty(errors);
+    }
+
     private static async Task WaitUntil(Func<bool> condition, string failure)
     {
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(15);
