@@ -106,9 +106,11 @@ svc_port=$(free_port)
 svc="http://127.0.0.1:$svc_port"
 log "starting the service on $svc"
 # Request logging (one console line per request) is turned down, as nginx runs with access_log off.
+# The fan-out's watchers all share one token, so the per-user hub caps (connections, watches) are lifted.
 env ASPNETCORE_ENVIRONMENT=Development ASPNETCORE_URLS="$svc" \
   ConnectionStrings__Pictures="$conn" Storage__Root="$work/storage" \
   RateLimits__UploadsPerMinute=1000000 Pictures__MaxPicturesPerUser=1000000 Trash__RetentionDays=0 \
+  Realtime__MaxConnectionsPerUser=100000 Realtime__MaxWatchedUsers=100000 \
   Logging__LogLevel__Default=Warning \
   dotnet "$service_dll" >"$work/service.log" 2>&1 &
 svc_pid=$!

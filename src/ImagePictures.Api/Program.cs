@@ -17,6 +17,7 @@ builder.AddPicturesServices();
 var app = builder.Build();
 await app.PrepareAsync();
 
+app.UseHtmlSecurityHeaders();
 app.UseExceptionHandler();
 app.UseStatusCodePages(); // bodiless errors (unknown route, 405) become problem details too
 app.UseBrowserSample();

@@ -1,5 +1,6 @@
-using System.Runtime.InteropServices;
-using static ImagePictures.Imaging.Native;
+using System.Globalization;
+using NetVips;
+using Vips = NetVips.NetVips;
 
 namespace ImagePictures.Imaging;
 
@@ -9,8 +10,8 @@ public sealed class ImagePipeline : IDisposable
     private static bool _initialized;
     private static bool _heifAvailable;
 
-    // Note: in 8.14 the thumbnail "fail_on" property does not reach the loader; the option string does.
-    private const string LoadOptions = "[fail_on=truncated]";
+    // libvips 8.14's thumbnail ignores the typed failOn argument; the loader option string reaches the loader.
+    private const string LoadOptions = "fail_on=truncated";
 
     private readonly ImagingOptions _options;
     private readonly SemaphoreSlim _slots;
@@ -39,7 +40,14 @@ public sealed class ImagePipeline : IDisposable
     }
 
     /// <summary>e.g. "8.14.1". Throws <see cref="DllNotFoundException"/> when libvips is missing.</summary>
-    public static string LibvipsVersion => Marshal.PtrToStringUTF8(vips_version_string()) ?? "";
+    public static string LibvipsVersion
+    {
+        get
+        {
+            EnsureInitialized();
+            return string.Create(CultureInfo.InvariantCulture, $"{Vips.Version(0)}.{Vips.Version(1)}.{Vips.Version(2)}");
+        }
+    }
 
     internal static bool HeifAvailable
     {
@@ -52,24 +60,25 @@ public sealed class ImagePipeline : IDisposable
         lock (InitLock)
         {
             if (_initialized) return;
-            if (vips_init("ImagePictures") != 0)
-                throw new InvalidOperationException("libvips failed to initialise: " + TakeError());
+            // NetVips loads the system libvips (Debian's libvips42) and initialises it when its assembly loads.
+            if (!ModuleInitializer.VipsInitialized)
+                throw new DllNotFoundException("libvips could not be loaded (install libvips42).", ModuleInitializer.Exception);
 
-            // Only our five buffer/source loaders may run; everything else (svg, pdf, tiff, magick, ...) is refused.
-            vips_block_untrusted_set(1);
-            vips_operation_block_set("VipsForeignLoad", 1);
-            foreach (var cls in new[] { "VipsForeignLoadJpeg", "VipsForeignLoadPng", "VipsForeignLoadWebp", "VipsForeignLoadNsgif", "VipsForeignLoadHeif" })
-                vips_operation_block_set(cls, 0);
+            // Only our five loaders may run; everything else (svg, pdf, tiff, magick, ...) is refused by libvips itself.
+            // BlockUntrusted alone would leave TIFF open.
+            Vips.BlockUntrusted = true;
+            Operation.Block("VipsForeignLoad", true);
+            foreach (var loader in new[] { "VipsForeignLoadJpeg", "VipsForeignLoadPng", "VipsForeignLoadWebp", "VipsForeignLoadNsgif", "VipsForeignLoadHeif" })
+                Operation.Block(loader, false);
 
             // No operation cache: our inputs are one-shot, and a cache would keep input buffers alive.
-            vips_cache_set_max(0);
-            vips_cache_set_max_mem(0);
-            vips_cache_set_max_files(0);
-            vips_concurrency_set(1);
+            Cache.Max = 0;
+            Cache.MaxMem = 0;
+            Cache.MaxFiles = 0;
+            Vips.Concurrency = 1;
             NativeHeap.LimitArenas();
 
-            _heifAvailable = vips_type_find("VipsOperation", "heifload_buffer") != 0;
-            vips_error_clear();
+            _heifAvailable = Vips.TypeFind("VipsOperation", "heifload_source") != IntPtr.Zero;
             Volatile.Write(ref _initialized, true);
         }
     }
@@ -79,13 +88,9 @@ public sealed class ImagePipeline : IDisposable
     {
         try
         {
-            if (vips_black(out var black, 8, 8, "bands", 3, IntPtr.Zero) != 0) { TakeError(); return false; }
-            using (black)
-            {
-                var jpeg = SaveJpeg(black, 80);
-                var probe = Probe(jpeg);
-                return probe is { Format: ImageFormat.Jpeg, Width: 8, Height: 8 };
-            }
+            using var black = Image.Black(8, 8, bands: 3);
+            var probe = Probe(SaveJpeg(black, 80));
+            return probe is { Format: ImageFormat.Jpeg, Width: 8, Height: 8 };
         }
         catch (Exception)
         {
@@ -98,7 +103,7 @@ public sealed class ImagePipeline : IDisposable
     {
         EnsureInitialized();
         var format = SniffSupported(data);
-        return WithBlob(data, blob => Probe(format, blob));
+        return WithBytes(data, bytes => Probe(format, bytes));
     }
 
     private ImageFormat SniffSupported(ReadOnlySpan<byte> data)
@@ -110,31 +115,26 @@ public sealed class ImagePipeline : IDisposable
         return format.Value;
     }
 
-    private ImageProbe Probe(ImageFormat format, BlobHandle blob)
+    private ImageProbe Probe(ImageFormat format, PinnedBytes bytes)
     {
-        using var source = SourceFromBlob(blob);
-        using var image = vips_image_new_from_source(source, "", "access", AccessSequential, "fail_on", FailOnTruncated, IntPtr.Zero);
-        if (image.IsInvalid)
-        {
-            TakeError();
-            throw Undecodable();
-        }
-        var width = vips_image_get_width(image);
-        var height = vips_image_get_height(image);
+        int width, height;
+        using (var source = bytes.Open())
+        using (var header = Decoding(() => Image.NewFromSource(source, access: Enums.Access.Sequential, failOn: Enums.FailOn.Truncated)))
+            (width, height) = (header.Width, header.Height);
         if (width <= 0 || height <= 0) throw Undecodable();
         if ((long)width * height > _options.MaxPixels)
             throw new ImageRejectedException(RejectionKind.TooManyPixels,
-                string.Create(System.Globalization.CultureInfo.InvariantCulture, $"The image is too large ({width}x{height} pixels). Please upload an image with at most {_options.MaxPixels:N0} pixels."));
+                string.Create(CultureInfo.InvariantCulture, $"The image is too large ({width}x{height} pixels). Please upload an image with at most {_options.MaxPixels:N0} pixels."));
         // Cropping to a square first scales the short side to the master size, so a 65535x1 image (or a header
         // claiming one) would become a 33-million-pixel-wide intermediate and exhaust memory. Avatars that
         // lopsided are refused before any pixel is decoded.
         if (Math.Max(width, height) > (long)Math.Min(width, height) * MaxAspectRatio)
             throw new ImageRejectedException(RejectionKind.TooManyPixels,
-                string.Create(System.Globalization.CultureInfo.InvariantCulture, $"The image is {width}x{height} pixels; a picture may be at most {MaxAspectRatio} times wider than tall (or taller than wide). Please crop it first."));
+                string.Create(CultureInfo.InvariantCulture, $"The image is {width}x{height} pixels; a picture may be at most {MaxAspectRatio} times wider than tall (or taller than wide). Please crop it first."));
         return new ImageProbe(format, width, height);
     }
 
-    /// <summary>Longest side / shortest side accepted by <see cref="Probe"/>.</summary>
+    /// <summary>Longest side / shortest side accepted by <see cref="Probe(ReadOnlySpan{byte})"/>.</summary>
     public const int MaxAspectRatio = 50;
 
     /// <summary>The caller keeps <paramref name="data"/> unchanged until the task completes.</summary>
@@ -210,12 +210,12 @@ public sealed class ImagePipeline : IDisposable
         var format = SniffSupported(data);
         var size = _options.MasterSize;
         // The master is a copy in memory, so it may outlive the caller's bytes.
-        using var master = WithBlob(data, blob =>
+        using var master = WithBytes(data, bytes =>
         {
-            Probe(format, blob);
-            return crop is null ? LoadSquare(blob, size) : LoadCropped(blob, crop, size);
+            Probe(format, bytes);
+            return crop is null ? LoadSquare(bytes, size) : LoadCropped(bytes, crop, size);
         });
-        var hasAlpha = vips_image_hasalpha(master) != 0;
+        var hasAlpha = master.HasAlpha();
 
         var masterFile = hasAlpha
             ? new EncodedFile("master.png", "image/png", SavePng(master))
@@ -237,150 +237,78 @@ public sealed class ImagePipeline : IDisposable
     private StagedImage Stage(ReadOnlySpan<byte> data)
     {
         var format = SniffSupported(data);
-        return WithBlob(data, blob =>
+        using var image = WithBytes(data, bytes =>
         {
-            Probe(format, blob);
-            return StageFrom(blob);
+            Probe(format, bytes);
+            using var source = bytes.Open();
+            using var thumb = Decoding(() => Image.ThumbnailSource(source, _options.StageMaxSide, LoadOptions,
+                height: _options.StageMaxSide, size: Enums.Size.Down));
+            return ToSrgbInMemory(thumb);
         });
-    }
-
-    private StagedImage StageFrom(BlobHandle blob)
-    {
-        using var source = SourceFromBlob(blob);
-        if (vips_thumbnail_source(source, out var thumb, _options.StageMaxSide,
-                "height", _options.StageMaxSide, "size", SizeDown, "option_string", LoadOptions, IntPtr.Zero) != 0)
-        {
-            TakeError();
-            throw Undecodable();
-        }
-        using (thumb)
-        using (var image = ToSrgbInMemory(thumb))
-        {
-            var hasAlpha = vips_image_hasalpha(image) != 0;
-            var file = hasAlpha
-                ? new EncodedFile("staged.png", "image/png", SavePng(image))
-                : new EncodedFile("staged.jpg", "image/jpeg", SaveJpeg(image, 90));
-            return new StagedImage(vips_image_get_width(image), vips_image_get_height(image), hasAlpha, file);
-        }
+        var hasAlpha = image.HasAlpha();
+        var file = hasAlpha
+            ? new EncodedFile("staged.png", "image/png", SavePng(image))
+            : new EncodedFile("staged.jpg", "image/jpeg", SaveJpeg(image, 90));
+        return new StagedImage(image.Width, image.Height, hasAlpha, file);
     }
 
     /// <summary>Shrink-on-load thumbnail to a size x size square (attention crop, upscales small images), sRGB, in memory.</summary>
-    private static GObjectHandle LoadSquare(BlobHandle blob, int size)
+    private static Image LoadSquare(PinnedBytes bytes, int size)
     {
-        using var source = SourceFromBlob(blob);
-        if (vips_thumbnail_source(source, out var thumb, size,
-                "height", size, "crop", InterestingAttention, "option_string", LoadOptions, IntPtr.Zero) != 0)
-        {
-            TakeError();
-            throw Undecodable();
-        }
-        using (thumb)
-            return ToSrgbInMemory(thumb);
+        using var source = bytes.Open();
+        using var thumb = Decoding(() => Image.ThumbnailSource(source, size, LoadOptions, height: size, crop: Enums.Interesting.Attention));
+        return ToSrgbInMemory(thumb);
     }
 
-    private static GObjectHandle LoadCropped(BlobHandle blob, CropRect crop, int size)
+    /// <summary>The master that normalisation makes of <paramref name="data"/>, for the micro benchmarks.</summary>
+    internal static Image LoadSquare(ReadOnlySpan<byte> data, int size) => WithBytes(data, bytes => LoadSquare(bytes, size));
+
+    private static Image LoadCropped(PinnedBytes bytes, CropRect crop, int size)
     {
-        using var source = SourceFromBlob(blob);
-        using var loaded = vips_image_new_from_source(source, "", "access", AccessRandom, "fail_on", FailOnTruncated, IntPtr.Zero);
-        if (loaded.IsInvalid)
-        {
-            TakeError();
-            throw Undecodable();
-        }
-        if (vips_autorot(loaded, out var rotated, IntPtr.Zero) != 0)
-        {
-            TakeError();
-            throw Undecodable();
-        }
-        using (rotated)
-        {
-            var w = vips_image_get_width(rotated);
-            var h = vips_image_get_height(rotated);
-            if (crop.Width < 32 || crop.Height < 32 || crop.X < 0 || crop.Y < 0 ||
-                (long)crop.X + crop.Width > w || (long)crop.Y + crop.Height > h)
-                throw new ArgumentOutOfRangeException(nameof(crop),
-                    $"The crop rectangle must lie inside the {w}x{h} image and be at least 32x32 pixels.");
-            if (vips_extract_area(rotated, out var area, crop.X, crop.Y, crop.Width, crop.Height, IntPtr.Zero) != 0)
-            {
-                TakeError();
-                throw Undecodable();
-            }
-            using (area)
-            {
-                if (vips_thumbnail_image(area, out var thumb, size, "height", size, "crop", InterestingAttention, IntPtr.Zero) != 0)
-                {
-                    TakeError();
-                    throw Undecodable();
-                }
-                using (thumb)
-                    return ToSrgbInMemory(thumb);
-            }
-        }
+        using var source = bytes.Open();
+        using var loaded = Decoding(() => Image.NewFromSource(source, access: Enums.Access.Random, failOn: Enums.FailOn.Truncated));
+        using var rotated = Decoding(loaded.Autorot);
+        var (w, h) = (rotated.Width, rotated.Height);
+        if (crop.Width < 32 || crop.Height < 32 || crop.X < 0 || crop.Y < 0 ||
+            (long)crop.X + crop.Width > w || (long)crop.Y + crop.Height > h)
+            throw new ArgumentOutOfRangeException(nameof(crop),
+                $"The crop rectangle must lie inside the {w}x{h} image and be at least 32x32 pixels.");
+        using var area = Decoding(() => rotated.ExtractArea(crop.X, crop.Y, crop.Width, crop.Height));
+        using var thumb = Decoding(() => area.ThumbnailImage(size, height: size, crop: Enums.Interesting.Attention));
+        return ToSrgbInMemory(thumb);
     }
 
     /// <summary>
     /// Converts to 8-bit sRGB (keeping a real alpha channel, dropping a fully opaque one), renders it (decode errors
     /// surface here) and rebuilds a pristine memory image from the raw pixels, so no metadata at all (EXIF, XMP, ICC,
-    /// IPTC, comments) can reach an encoder. 8.14.1's webpsave ignores strip=TRUE, so we cannot rely on strip alone.
+    /// IPTC, comments) can reach an encoder. 8.14's webpsave ignores strip, so we cannot rely on stripping alone.
     /// </summary>
-    private static unsafe GObjectHandle ToSrgbInMemory(GObjectHandle image)
+    private static unsafe Image ToSrgbInMemory(Image image)
     {
-        if (vips_colourspace(image, out var srgb, InterpretationSrgb, IntPtr.Zero) != 0)
+        using var srgb = Decoding(() => image.Colourspace(Enums.Interpretation.Srgb));
+        using var cast = srgb.Format == Enums.BandFormat.Uchar ? null : Decoding(() => srgb.Cast(Enums.BandFormat.Uchar));
+        var current = cast ?? srgb;
+        var (width, height, bands) = (current.Width, current.Height, current.Bands);
+        var hasAlpha = current.HasAlpha();
+        ulong size = 0;
+        var raw = Decoding(() => current.WriteToMemory(out size));
+        try
         {
-            TakeError();
-            throw Undecodable();
+            if ((ulong)width * (ulong)height * (ulong)bands != size)
+                throw new VipsException("unexpected pixel buffer size");
+            var pixels = new Span<byte>((void*)raw, checked((int)size));
+            if (hasAlpha && AlphaIsOpaque(pixels, bands))
+            {
+                DropLastBand(pixels, bands);
+                bands--;
+                size = (ulong)width * (ulong)height * (ulong)bands;
+            }
+            using var fresh = Image.NewFromMemoryCopy(raw, size, width, height, bands, Enums.BandFormat.Uchar);
+            return fresh.Copy(interpretation: Enums.Interpretation.Srgb);
         }
-        using (srgb)
+        finally
         {
-            GObjectHandle? cast = null;
-            try
-            {
-                var current = srgb;
-                if (vips_image_get_format(srgb) != FormatUchar)
-                {
-                    if (vips_cast(srgb, out cast, FormatUchar, IntPtr.Zero) != 0)
-                    {
-                        TakeError();
-                        throw Undecodable();
-                    }
-                    current = cast;
-                }
-                var width = vips_image_get_width(current);
-                var height = vips_image_get_height(current);
-                var bands = vips_image_get_bands(current);
-                var hasAlpha = vips_image_hasalpha(current) != 0;
-                var raw = vips_image_write_to_memory(current, out var size);
-                if (raw == IntPtr.Zero)
-                {
-                    TakeError();
-                    throw Undecodable();
-                }
-                try
-                {
-                    if ((long)width * height * bands != (long)size)
-                        throw new VipsException("unexpected pixel buffer size");
-                    var pixels = new Span<byte>((void*)raw, checked((int)size));
-                    if (hasAlpha && AlphaIsOpaque(pixels, bands))
-                    {
-                        DropLastBand(pixels, bands);
-                        bands--;
-                        size = (nuint)((long)width * height * bands);
-                    }
-                    using var fresh = vips_image_new_from_memory_copy(raw, size, width, height, bands, FormatUchar);
-                    if (fresh.IsInvalid) throw new VipsException("new_from_memory_copy failed: " + TakeError());
-                    if (vips_copy(fresh, out var typed, "interpretation", InterpretationSrgb, IntPtr.Zero) != 0)
-                        throw new VipsException("copy failed: " + TakeError());
-                    return typed;
-                }
-                finally
-                {
-                    g_free(raw);
-                }
-            }
-            finally
-            {
-                cast?.Dispose();
-            }
+            Vips.Free(raw);
         }
     }
 
@@ -399,35 +327,47 @@ public sealed class ImagePipeline : IDisposable
                 pixels[w++] = pixels[r + b];
     }
 
-    private static GObjectHandle Resize(GObjectHandle master, int size)
+    private static Image Resize(Image master, int size) =>
+        master.ThumbnailImage(size, height: size, crop: Enums.Interesting.Centre);
+
+    private static byte[] SaveJpeg(Image image, int quality) =>
+        image.JpegsaveBuffer(q: quality, optimizeCoding: true, interlace: false, keep: Enums.ForeignKeep.None);
+
+    private static byte[] SavePng(Image image) =>
+        image.PngsaveBuffer(compression: 6, keep: Enums.ForeignKeep.None);
+
+    private static byte[] SaveWebp(Image image) =>
+        WebpMetadata.Strip(image.WebpsaveBuffer(q: 80, keep: Enums.ForeignKeep.None));
+
+    // ---------------------------------------------------------------- reading the caller's bytes and decode errors
+
+    /// <summary>The caller's bytes, fixed in place while <see cref="WithBytes{T}"/> runs.</summary>
+    private readonly unsafe struct PinnedBytes(byte* start, int length)
     {
-        if (vips_thumbnail_image(master, out var thumb, size, "height", size, "crop", InterestingCentre, IntPtr.Zero) != 0)
-            throw new VipsException("resize failed: " + TakeError());
-        return thumb;
+        public Source Open() => new CallerBytesSource(start, length);
     }
 
-    private static byte[] SaveJpeg(GObjectHandle image, int quality)
+    /// <summary>
+    /// Runs <paramref name="read"/> over <paramref name="data"/> without copying it (6.6 MB for a 12 MP photo). The bytes
+    /// stay fixed until <paramref name="read"/> returns, so it must dispose every source and image it opens from them
+    /// before then, or return only images rendered into memory.
+    /// </summary>
+    private static unsafe T WithBytes<T>(ReadOnlySpan<byte> data, Func<PinnedBytes, T> read)
     {
-        if (vips_jpegsave_buffer(image, out var buf, out var len,
-                "Q", quality, "strip", 1, "interlace", 0, "optimize_coding", 1, IntPtr.Zero) != 0)
-            throw new VipsException("jpegsave failed: " + TakeError());
-        return TakeBuffer(buf, len);
+        fixed (byte* start = data) return read(new PinnedBytes(start, data.Length));
     }
 
-    private static byte[] SavePng(GObjectHandle image)
+    /// <summary>
+    /// Runs a step that reads the input. libvips reports a failure as <see cref="VipsException"/>, whose text may
+    /// carry stale messages of other images: the input's format and dimensions were settled before (sniffing and
+    /// the header), so any failure here means the file cannot be decoded.
+    /// </summary>
+    private static T Decoding<T>(Func<T> step)
     {
-        if (vips_pngsave_buffer(image, out var buf, out var len, "strip", 1, "compression", 6, IntPtr.Zero) != 0)
-            throw new VipsException("pngsave failed: " + TakeError());
-        return TakeBuffer(buf, len);
+        try { return step(); }
+        catch (VipsException e) { throw Undecodable(e); }
     }
 
-    private static byte[] SaveWebp(GObjectHandle image)
-    {
-        if (vips_webpsave_buffer(image, out var buf, out var len, "Q", 80, "strip", 1, IntPtr.Zero) != 0)
-            throw new VipsException("webpsave failed: " + TakeError());
-        return WebpMetadata.Strip(TakeBuffer(buf, len));
-    }
-
-    private static ImageRejectedException Undecodable() =>
-        new(RejectionKind.Undecodable, "The image could not be read; the file may be damaged or incomplete. Please upload it again or try another image.");
+    private static ImageRejectedException Undecodable(Exception? cause = null) =>
+        new(RejectionKind.Undecodable, "The image could not be read; the file may be damaged or incomplete. Please upload it again or try another image.", cause);
 }

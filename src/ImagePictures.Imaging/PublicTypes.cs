@@ -50,6 +50,3 @@ public sealed record NormalizedPicture(int Width, int Height, bool HasAlpha, Enc
 
 /// <summary>Image.FileName is "staged.png" (alpha) or "staged.jpg".</summary>
 public sealed record StagedImage(int Width, int Height, bool HasAlpha, EncodedFile Image);
-
-/// <summary>Internal failure of libvips that is not the input's fault.</summary>
-internal sealed class VipsException(string message) : Exception(message);

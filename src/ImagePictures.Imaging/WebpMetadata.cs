@@ -1,9 +1,10 @@
 using System.Buffers.Binary;
+using NetVips;
 
 namespace ImagePictures.Imaging;
 
 /// <summary>
-/// libvips 8.14.1's webpsave ignores strip=TRUE and always writes a (regenerated) EXIF chunk.
+/// libvips 8.14's webpsave ignores strip=TRUE and always writes a (regenerated) EXIF chunk.
 /// This removes EXIF, XMP and ICCP chunks from a WebP RIFF container and clears the matching VP8X flags.
 /// </summary>
 internal static class WebpMetadata

@@ -1,6 +1,6 @@
 using BareHub;
 
-// A bare SignalR hub: no auth, no DB. Baseline for the fan-out benchmark and the HubClient's test peer.
+// A bare SignalR hub: no auth, no DB. Baseline for the fan-out benchmark.
 // Listens on ASPNETCORE_URLS (or --urls).
 var app = BareHubApp.Build(args);
 app.Run();

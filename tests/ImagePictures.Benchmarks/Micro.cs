@@ -5,6 +5,7 @@ using BenchmarkDotNet.Jobs;
 using BenchmarkDotNet.Running;
 using BenchmarkDotNet.Toolchains.InProcess.Emit;
 using ImagePictures.Imaging;
+using NetVips;
 
 namespace ImagePictures.Benchmarks;
 
@@ -26,14 +27,13 @@ public static class Micro
 [MemoryDiagnoser]
 public class PipelineBenchmarks
 {
-    private static readonly Func<GObjectHandle, int, byte[]> SaveJpeg = Bind<Func<GObjectHandle, int, byte[]>>("SaveJpeg");
-    private static readonly Func<GObjectHandle, byte[]> SavePng = Bind<Func<GObjectHandle, byte[]>>("SavePng");
-    private static readonly Func<GObjectHandle, byte[]> SaveWebp = Bind<Func<GObjectHandle, byte[]>>("SaveWebp");
-    private static readonly Func<BlobHandle, int, GObjectHandle> LoadSquare = Bind<Func<BlobHandle, int, GObjectHandle>>("LoadSquare");
+    private static readonly Func<Image, int, byte[]> SaveJpeg = Bind<Func<Image, int, byte[]>>("SaveJpeg");
+    private static readonly Func<Image, byte[]> SavePng = Bind<Func<Image, byte[]>>("SavePng");
+    private static readonly Func<Image, byte[]> SaveWebp = Bind<Func<Image, byte[]>>("SaveWebp");
 
     private ImagePipeline _pipeline = null!;
     private byte[] _jpeg = null!;
-    private GObjectHandle _master = null!;
+    private Image _master = null!;
 
     private static T Bind<T>(string name) where T : Delegate =>
         typeof(ImagePipeline).GetMethod(name, BindingFlags.NonPublic | BindingFlags.Static)?.CreateDelegate<T>()
@@ -44,7 +44,7 @@ public class PipelineBenchmarks
     {
         _pipeline = new ImagePipeline(new ImagingOptions());
         _jpeg = PhotoImage.Jpeg(4000, 3000);
-        _master = Native.WithBlob(_jpeg, blob => LoadSquare(blob, 512));
+        _master = ImagePipeline.LoadSquare(_jpeg, 512);
     }
 
     [GlobalCleanup]
@@ -52,7 +52,7 @@ public class PipelineBenchmarks
 
     [Benchmark] public ImageProbe Probe() => _pipeline.Probe(_jpeg);
     [Benchmark] public NormalizedPicture Normalize() => _pipeline.NormalizeAsync(_jpeg).GetAwaiter().GetResult();
-    [Benchmark] public void LoadSquare512() { using var h = Native.WithBlob(_jpeg, blob => LoadSquare(blob, 512)); }
+    [Benchmark] public void LoadSquare512() { using var h = ImagePipeline.LoadSquare(_jpeg, 512); }
     [Benchmark] public byte[] EncodeJpeg512() => SaveJpeg(_master, 85);
     [Benchmark] public byte[] EncodePng512() => SavePng(_master);
     [Benchmark] public byte[] EncodeWebp512() => SaveWebp(_master);

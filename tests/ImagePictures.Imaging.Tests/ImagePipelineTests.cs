@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Text;
+using NetVips;
 using static ImagePictures.Imaging.Tests.TestImages;
 
 namespace ImagePictures.Imaging.Tests;
@@ -34,18 +35,18 @@ public sealed class ImagePipelineTests : IDisposable
 
     public static TheoryData<string> Formats() => new() { "jpeg", "png", "webp", "gif", "heic", "avif" };
 
-    private static byte[]? Encode(string format, GObjectHandle img) => format switch
+    private static byte[]? Encode(string format, Image img) => format switch
     {
         "jpeg" => Jpeg(img),
         "png" => Png(img),
         "webp" => WebP(img),
         "gif" => Gif(img),
-        "heic" => HeifSaveAvailable ? TryHeif(img, 1) : null,
-        "avif" => HeifSaveAvailable ? TryHeif(img, 4) : null,
+        "heic" => HeifSaveAvailable ? TryHeif(img, Enums.ForeignHeifCompression.Hevc) : null,
+        "avif" => HeifSaveAvailable ? TryHeif(img, Enums.ForeignHeifCompression.Av1) : null,
         _ => throw new ArgumentOutOfRangeException(nameof(format)),
     };
 
-    private static byte[]? TryHeif(GObjectHandle img, int compression)
+    private static byte[]? TryHeif(Image img, Enums.ForeignHeifCompression compression)
     {
         try { return Heif(img, compression); }
         catch (InvalidOperationException) { return null; } // encoder plugin missing
@@ -98,7 +99,7 @@ public sealed class ImagePipelineTests : IDisposable
     public void HeifLoader_AvailabilityMatchesLibvips()
     {
         // Informational: this environment's libvips 8.14 ships the heif module.
-        Assert.Equal(ImagePipeline.HeifAvailable, Native.vips_type_find("VipsOperation", "heifload_buffer") != 0);
+        Assert.Equal(ImagePipeline.HeifAvailable, NetVips.NetVips.TypeFind("VipsOperation", "heifload_buffer") != IntPtr.Zero);
     }
 
     [Fact]
@@ -121,8 +122,8 @@ public sealed class ImagePipelineTests : IDisposable
     public async Task ExifOrientation6_IsApplied()
     {
         // 400x200, left half red. Orientation 6 = rotate 90° clockwise for display: red ends up on top.
-        using var img = Split(400, 200, Red, Blue);
-        SetInt(img, "orientation", 6);
+        using var split = Split(400, 200, Red, Blue);
+        using var img = WithInt(split, "orientation", 6);
         var input = Jpeg(img);
         Assert.True(Contains(input, "Exif"));
 
@@ -130,14 +131,14 @@ public sealed class ImagePipelineTests : IDisposable
         Assert.Equal((200, 400), (staged.Width, staged.Height));
         using (var s = Decode(staged.Image.Bytes))
         {
-            Assert.Equal(200, Native.vips_image_get_width(s));
+            Assert.Equal(200, s.Width);
             AssertColour(Red, Pixel(s, 100, 20));
             AssertColour(Blue, Pixel(s, 100, 380));
         }
 
         // Square input so the attention crop cannot hide the rotation.
-        using var square = Split(400, 400, Red, Blue);
-        SetInt(square, "orientation", 6);
+        using var splitSquare = Split(400, 400, Red, Blue);
+        using var square = WithInt(splitSquare, "orientation", 6);
         var normalized = await _pipeline.NormalizeAsync(Jpeg(square));
         using var m = Decode(normalized.Master.Bytes);
         AssertColour(Red, Pixel(m, 256, 40));
@@ -170,8 +171,8 @@ public sealed class ImagePipelineTests : IDisposable
     [Fact]
     public async Task TransparentPng_GetsPngFallbacks()
     {
-        using var img = Canvas(300, 300, [0, 0, 0, 0]);
-        Circle(img, [200, 30, 30, 255], 150, 150, 100);
+        using var clear = Canvas(300, 300, [0, 0, 0, 0]);
+        using var img = WithCircle(clear, [200, 30, 30, 255], 150, 150, 100);
         var input = Png(img);
 
         var result = await _pipeline.NormalizeAsync(input);
@@ -198,8 +199,8 @@ public sealed class ImagePipelineTests : IDisposable
     [Fact]
     public async Task TransparentGif_GetsPngFallbacks()
     {
-        using var img = Canvas(200, 200, [0, 0, 0, 0]);
-        Circle(img, [30, 30, 200, 255], 100, 100, 60);
+        using var clear = Canvas(200, 200, [0, 0, 0, 0]);
+        using var img = WithCircle(clear, [30, 30, 200, 255], 100, 100, 60);
         var result = await _pipeline.NormalizeAsync(Gif(img));
         Assert.True(result.HasAlpha);
         Assert.Equal("master.png", result.Master.FileName);
@@ -355,8 +356,8 @@ public sealed class ImagePipelineTests : IDisposable
         var right = await _pipeline.NormalizeAsync(input, new CropRect(400, 0, 400, 400));
         using (var m = Decode(right.Master.Bytes))
         {
-            Assert.Equal(512, Native.vips_image_get_width(m));
-            Assert.Equal(512, Native.vips_image_get_height(m));
+            Assert.Equal(512, m.Width);
+            Assert.Equal(512, m.Height);
             AssertColour(Blue, Pixel(m, 256, 256));
             AssertColour(Blue, Pixel(m, 20, 20));
             AssertColour(Blue, Pixel(m, 490, 490));
@@ -508,8 +509,5 @@ public sealed class ImagePipelineTests : IDisposable
         Assert.True(rssGrowth < 150_000_000, $"RSS grew {rssGrowth}");
     }
 
-    [System.Runtime.InteropServices.DllImport(Native.Vips)]
-    private static extern nuint vips_tracked_get_mem();
-
-    private static long VipsTrackedMem() => (long)vips_tracked_get_mem();
+    private static long VipsTrackedMem() => Stats.Mem;
 }

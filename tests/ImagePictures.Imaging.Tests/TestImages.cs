@@ -1,155 +1,94 @@
 using System.Buffers.Binary;
-using System.Runtime.InteropServices;
 using System.Text;
-using static ImagePictures.Imaging.Native;
+using NetVips;
+using Vips = NetVips.NetVips;
 
 namespace ImagePictures.Imaging.Tests;
 
-/// <summary>Generates and inspects test images through libvips.</summary>
+/// <summary>Generates and inspects test images through libvips (NetVips).</summary>
 internal static class TestImages
 {
-    [DllImport(Vips)] private static extern unsafe int vips_draw_rect(GObjectHandle image, double* ink, int n, int left, int top, int width, int height, string n1, int v1, IntPtr end);
-    [DllImport(Vips)] private static extern unsafe int vips_draw_circle(GObjectHandle image, double* ink, int n, int cx, int cy, int r, string n1, int v1, IntPtr end);
-    [DllImport(Vips)] private static extern int vips_copy(GObjectHandle input, out GObjectHandle output, string n1, int v1, IntPtr end);
-    [DllImport(Vips)] private static extern void vips_image_set_int(GObjectHandle image, string name, int value);
-    [DllImport(Vips)] private static extern void vips_image_set_string(GObjectHandle image, string name, string value);
-    [DllImport(Vips)] private static extern unsafe int vips_getpoint(GObjectHandle image, out IntPtr vector, out int n, int x, int y, IntPtr end);
-    [DllImport(Vips)] private static extern int vips_gaussnoise(out GObjectHandle output, int width, int height, IntPtr end);
-    [DllImport(Vips)] private static extern int vips_heifsave_buffer(GObjectHandle input, out IntPtr buf, out nuint len, string n1, int v1, string n2, int v2, IntPtr end);
-    [DllImport(Vips)] private static extern int vips_gifsave_buffer(GObjectHandle input, out IntPtr buf, out nuint len, IntPtr end);
-    [DllImport(Vips)] private static extern int vips_webpsave_buffer(GObjectHandle input, out IntPtr buf, out nuint len, string n1, int v1, IntPtr end);
-    [DllImport(Vips)] private static extern int vips_pngsave_buffer(GObjectHandle input, out IntPtr buf, out nuint len, IntPtr end);
-    [DllImport(Vips)] private static extern int vips_jpegsave_buffer(GObjectHandle input, out IntPtr buf, out nuint len, string n1, int v1, IntPtr end);
-    [DllImport(Vips, EntryPoint = "vips_jpegsave_buffer")] private static extern int vips_jpegsave_buffer_profile(GObjectHandle input, out IntPtr buf, out nuint len, string n1, int v1, string n2, string v2, IntPtr end);
-    [DllImport(Vips)] private static extern int vips_tiffsave_buffer(GObjectHandle input, out IntPtr buf, out nuint len, IntPtr end);
-    [DllImport(Vips)] private static extern int vips_linear1(GObjectHandle input, out GObjectHandle output, double a, double b, IntPtr end);
-    [DllImport(Vips)] private static extern int vips_bandjoin_const1(GObjectHandle input, out GObjectHandle output, double c, IntPtr end);
-
     public static readonly double[] Red = [255, 0, 0];
     public static readonly double[] Blue = [0, 0, 255];
     public static readonly double[] Green = [0, 200, 0];
 
     static TestImages() => ImagePipeline.EnsureInitialized();
 
-    public static bool HeifSaveAvailable => ImagePipeline.HeifAvailable && vips_type_find("VipsOperation", "heifsave_buffer") != 0;
+    public static bool HeifSaveAvailable => ImagePipeline.HeifAvailable && Vips.TypeFind("VipsOperation", "heifsave_buffer") != IntPtr.Zero;
 
     /// <summary>An sRGB (or sRGBA) memory image filled with <paramref name="fill"/>.</summary>
-    public static GObjectHandle Canvas(int width, int height, double[] fill)
+    public static Image Canvas(int width, int height, double[] fill)
     {
-        Check(vips_black(out var black, width, height, "bands", fill.Length, IntPtr.Zero));
-        using (black)
-        {
-            Check(vips_copy(black, out var typed, "interpretation", InterpretationSrgb, IntPtr.Zero));
-            using (typed)
-            {
-                var mem = vips_image_copy_memory(typed);
-                if (mem.IsInvalid) throw new InvalidOperationException(TakeError());
-                Rect(mem, fill, 0, 0, width, height);
-                return mem;
-            }
-        }
+        using var black = Image.Black(width, height, bands: fill.Length);
+        using var typed = black.Copy(interpretation: fill.Length >= 3 ? Enums.Interpretation.Srgb : Enums.Interpretation.Bw);
+        return typed.Mutate(m => m.DrawRect(fill, 0, 0, width, height, fill: true));
     }
 
-    public static unsafe void Rect(GObjectHandle image, double[] ink, int x, int y, int w, int h)
-    {
-        fixed (double* p = ink) Check(vips_draw_rect(image, p, ink.Length, x, y, w, h, "fill", 1, IntPtr.Zero));
-    }
+    /// <summary><paramref name="image"/> with a filled rectangle drawn on it (a new image).</summary>
+    public static Image WithRect(Image image, double[] ink, int x, int y, int w, int h) =>
+        image.Mutate(m => m.DrawRect(ink, x, y, w, h, fill: true));
 
-    public static unsafe void Circle(GObjectHandle image, double[] ink, int cx, int cy, int r)
-    {
-        fixed (double* p = ink) Check(vips_draw_circle(image, p, ink.Length, cx, cy, r, "fill", 1, IntPtr.Zero));
-    }
+    /// <summary><paramref name="image"/> with a filled circle drawn on it (a new image).</summary>
+    public static Image WithCircle(Image image, double[] ink, int cx, int cy, int r) =>
+        image.Mutate(m => m.DrawCircle(ink, cx, cy, r, fill: true));
 
-    public static void SetInt(GObjectHandle image, string name, int value) => vips_image_set_int(image, name, value);
-    public static void SetString(GObjectHandle image, string name, string value) => vips_image_set_string(image, name, value);
+    /// <summary><paramref name="image"/> with an integer metadata field set (a new image).</summary>
+    public static Image WithInt(Image image, string name, int value) => image.Mutate(m => m.Set(GValue.GIntType, name, value));
 
-    public static byte[] Jpeg(GObjectHandle image, int q = 90) { Check(vips_jpegsave_buffer(image, out var b, out var l, "Q", q, IntPtr.Zero)); return TakeBuffer(b, l); }
+    public static byte[] Jpeg(Image image, int q = 90) => image.JpegsaveBuffer(q: q);
     /// <summary>JPEG with the built-in sRGB ICC profile embedded (APP2 ICC_PROFILE).</summary>
-    public static byte[] JpegWithIcc(GObjectHandle image) { Check(vips_jpegsave_buffer_profile(image, out var b, out var l, "Q", 90, "profile", "srgb", IntPtr.Zero)); return TakeBuffer(b, l); }
-    public static byte[] Png(GObjectHandle image) { Check(vips_pngsave_buffer(image, out var b, out var l, IntPtr.Zero)); return TakeBuffer(b, l); }
-    public static byte[] WebP(GObjectHandle image) { Check(vips_webpsave_buffer(image, out var b, out var l, "Q", 90, IntPtr.Zero)); return TakeBuffer(b, l); }
-    public static byte[] Gif(GObjectHandle image) { Check(vips_gifsave_buffer(image, out var b, out var l, IntPtr.Zero)); return TakeBuffer(b, l); }
-    public static byte[] Tiff(GObjectHandle image) { Check(vips_tiffsave_buffer(image, out var b, out var l, IntPtr.Zero)); return TakeBuffer(b, l); }
-    /// <summary>compression: 1 = HEVC, 4 = AV1.</summary>
-    public static byte[] Heif(GObjectHandle image, int compression) { Check(vips_heifsave_buffer(image, out var b, out var l, "compression", compression, "Q", 60, IntPtr.Zero)); return TakeBuffer(b, l); }
+    public static byte[] JpegWithIcc(Image image) => image.JpegsaveBuffer(q: 90, profile: "srgb");
+    public static byte[] Png(Image image) => image.PngsaveBuffer();
+    public static byte[] WebP(Image image) => image.WebpsaveBuffer(q: 90);
+    public static byte[] Gif(Image image) => image.GifsaveBuffer();
+    public static byte[] Tiff(Image image) => image.TiffsaveBuffer();
+    /// <summary>HEVC (HEIC) or AV1 (AVIF) in a HEIF container.</summary>
+    public static byte[] Heif(Image image, Enums.ForeignHeifCompression compression) =>
+        Checked(() => image.HeifsaveBuffer(compression: compression, q: 60));
 
     /// <summary>16-bit RGB PNG.</summary>
     public static byte[] Png16(int w, int h)
     {
         using var img = Split(w, h, Red, Blue);
-        Check(vips_linear1(img, out var scaled, 257, 0, IntPtr.Zero));
-        using (scaled)
-        {
-            Check(vips_cast(scaled, out var us, 2 /* ushort */, IntPtr.Zero));
-            using (us)
-            {
-                Check(vips_copy(us, out var rgb16, "interpretation", 25 /* RGB16 */, IntPtr.Zero));
-                using (rgb16) return Png(rgb16);
-            }
-        }
+        using var scaled = img.Linear([257.0], [0.0]);
+        using var us = scaled.Cast(Enums.BandFormat.Ushort);
+        using var rgb16 = us.Copy(interpretation: Enums.Interpretation.Rgb16);
+        return Png(rgb16);
     }
 
     public static byte[] SolidJpeg(int w, int h, double[] colour) { using var img = Canvas(w, h, colour); return Jpeg(img); }
 
     /// <summary>Left half <paramref name="left"/>, right half <paramref name="right"/>.</summary>
-    public static GObjectHandle Split(int w, int h, double[] left, double[] right)
+    public static Image Split(int w, int h, double[] left, double[] right)
     {
-        var img = Canvas(w, h, left);
-        Rect(img, right, w / 2, 0, w - w / 2, h);
-        return img;
+        using var img = Canvas(w, h, left);
+        return WithRect(img, right, w / 2, 0, w - w / 2, h);
     }
 
     public static byte[] Noise(int w, int h)
     {
-        Check(vips_gaussnoise(out var noise, w, h, IntPtr.Zero));
-        using (noise)
-        {
-            Check(vips_bandjoin_const1(noise, out var two, 128, IntPtr.Zero));
-            using (two)
-            {
-                Check(vips_bandjoin_const1(two, out var three, 64, IntPtr.Zero));
-                using (three)
-                {
-                    Check(vips_cast(three, out var uc, FormatUchar, IntPtr.Zero));
-                    using (uc)
-                    {
-                        Check(vips_copy(uc, out var typed, "interpretation", InterpretationSrgb, IntPtr.Zero));
-                        using (typed) return Jpeg(typed, 90);
-                    }
-                }
-            }
-        }
+        using var noise = Image.Gaussnoise(w, h);
+        using var three = noise.Bandjoin(128.0, 64.0);
+        using var uc = three.Cast(Enums.BandFormat.Uchar);
+        using var typed = uc.Copy(interpretation: Enums.Interpretation.Srgb);
+        return Jpeg(typed, 90);
     }
 
-    /// <summary>Decodes any encoded image (loaders are restricted as in production).</summary>
-    public static GObjectHandle Decode(byte[] data) => WithBlob(data, blob =>
+    /// <summary>Decodes any encoded image into memory (loaders are restricted as in production).</summary>
+    public static Image Decode(byte[] data)
     {
-        using var source = SourceFromBlob(blob);
-        var img = vips_image_new_from_source(source, "", "access", AccessRandom, "fail_on", FailOnNone, IntPtr.Zero);
-        if (img.IsInvalid) throw new InvalidOperationException("decode failed: " + TakeError());
-        var mem = vips_image_copy_memory(img);
-        img.Dispose();
-        if (mem.IsInvalid) throw new InvalidOperationException("decode failed: " + TakeError());
-        return mem;
-    });
+        using var source = Source.NewFromMemory(data);
+        using var img = Checked(() => Image.NewFromSource(source, access: Enums.Access.Random));
+        return Checked(img.CopyMemory);
+    }
 
     public static (int W, int H, int Bands) Size(byte[] data)
     {
         using var img = Decode(data);
-        return (vips_image_get_width(img), vips_image_get_height(img), vips_image_get_bands(img));
+        return (img.Width, img.Height, img.Bands);
     }
 
-    public static double[] Pixel(GObjectHandle image, int x, int y)
-    {
-        Check(vips_getpoint(image, out var vec, out var n, x, y, IntPtr.Zero));
-        try
-        {
-            var result = new double[n];
-            Marshal.Copy(vec, result, 0, n);
-            return result;
-        }
-        finally { g_free(vec); }
-    }
+    public static double[] Pixel(Image image, int x, int y) => image.Getpoint(x, y);
 
     public static void AssertColour(double[] expected, double[] actual, double tolerance = 40)
     {
@@ -158,9 +97,11 @@ internal static class TestImages
                 $"expected ~[{string.Join(",", expected)}] got [{string.Join(",", actual)}]");
     }
 
-    private static void Check(int rc)
+    /// <summary>libvips failures as <see cref="InvalidOperationException"/>, which the tests expect.</summary>
+    private static T Checked<T>(Func<T> step)
     {
-        if (rc != 0) throw new InvalidOperationException("libvips: " + TakeError());
+        try { return step(); }
+        catch (VipsException e) { throw new InvalidOperationException("libvips: " + e.Message, e); }
     }
 
     // ------------------------------------------------------------ hand-built bytes

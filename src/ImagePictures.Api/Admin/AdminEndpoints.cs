@@ -48,6 +48,8 @@ public static class AdminEndpoints
 public sealed class UploadCleanup(UploadSessions uploads)
 {
     public const string DeleteAllConfirmation = "delete-all";
+    /// <summary>Ten years: beyond it nothing is staged anyway, and TimeSpan would overflow near 2.5e9 hours.</summary>
+    public const double MaxOlderThanHours = 24 * 365 * 10;
 
     public async Task<(CleanupCounts? Counts, string? Error)> RunAsync(string? action, double? olderThanHours, Guid? uploadId, string? confirm, CancellationToken ct)
     {
@@ -57,7 +59,8 @@ public sealed class UploadCleanup(UploadSessions uploads)
                 return (new CleanupCounts((await uploads.ListAllAsync(ct)).Count, 0, 0), null);
             case "cleanup-old":
                 var hours = olderThanHours ?? uploads.Ttl.TotalHours;
-                if (hours < 0 || double.IsNaN(hours)) return (null, "olderThanHours must be zero or more.");
+                if (!(hours is >= 0 and <= MaxOlderThanHours))
+                    return (null, $"olderThanHours must be a number of hours from 0 to {MaxOlderThanHours:0} (ten years).");
                 return (await uploads.DeleteAsync(await uploads.CreatedBeforeAsync(DateTime.UtcNow - TimeSpan.FromHours(hours), ct), ct), null);
             case "delete-session":
                 if (uploadId is not { } id) return (null, "delete-session needs the uploadId of the session to delete.");

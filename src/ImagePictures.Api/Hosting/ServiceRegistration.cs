@@ -50,10 +50,14 @@ public static class ServiceRegistration
 
         // Binding failures become exceptions so that ProblemExceptionHandler answers them with problem details.
         services.Configure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
-        services.AddProblemDetails();
+        services.AddProblemDetails(o => o.CustomizeProblemDetails = Problems.Customize);
         services.AddExceptionHandler<ProblemExceptionHandler>();
         services.AddOpenApi();
-        builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = 64 * 1024 * 1024);
+        builder.WebHost.ConfigureKestrel(k =>
+        {
+            k.Limits.MaxRequestBodySize = 64 * 1024 * 1024;
+            k.AddServerHeader = false; // no "Server: Kestrel"
+        });
     }
 
     /// <summary>Applies the migrations before the service takes its first request; a failure stops the start.</summary>

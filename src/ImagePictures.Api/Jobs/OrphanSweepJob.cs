@@ -7,7 +7,8 @@ using Quartz;
 namespace ImagePictures.Api.Jobs;
 
 /// <summary>
-/// orphan-sweep: picture folders under users/{u}/ that no row owns, and .staging-* leftovers, once
+/// orphan-sweep: picture folders under users/{u}/ that no row owns, .staging-*/.purging-* leftovers and
+/// account deletions' detached users/.deleting-* folders, once
 /// older than OrphanSweep:GraceMinutes (a crash between files and row leaves them; the grace keeps
 /// an upload in flight safe). Rows whose folder is missing are only reported (found, error), never
 /// deleted: that needs a person to look.
@@ -32,6 +33,16 @@ public sealed class OrphanSweepJob(NpgsqlDataSource db, PictureStore store, JobR
         int found = 0, deleted = 0, failed = 0;
         foreach (var userFolder in Directory.EnumerateDirectories(store.UsersRoot))
         {
+            // An account deletion's detached folder that could not be removed at the time.
+            if (Path.GetFileName(userFolder).StartsWith(".deleting-", StringComparison.Ordinal))
+            {
+                if (Directory.GetLastWriteTimeUtc(userFolder) > cutoff) continue;
+                found++;
+                try { Directory.Delete(userFolder, recursive: true); deleted++; }
+                catch (DirectoryNotFoundException) { deleted++; }
+                catch (Exception e) when (e is IOException or UnauthorizedAccessException) { failed++; log.LogWarning(e, "orphan-sweep could not delete a detached account folder"); }
+                continue;
+            }
             if (!UserIds.IsValid(Path.GetFileName(userFolder))) continue;
             foreach (var folder in Directory.EnumerateDirectories(userFolder))
             {

@@ -9,16 +9,19 @@ public static class RequestLogging
     public static void UseRedactedRequestLogging(this WebApplication app)
     {
         var log = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("ImagePictures.Requests");
-        app.Use(async (http, next) =>
+        app.Use((http, next) =>
         {
+            if (!log.IsEnabled(LogLevel.Information)) return next(http);
             var started = System.Diagnostics.Stopwatch.GetTimestamp();
-            try { await next(http); }
-            finally
+            // Once the response is complete, so that the status is the one sent, also when the
+            // exception handler (outside this middleware) turned a failure into a 503.
+            http.Response.OnCompleted(() =>
             {
-                if (log.IsEnabled(LogLevel.Information))
-                    log.LogInformation("{Method} {Path} {Status} in {Elapsed:0.0} ms", http.Request.Method, http.Request.Path.Value,
-                        http.Response.StatusCode, System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalMilliseconds);
-            }
+                log.LogInformation("{Method} {Path} {Status} in {Elapsed:0.0} ms", http.Request.Method, http.Request.Path.Value,
+                    http.Response.StatusCode, System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+                return Task.CompletedTask;
+            });
+            return next(http);
         });
     }
 }

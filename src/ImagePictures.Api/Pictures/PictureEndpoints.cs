@@ -50,7 +50,7 @@ public static class PictureEndpoints
 
     private static async Task<IResult> Rename(Owner owner, Guid pictureId, RenameRequest body, PictureService pictures, CancellationToken ct)
     {
-        if (body.Title is { Length: > 200 }) return Problems.Result(400, "Title too long", "A title has at most 200 characters.");
+        if (PictureTitles.Problem(body.Title) is { } problem) return Problems.Result(400, "Invalid title", problem);
         var title = string.IsNullOrWhiteSpace(body.Title) ? null : body.Title;
         return await pictures.RenameAsync(owner.Id, pictureId, title, ct) is { } picture
             ? Results.Ok(picture)

@@ -70,53 +70,67 @@ public sealed class PictureService(
     }
 
     /// <summary>
-    /// Stores a normalised picture: its folder is written and renamed into place first, then the row
-    /// and its events are committed. If anything fails after the files were written, they are removed.
+    /// Stores a normalised picture: its files are written to a staging folder first (outside the
+    /// lock), then under the user lock the row is inserted, the folder is published into place and the
+    /// transaction commits. Publishing under the lock orders it with an account deletion, which takes
+    /// the same lock before it touches files: either this picture is in place before the deletion
+    /// starts (and goes with it, whole) or it is published after the deletion committed (and stays,
+    /// whole). If anything fails, the staged or published files are removed.
     /// For the default picture an existing one is returned instead (Created = false).
     /// </summary>
     public async Task<(PictureJson Picture, bool Created)> CreateAsync(
         string userId, NormalizedPicture picture, string? title, bool activate, bool isDefault, CancellationToken ct)
     {
         var id = Guid.NewGuid();
-        await store.WritePictureAsync(userId, id, [picture.Master, .. picture.Files], ct);
+        await store.StagePictureAsync(id, [picture.Master, .. picture.Files], ct);
+        var published = false;
         var committed = false;
         try
         {
             await using var conn = await db.OpenConnectionAsync(ct);
             await using var tx = await conn.BeginTransactionAsync(ct);
             await conn.ExecuteAsync(LockUserSql, new { userId }, tx);
-
-            if (isDefault)
+            try
             {
-                var existing = await conn.QuerySingleOrDefaultAsync<PictureRow>(
-                    $"SELECT {Columns} FROM pictures p WHERE p.user_id = @userId AND p.is_default", new { userId }, tx);
-                if (existing is not null) return (Json(existing), false);
+                if (isDefault)
+                {
+                    var existing = await conn.QuerySingleOrDefaultAsync<PictureRow>(
+                        $"SELECT {Columns} FROM pictures p WHERE p.user_id = @userId AND p.is_default", new { userId }, tx);
+                    if (existing is not null) return (Json(existing), false);
+                }
+
+                var count = await conn.ExecuteScalarAsync<int>("SELECT count(*) FROM pictures WHERE user_id = @userId", new { userId }, tx);
+                if (count >= Options.MaxPicturesPerUser) throw new QuotaExceededException(Options.MaxPicturesPerUser);
+
+                var hash = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(picture.Master.Bytes));
+                await conn.ExecuteAsync("""
+                    INSERT INTO pictures (id, user_id, is_default, title, width, height, bytes, content_hash, has_alpha)
+                    VALUES (@id, @userId, @isDefault, @title, @Width, @Height, @bytes, @hash, @HasAlpha)
+                    """, new { id, userId, isDefault, title, picture.Width, picture.Height, bytes = (long)picture.Master.Bytes.Length, hash, picture.HasAlpha }, tx);
+
+                var hasActive = await conn.ExecuteScalarAsync<bool>("SELECT EXISTS (SELECT 1 FROM active_pictures WHERE user_id = @userId)", new { userId }, tx);
+                var makeActive = activate || (isDefault && !hasActive);
+                if (makeActive) await SetActiveRowAsync(conn, tx, userId, id);
+
+                var row = (await FindAsync(conn, tx, userId, id, trashed: false))!;
+                await EventLog.AppendAsync(tx, EventTypes.PictureUploaded, userId, id, Json(row));
+                if (makeActive) await EventLog.AppendAsync(tx, EventTypes.ActivePictureChanged, userId, id, Json(row));
+                store.PublishPicture(userId, id);
+                published = true;
+                await tx.CommitAsync(ct);
+                committed = true;
+                if (makeActive) avatars.Invalidate(userId);
+                return (Json(row), true);
             }
-
-            var count = await conn.ExecuteScalarAsync<int>("SELECT count(*) FROM pictures WHERE user_id = @userId", new { userId }, tx);
-            if (count >= Options.MaxPicturesPerUser) throw new QuotaExceededException(Options.MaxPicturesPerUser);
-
-            var hash = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(picture.Master.Bytes));
-            await conn.ExecuteAsync("""
-                INSERT INTO pictures (id, user_id, is_default, title, width, height, bytes, content_hash, has_alpha)
-                VALUES (@id, @userId, @isDefault, @title, @Width, @Height, @bytes, @hash, @HasAlpha)
-                """, new { id, userId, isDefault, title, picture.Width, picture.Height, bytes = (long)picture.Master.Bytes.Length, hash, picture.HasAlpha }, tx);
-
-            var hasActive = await conn.ExecuteScalarAsync<bool>("SELECT EXISTS (SELECT 1 FROM active_pictures WHERE user_id = @userId)", new { userId }, tx);
-            var makeActive = activate || (isDefault && !hasActive);
-            if (makeActive) await SetActiveRowAsync(conn, tx, userId, id);
-
-            var row = (await FindAsync(conn, tx, userId, id, trashed: false))!;
-            await EventLog.AppendAsync(tx, EventTypes.PictureUploaded, userId, id, Json(row));
-            if (makeActive) await EventLog.AppendAsync(tx, EventTypes.ActivePictureChanged, userId, id, Json(row));
-            await tx.CommitAsync(ct);
-            committed = true;
-            if (makeActive) avatars.Invalidate(userId);
-            return (Json(row), true);
+            finally
+            {
+                // Still under the lock: no deletion of this user can run between the commit failing and this clean-up.
+                if (!committed && published) DeleteQuietly(userId, id);
+            }
         }
         finally
         {
-            if (!committed) DeleteQuietly(userId, id);
+            if (!published) store.DiscardStagedPicture(id);
         }
     }
 
@@ -247,18 +261,32 @@ public sealed class PictureService(
         return new PurgeCounts(ids.Length, gone.Count, ids.Length - gone.Count);
     }
 
-    /// <summary>Account deletion: every picture, live and trashed, every file and the folder.</summary>
+    /// <summary>
+    /// Account deletion: every picture, live and trashed, every file and the folder. Under the user
+    /// lock before any file is touched, so no upload of this user publishes its folder meanwhile. The
+    /// folder is detached in one rename, then the rows go; if they cannot, the folder is put back.
+    /// </summary>
     public async Task<int> DeleteUserAsync(string userId, CancellationToken ct)
     {
-        // Files first: if storage fails, the rows stay and the call can be repeated.
-        store.DeleteUser(userId);
         await using var conn = await db.OpenConnectionAsync(ct);
         await using var tx = await conn.BeginTransactionAsync(ct);
         await conn.ExecuteAsync(LockUserSql, new { userId }, tx);
-        await conn.ExecuteAsync("DELETE FROM active_pictures WHERE user_id = @userId", new { userId }, tx);
-        var deleted = await conn.ExecuteAsync("DELETE FROM pictures WHERE user_id = @userId", new { userId }, tx);
-        await EventLog.AppendAsync(tx, EventTypes.UserPicturesDeleted, userId, null, null);
-        await tx.CommitAsync(ct);
+        var detached = store.DetachUser(userId);
+        int deleted;
+        try
+        {
+            await conn.ExecuteAsync("DELETE FROM active_pictures WHERE user_id = @userId", new { userId }, tx);
+            deleted = await conn.ExecuteAsync("DELETE FROM pictures WHERE user_id = @userId", new { userId }, tx);
+            await EventLog.AppendAsync(tx, EventTypes.UserPicturesDeleted, userId, null, null);
+            await tx.CommitAsync(ct);
+        }
+        catch when (detached is not null)
+        {
+            if (!store.ReattachUser(userId, detached))
+                log.LogError("Account deletion of {UserId} failed after its folder was detached and it could not be put back; repeat the deletion", userId);
+            throw;
+        }
+        if (detached is not null) store.RemoveDetached(detached);
         avatars.Invalidate(userId);
         return deleted;
     }

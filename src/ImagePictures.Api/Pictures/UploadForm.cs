@@ -73,7 +73,7 @@ public static class UploadForm
                         read += length;
                     }
                     finally { ArrayPool<byte>.Shared.Return(buffer); }
-                    if (title.Length > 200) throw TitleTooLong();
+                    if (PictureTitles.Problem(title) is { } problem) throw new BadHttpRequestException(problem);
                 }
                 else
                 {
@@ -145,7 +145,7 @@ public static class UploadForm
         finally { ArrayPool<byte>.Shared.Return(scratch); }
     }
 
-    private static BadHttpRequestException TitleTooLong() => new("The title is longer than 200 characters.");
+    private static BadHttpRequestException TitleTooLong() => new($"The title is longer than {PictureTitles.MaxLength} characters.");
 
     private static BadHttpRequestException TooLarge(long maxBytes) =>
         new($"The upload is larger than {maxBytes / (1024 * 1024.0):0.#} MiB; send a smaller image.", StatusCodes.Status413PayloadTooLarge);

@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using ImagePictures.Api.Auth;
 using Microsoft.AspNetCore.SignalR;
 using Microsoft.Extensions.Options;
@@ -20,12 +19,15 @@ public interface IPicturesClient
 /// <summary>
 /// /hubs/pictures. A connection with a token joins its own user's group and hears every event of its
 /// own; <see cref="Watch"/> adds other users, of whom it hears only avatar changes and account
-/// deletion. A connection without a token (admitted by <see cref="RealtimeSetup.HubPolicy"/> when
-/// Realtime:AnonymousWatch is on) joins no owner group: it only watches, and hears the public shape.
+/// deletion. A user may hold at most Realtime:MaxConnectionsPerUser connections
+/// (<see cref="HubConnectionLimits"/>) and Realtime:MaxWatchedUsers watches over all of them.
+/// A connection without a token (admitted by <see cref="RealtimeSetup.HubPolicy"/> when
+/// Realtime:AnonymousWatch is on) joins no owner group: it only watches, with a watch budget of its
+/// own, hears the public shape, and counts against its address's cap.
 /// </summary>
-public sealed class PicturesHub(WatchRegistry watches, HubAdmission admission, IOptions<RealtimeOptions> options) : Hub<IPicturesClient>
+public sealed class PicturesHub(WatchRegistry watches, HubConnectionLimits limits, IOptions<RealtimeOptions> options) : Hub<IPicturesClient>
 {
-    private const string AnonymousAddress = "anonymous-address";
+    private const string LimitKey = "limit-key";
 
     public static string UserGroup(string userId) => "user:" + userId;
     public static string WatchGroup(string userId) => "watch:" + userId;
@@ -36,38 +38,26 @@ public sealed class PicturesHub(WatchRegistry watches, HubAdmission admission, I
 
     public override async Task OnConnectedAsync()
     {
-        if (IsAnonymous)
-        {
-            // The admission middleware refuses negotiate and connect beyond the cap with 429; this is the
-            // last word when two connections of one address race past it.
-            var address = HubAdmission.AddressOf(Context.GetHttpContext());
-            if (!admission.TryAdmitAnonymous(address))
-            {
-                Context.Abort();
-                return;
-            }
-            Context.Items[AnonymousAddress] = address;
-            await base.OnConnectedAsync();
-            return;
-        }
-        var sub = Context.User?.UserId();
-        if (string.IsNullOrEmpty(sub))
+        if (limits.CallerOf(Context.User, Context.GetHttpContext()) is not var (key, max))
         {
             Context.Abort(); // a token without sub has no user to hear about
             return;
         }
-        await Groups.AddToGroupAsync(Context.ConnectionId, UserGroup(sub));
+        // The exact count (negotiate only looked): a refused connection is closed with this error and never counted.
+        if (!limits.TryOpen(key, max)) throw new HubException(HubConnectionLimits.RefusalDetail(key, max));
+        Context.Items[LimitKey] = key;
+        if (!IsAnonymous) await Groups.AddToGroupAsync(Context.ConnectionId, UserGroup(Context.User!.UserId()!));
         await base.OnConnectedAsync();
     }
 
     public override Task OnDisconnectedAsync(Exception? exception)
     {
         watches.Forget(Context.ConnectionId);
-        if (Context.Items.TryGetValue(AnonymousAddress, out var address)) admission.ReleaseAnonymous((string)address!);
+        if (Context.Items.TryGetValue(LimitKey, out var key)) limits.Close((string)key!);
         return base.OnDisconnectedAsync(exception);
     }
 
-    /// <summary>Subscribes to the avatar changes of these users (at most Realtime:MaxWatchedUsers per connection in total).</summary>
+    /// <summary>Subscribes to the avatar changes of these users (at most Realtime:MaxWatchedUsers in total over all of the user's connections).</summary>
     public async Task Watch(string[] userIds)
     {
         var ids = Validate(userIds);
@@ -75,8 +65,12 @@ public sealed class PicturesHub(WatchRegistry watches, HubAdmission admission, I
         // The own group already carries every event of the caller; watching oneself would deliver twice.
         ids = ids.Where(id => id != self).ToArray();
         var max = options.Value.MaxWatchedUsers;
-        var added = watches.Add(Context.ConnectionId, ids, max)
-            ?? throw new HubException($"A connection may watch at most {max} users; unwatch some before watching more.");
+        // A user's budget spans its connections; an anonymous connection has one of its own.
+        var owner = IsAnonymous ? "connection:" + Context.ConnectionId : self!;
+        var added = watches.Add(owner, Context.ConnectionId, ids, max)
+            ?? throw new HubException(IsAnonymous
+                ? $"A connection may watch at most {max} users; unwatch some before watching more."
+                : $"A user may watch at most {max} users in total over all of its connections; unwatch some before watching more.");
         foreach (var id in added) await Groups.AddToGroupAsync(Context.ConnectionId, GroupOf(id));
     }
 
@@ -94,7 +88,7 @@ public sealed class PicturesHub(WatchRegistry watches, HubAdmission admission, I
     {
         if (userIds is null) throw new HubException("Send an array of user ids.");
         var max = options.Value.MaxWatchedUsers;
-        if (userIds.Length > max) throw new HubException($"A connection may watch at most {max} users; send fewer ids.");
+        if (userIds.Length > max) throw new HubException($"A user may watch at most {max} users; send fewer ids.");
         foreach (var id in userIds)
             if (!UserIds.IsValid(id))
                 throw new HubException("Every user id must be 1-64 letters, digits, '.', '_' or '-', starting with a letter or digit.");
@@ -102,20 +96,30 @@ public sealed class PicturesHub(WatchRegistry watches, HubAdmission admission, I
     }
 }
 
-/// <summary>Which users each connection of this instance watches, so that the per-connection cap holds.</summary>
+/// <summary>
+/// Which users each connection of this instance watches, and how many watches each user holds over
+/// all of its connections, so that the per-user cap holds. Entries go with their connection.
+/// </summary>
 public sealed class WatchRegistry
 {
-    private readonly ConcurrentDictionary<string, HashSet<string>> _byConnection = new();
+    private readonly object _gate = new();
+    private readonly Dictionary<string, (string Owner, HashSet<string> Ids)> _byConnection = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, int> _perOwner = new(StringComparer.Ordinal);
 
-    /// <summary>The ids newly watched, or null (and nothing added) when the total would exceed <paramref name="max"/>.</summary>
-    public IReadOnlyList<string>? Add(string connectionId, IReadOnlyCollection<string> userIds, int max)
+    /// <summary>The ids newly watched, or null (and nothing added) when the owner's total would exceed <paramref name="max"/>.</summary>
+    public IReadOnlyList<string>? Add(string owner, string connectionId, IReadOnlyCollection<string> userIds, int max)
     {
-        var set = _byConnection.GetOrAdd(connectionId, _ => new HashSet<string>(StringComparer.Ordinal));
-        lock (set)
+        lock (_gate)
         {
-            var fresh = userIds.Where(id => !set.Contains(id)).ToList();
-            if (set.Count + fresh.Count > max) return null;
-            foreach (var id in fresh) set.Add(id);
+            if (!_byConnection.TryGetValue(connectionId, out var entry))
+                entry = (owner, new HashSet<string>(StringComparer.Ordinal));
+            var fresh = userIds.Where(id => !entry.Ids.Contains(id)).ToList();
+            var total = _perOwner.GetValueOrDefault(owner);
+            if (total + fresh.Count > max) return null;
+            if (fresh.Count == 0) return fresh;
+            foreach (var id in fresh) entry.Ids.Add(id);
+            _byConnection[connectionId] = entry;
+            _perOwner[owner] = total + fresh.Count;
             return fresh;
         }
     }
@@ -123,19 +127,45 @@ public sealed class WatchRegistry
     /// <summary>The ids that were watched and are no longer.</summary>
     public IReadOnlyList<string> Remove(string connectionId, IEnumerable<string> userIds)
     {
-        if (!_byConnection.TryGetValue(connectionId, out var set)) return [];
-        lock (set) return userIds.Where(set.Remove).ToList();
+        lock (_gate)
+        {
+            if (!_byConnection.TryGetValue(connectionId, out var entry)) return [];
+            var removed = userIds.Where(entry.Ids.Remove).ToList();
+            Release(entry.Owner, removed.Count);
+            return removed;
+        }
     }
 
     public int Count(string connectionId)
     {
-        if (!_byConnection.TryGetValue(connectionId, out var set)) return 0;
-        lock (set) return set.Count;
+        lock (_gate) return _byConnection.TryGetValue(connectionId, out var entry) ? entry.Ids.Count : 0;
     }
 
-    public int Connections => _byConnection.Count;
+    /// <summary>Watches held by one user over all of its connections on this instance.</summary>
+    public int CountForUser(string owner)
+    {
+        lock (_gate) return _perOwner.GetValueOrDefault(owner);
+    }
 
-    public void Forget(string connectionId) => _byConnection.TryRemove(connectionId, out _);
+    public int Connections
+    {
+        get { lock (_gate) return _byConnection.Count; }
+    }
+
+    public void Forget(string connectionId)
+    {
+        lock (_gate)
+        {
+            if (_byConnection.Remove(connectionId, out var entry)) Release(entry.Owner, entry.Ids.Count);
+        }
+    }
+
+    private void Release(string owner, int count)
+    {
+        var left = _perOwner.GetValueOrDefault(owner) - count;
+        if (left > 0) _perOwner[owner] = left;
+        else _perOwner.Remove(owner);
+    }
 }
 
 /// <summary>What an anonymous watcher hears: the event with the picture reduced to its public fields.</summary>

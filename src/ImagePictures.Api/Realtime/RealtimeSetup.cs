@@ -10,13 +10,16 @@ public sealed record RealtimeOptions
     /// <summary>Origins (scheme://host[:port]) allowed to open the hub from a browser; empty allows any.</summary>
     public string[] AllowedOrigins { get; init; } = [];
 
-    /// <summary>Users one connection may watch in total.</summary>
+    /// <summary>Users one user may watch in total, over all of its connections (each connection's watches count).</summary>
     public int MaxWatchedUsers { get; init; } = 1000;
+
+    /// <summary>Hub connections one user may hold at once; beyond it 429 on negotiate or connect.</summary>
+    public int MaxConnectionsPerUser { get; init; } = 20;
 
     /// <summary>Whether a connection without a token may watch avatars (the avatars are public anyway).</summary>
     public bool AnonymousWatch { get; init; } = true;
 
-    /// <summary>Anonymous connections one client address may hold at once; beyond: 429.</summary>
+    /// <summary>Anonymous connections one client address may hold at once; beyond it 429 on negotiate or connect.</summary>
     public int MaxAnonymousConnectionsPerAddress { get; init; } = 20;
 }
 
@@ -39,11 +42,11 @@ public static class RealtimeSetup
             o.PayloadSerializerOptions.DefaultIgnoreCondition = JsonIgnoreCondition.Never; // "picture": null stays
         });
         services.AddSingleton<WatchRegistry>();
-        services.AddSingleton<HubAdmission>();
+        services.AddSingleton<HubConnectionLimits>();
         services.AddSingleton<ImagePictures.Client.IAvatarEvents, RelayAvatarEvents>(); // the dashboard's LiveAvatar
         services.AddAuthorizationBuilder().AddPolicy(HubPolicy, p => p.RequireAssertion(ctx =>
             ctx.User.Identity?.IsAuthenticated == true
-            || (ctx.Resource is HttpContext http && HubAdmission.BringsNoToken(http.Request)
+            || (ctx.Resource is HttpContext http && HubConnectionLimits.BringsNoToken(http.Request)
                 && http.RequestServices.GetRequiredService<IOptions<RealtimeOptions>>().Value.AnonymousWatch)));
         services.AddSingleton<EventRelay>();
         services.AddHostedService(sp => sp.GetRequiredService<EventRelay>());
@@ -70,8 +73,6 @@ public static class RealtimeSetup
                     "This origin may not connect to the hub: add it to Realtime:AllowedOrigins.");
                 return;
             }
-            if (http.Request.Path.StartsWithSegments(HubPath) && await http.RequestServices.GetRequiredService<HubAdmission>().RefuseAsync(http))
-                return;
             await next(http);
         });
         app.UseCors();
@@ -79,7 +80,8 @@ public static class RealtimeSetup
 
     public static void MapRealtime(this WebApplication app)
     {
-        app.MapHub<PicturesHub>(HubPath, o => o.CloseOnAuthenticationExpiration = true).RequireCors(CorsPolicy).RequireAuthorization(HubPolicy);
+        app.MapHub<PicturesHub>(HubPath, o => o.CloseOnAuthenticationExpiration = true).RequireCors(CorsPolicy)
+            .RequireAuthorization(HubPolicy).Add(HubConnectionLimits.Admit);
         app.MapEvents();
     }
 

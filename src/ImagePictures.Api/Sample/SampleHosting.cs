@@ -6,6 +6,8 @@ namespace ImagePictures.Api.Sample;
 /// <summary>The browser sample (wwwroot-sample/) at /sample/, in Development only.</summary>
 public static class SampleHosting
 {
+    private static readonly HashSet<string> PageFiles = new(StringComparer.Ordinal) { "/", "/index.html", "/app.js", "/style.css", "/signalr.min.js" };
+
     public static void UseBrowserSample(this WebApplication app)
     {
         if (!app.Environment.IsDevelopment()) return;
@@ -24,10 +26,9 @@ public static class SampleHosting
             ? Results.File(client, "text/javascript")
             : Problems.NotFound("The SignalR client is not installed: run 'npm ci' in wwwroot-sample (scripts/run.sh does this).")).ExcludeFromDescription();
 
-        // Only the page's own files: never package.json or node_modules.
-        app.UseWhen(ctx => ctx.Request.Path.StartsWithSegments("/sample/node_modules") || ctx.Request.Path.StartsWithSegments("/sample/package.json")
-                           || ctx.Request.Path.StartsWithSegments("/sample/package-lock.json"),
-            branch => branch.Run(ctx => Problems.Write(ctx, 404, "Not found", "Only the sample page's own files are served here.")));
+        // Only the page's own files, by exact path: never package.json or node_modules, however the path is spelt (//, %2F, case).
+        app.UseWhen(ctx => ctx.Request.Path.StartsWithSegments("/sample", out var rest) && !PageFiles.Contains(rest.Value ?? ""),
+            branch => branch.Run(ctx => Problems.Write(ctx, 404, "Not found", "Only the sample page's own files are served here: /sample/, app.js, style.css and signalr.min.js.")));
         var files = new PhysicalFileProvider(folder);
         app.UseDefaultFiles(new DefaultFilesOptions { RequestPath = "/sample", FileProvider = files });
         app.UseStaticFiles(new StaticFileOptions

@@ -2,7 +2,7 @@ using System.Net;
 using System.Text.Json;
 using ImagePictures.Api.Realtime;
 using ImagePictures.Api.Tests.Infrastructure;
-using ImagePictures.HubClient;
+using Microsoft.AspNetCore.SignalR;
 using static ImagePictures.Api.Tests.Realtime.RealtimeKit;
 
 namespace ImagePictures.Api.Tests.Realtime;
@@ -20,9 +20,9 @@ public sealed class NoAnonymousWatchApplication : PicturesApplication
 /// <summary>A connection without a token: it may watch, hears the public shape of avatar changes only, and is capped per address.</summary>
 public class AnonymousWatchTests(AnonymousWatchApplication app) : IClassFixture<AnonymousWatchApplication>
 {
-    private async Task<HubTestClient> ConnectAnonymousAsync()
+    private async Task<RecordingHubConnection> ConnectAnonymousAsync()
     {
-        var client = await HubTestClient.ConnectAsync(app.Server, Hub, accessToken: null);
+        var client = await RecordingHubConnection.ConnectAsync(app.Server, Hub, null);
         await client.Unwatch(); // a completed invocation means OnConnected has run
         return client;
     }
@@ -80,7 +80,7 @@ public class AnonymousWatchTests(AnonymousWatchApplication app) : IClassFixture<
     {
         await using var anonymous = await ConnectAnonymousAsync();
         await anonymous.Watch("an-w1", "an-w2", "an-w3");
-        var refused = await Assert.ThrowsAsync<HubInvocationException>(() => anonymous.Watch("an-w4"));
+        var refused = await Assert.ThrowsAsync<HubException>(() => anonymous.Watch("an-w4"));
         Assert.Contains("at most 3", refused.Message);
         await anonymous.Unwatch("an-w1");
         await anonymous.Watch("an-w4"); // room again
@@ -107,7 +107,7 @@ public class AnonymousWatchTests(AnonymousWatchApplication app) : IClassFixture<
         // Negotiated while there was room; its WebSocket comes after the cap is reached.
         var early = JsonDocument.Parse(await (await NegotiateAnonymous()).Content.ReadAsStringAsync()).RootElement.GetProperty("connectionToken").GetString();
 
-        var open = new List<HubTestClient>();
+        var open = new List<RecordingHubConnection>();
         try
         {
             for (var i = 0; i < 3; i++) open.Add(await ConnectAnonymousAsync());
@@ -146,7 +146,7 @@ public class NoAnonymousWatchTests(NoAnonymousWatchApplication app) : IClassFixt
     {
         var response = await app.CreateClient().PostAsync($"{Hub}/negotiate?negotiateVersion=1", null);
         Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
-        await using var signedIn = await HubTestClient.ConnectAsync(app.Server, Hub, app.Token("naw-user"));
+        await using var signedIn = await RecordingHubConnection.ConnectAsync(app.Server, Hub, app.Token("naw-user"));
         Assert.False(signedIn.Closed.IsCompleted);
     }
 }

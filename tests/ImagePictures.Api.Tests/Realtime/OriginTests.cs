@@ -1,6 +1,5 @@
 using System.Net;
 using ImagePictures.Api.Tests.Infrastructure;
-using ImagePictures.HubClient;
 
 namespace ImagePictures.Api.Tests.Realtime;
 
@@ -43,7 +42,7 @@ public class OriginTests(OriginRestrictedApplication app) : IClassFixture<Origin
         var e = await Assert.ThrowsAsync<InvalidOperationException>(() => ws.ConnectAsync(new UriBuilder(uri) { Scheme = "ws" }.Uri, default));
         Assert.Contains("403", e.Message);
 
-        await using var fine = await HubTestClient.ConnectAsync(app.Server, RealtimeKit.Hub, app.Token("or-user"));
+        await using var fine = await RecordingHubConnection.ConnectAsync(app.Server, RealtimeKit.Hub, app.Token("or-user"));
         Assert.False(fine.Closed.IsCompleted);
     }
 

@@ -3,7 +3,6 @@ using System.Net.Http.Json;
 using ImagePictures.Api.Pictures;
 using ImagePictures.Api.Realtime;
 using ImagePictures.Api.Tests.Infrastructure;
-using ImagePictures.HubClient;
 
 namespace ImagePictures.Api.Tests.Realtime;
 
@@ -14,18 +13,18 @@ public static class RealtimeKit
     public static readonly TimeSpan Soon = TimeSpan.FromSeconds(5);
 
     /// <summary>Connects as <paramref name="userId"/> and waits until the hub has run OnConnected (its groups are joined).</summary>
-    public static async Task<HubTestClient> ConnectAsync(PicturesApplication app, string userId, string[]? roles = null)
+    public static async Task<RecordingHubConnection> ConnectAsync(PicturesApplication app, string userId, string[]? roles = null)
     {
-        var client = await HubTestClient.ConnectAsync(app.Server, Hub, app.Token(userId, roles));
+        var client = await RecordingHubConnection.ConnectAsync(app.Server, Hub, app.Token(userId, roles));
         // Invocations run after OnConnectedAsync, so a completed one means the user's group is joined.
         await client.InvokeAsync("Unwatch", (object)Array.Empty<string>());
         return client;
     }
 
-    public static Task<System.Text.Json.JsonElement?> Watch(this HubTestClient client, params string[] userIds) =>
+    public static Task Watch(this RecordingHubConnection client, params string[] userIds) =>
         client.InvokeAsync("Watch", (object)userIds);
 
-    public static Task<System.Text.Json.JsonElement?> Unwatch(this HubTestClient client, params string[] userIds) =>
+    public static Task Unwatch(this RecordingHubConnection client, params string[] userIds) =>
         client.InvokeAsync("Unwatch", (object)userIds);
 
     public static async Task<PictureJson> UploadAsync(PicturesApplication app, string userId, bool activate = false, byte[]? image = null)
@@ -56,7 +55,7 @@ public static class RealtimeKit
     }
 
     /// <summary>The next event of this type, checked to be about <paramref name="userId"/>.</summary>
-    public static async Task<PictureEvent> Expect(this HubTestClient client, string type, string userId, TimeSpan? within = null)
+    public static async Task<PictureEvent> Expect(this RecordingHubConnection client, string type, string userId, TimeSpan? within = null)
     {
         var message = await client.NextAsync(type, within ?? Soon);
         var e = message.Arg<PictureEvent>();

@@ -1,7 +1,7 @@
 using System.Collections.Concurrent;
 using ImagePictures.Api.Realtime;
 using ImagePictures.Api.Tests.Infrastructure;
-using ImagePictures.HubClient;
+using HubException = Microsoft.AspNetCore.SignalR.HubException;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
@@ -56,17 +56,18 @@ public class TokenLoggingTests(LogCapturingApplication app) : IClassFixture<LogC
     {
         var token = app.Token("log-user");
         var expiring = app.Token("log-user", lifetime: TimeSpan.FromSeconds(2));
-        await using (var hub = await HubTestClient.ConnectAsync(app.Server, RealtimeKit.Hub, token))
+        await using (var hub = await RecordingHubConnection.ConnectAsync(app.Server, RealtimeKit.Hub, token))
         {
             await hub.InvokeAsync("Watch", (object)new[] { "someone" });
-            await Assert.ThrowsAsync<HubInvocationException>(() => hub.InvokeAsync("Watch", (object)new[] { "bad id!" }));
+            await Assert.ThrowsAsync<HubException>(() => hub.InvokeAsync("Watch", (object)new[] { "bad id!" }));
             await RealtimeKit.UploadAsync(app, "log-user", activate: true);
             await hub.NextAsync(EventTypes.ActivePictureChanged, RealtimeKit.Soon);
         }
-        await using (var hub = await HubTestClient.ConnectAsync(app.Server, RealtimeKit.Hub, expiring))
+        await using (var hub = await RecordingHubConnection.ConnectAsync(app.Server, RealtimeKit.Hub, expiring))
             await hub.Closed.WaitAsync(TimeSpan.FromSeconds(15));
-        await Assert.ThrowsAsync<HubConnectException>(() =>
-            HubTestClient.ConnectAsync(app.Server, RealtimeKit.Hub, ForgedTokens.Tampered(token, "log-other")));
+        var forged = await Assert.ThrowsAsync<HttpRequestException>(() =>
+            RecordingHubConnection.ConnectAsync(app.Server, RealtimeKit.Hub, ForgedTokens.Tampered(token, "log-other")));
+        Assert.Equal(System.Net.HttpStatusCode.Unauthorized, forged.StatusCode);
         await Task.Delay(500);
 
         var entries = app.Logs.Entries.ToArray();

@@ -1,0 +1,139 @@
+using System.Collections.Concurrent;
+using System.Reflection;
+using System.Text.Json;
+using System.Threading.Channels;
+using ImagePictures.Api.Realtime;
+using Microsoft.AspNetCore.Http.Connections;
+using Microsoft.AspNetCore.SignalR.Client;
+using Microsoft.AspNetCore.TestHost;
+
+namespace ImagePictures.Api.Tests.Realtime;
+
+/// <summary>One event the hub sent: its target (the event type) and its arguments as JSON.</summary>
+public sealed record HubMessage(string Target, JsonElement[] Arguments)
+{
+    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
+
+    public T Arg<T>(int index = 0) => Arguments[index].Deserialize<T>(Json)!;
+}
+
+/// <summary>
+/// The official SignalR client on the in-memory test server (negotiate through its handler, the WebSocket through its
+/// WebSocket client), recording every event type of the contract in arrival order, and per type for <see cref="NextAsync"/>.
+/// The token rides in the access_token query of negotiate and of the WebSocket, as a browser sends it, so the tests
+/// also cover the query being kept out of the logs.
+/// </summary>
+public sealed class RecordingHubConnection : IAsyncDisposable
+{
+    private static readonly string[] EventNames = typeof(EventTypes).GetFields(BindingFlags.Public | BindingFlags.Static)
+        .Select(f => (string)f.GetRawConstantValue()!).ToArray();
+
+    private readonly ConcurrentDictionary<string, Channel<HubMessage>> _byType = new();
+    private readonly List<HubMessage> _received = [];
+    private readonly TaskCompletionSource _closed = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private event Action<HubMessage>? Arrived;
+
+    private RecordingHubConnection(HubConnection connection)
+    {
+        Connection = connection;
+        foreach (var name in EventNames)
+            connection.On(name, [typeof(JsonElement)], args =>
+            {
+                Record(new HubMessage(name, [(JsonElement)args[0]!]));
+                return Task.CompletedTask;
+            });
+        connection.Closed += _ =>
+        {
+            _closed.TrySetResult();
+            return Task.CompletedTask;
+        };
+    }
+
+    public HubConnection Connection { get; }
+
+    /// <summary>The server's id of this connection (from negotiate); kept after the connection ends.</summary>
+    public string ConnectionId { get; private set; } = "";
+
+    /// <summary>Completes when the connection ends, whichever side ends it.</summary>
+    public Task Closed => _closed.Task;
+
+    /// <summary>Every event received so far, in arrival order.</summary>
+    public IReadOnlyList<HubMessage> Received
+    {
+        get { lock (_received) return [.. _received]; }
+    }
+
+    /// <summary>Connects; a refused negotiate throws <see cref="HttpRequestException"/> with its status code.</summary>
+    public static async Task<RecordingHubConnection> ConnectAsync(TestServer server, string hubPath, string? accessToken)
+    {
+        var url = new Uri(server.BaseAddress, accessToken is null ? hubPath : $"{hubPath}?access_token={Uri.EscapeDataString(accessToken)}");
+        var connection = new HubConnectionBuilder()
+            .WithUrl(url, HttpTransportType.WebSockets, o =>
+            {
+                o.HttpMessageHandlerFactory = _ => server.CreateHandler();
+                o.WebSocketFactory = async (context, ct) => await server.CreateWebSocketClient().ConnectAsync(context.Uri, ct);
+            })
+            .Build();
+        var recording = new RecordingHubConnection(connection);
+        try
+        {
+            await connection.StartAsync();
+            recording.ConnectionId = connection.ConnectionId!;
+        }
+        catch
+        {
+            await connection.DisposeAsync();
+            throw;
+        }
+        return recording;
+    }
+
+    /// <summary>Calls a hub method; an error answer throws <see cref="Microsoft.AspNetCore.SignalR.HubException"/>.</summary>
+    public Task InvokeAsync(string method, params object?[] args) => Connection.InvokeCoreAsync(method, args);
+
+    /// <summary>The next event of <paramref name="type"/> not taken yet; <see cref="TimeoutException"/> if none comes in time.</summary>
+    public async Task<HubMessage> NextAsync(string type, TimeSpan within)
+    {
+        using var timeout = new CancellationTokenSource(within);
+        try
+        {
+            return await ChannelFor(type).Reader.ReadAsync(timeout.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            throw new TimeoutException($"No {type} within {within}.");
+        }
+    }
+
+    /// <summary>True when no event (of <paramref name="type"/>, or of any type) arrives within <paramref name="within"/> from now.</summary>
+    public async Task<bool> NothingArrivesAsync(string? type, TimeSpan within)
+    {
+        var arrival = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        void OnArrival(HubMessage m)
+        {
+            if (type is null || m.Target == type) arrival.TrySetResult();
+        }
+        Arrived += OnArrival;
+        try
+        {
+            return await Task.WhenAny(arrival.Task, Task.Delay(within)) != arrival.Task;
+        }
+        finally
+        {
+            Arrived -= OnArrival;
+        }
+    }
+
+    public Task<bool> NothingArrivesAsync(TimeSpan within) => NothingArrivesAsync(null, within);
+
+    public ValueTask DisposeAsync() => Connection.DisposeAsync();
+
+    private void Record(HubMessage message)
+    {
+        lock (_received) _received.Add(message);
+        ChannelFor(message.Target).Writer.TryWrite(message);
+        Arrived?.Invoke(message);
+    }
+
+    private Channel<HubMessage> ChannelFor(string type) => _byType.GetOrAdd(type, _ => Channel.CreateUnbounded<HubMessage>());
+}
