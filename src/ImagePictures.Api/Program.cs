@@ -3,6 +3,7 @@ using ImagePictures.Api.Auth;
 using ImagePictures.Api.Avatars;
 using ImagePictures.Api.LiveAvatar;
 using ImagePictures.Api.Hosting;
+using ImagePictures.Api.Jobs;
 using ImagePictures.Api.Operations;
 using ImagePictures.Api.Pictures;
 using ImagePictures.Api.Realtime;
@@ -43,6 +44,7 @@ app.MapUploads();
 app.MapAdmin();
 app.MapAdminLogin();
 app.MapRazorComponents<AdminApp>().AddInteractiveServerRenderMode();
+app.MapJobsDashboard();
 app.MapRealtime();
 
 app.Run();

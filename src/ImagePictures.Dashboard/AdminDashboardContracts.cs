@@ -6,11 +6,8 @@ namespace ImagePictures.Dashboard;
 /// </summary>
 public interface IAdminDashboardService
 {
+    /// <summary>For the read-only status line; jobs are run, paused and inspected in the Hangfire dashboard.</summary>
     Task<IReadOnlyList<JobView>> GetJobsAsync(CancellationToken ct = default);
-    Task<IReadOnlyList<JobRunView>> GetRunsAsync(string jobName, int limit, CancellationToken ct = default);
-    Task TriggerAsync(string jobName, CancellationToken ct = default);
-    Task PauseAsync(string jobName, CancellationToken ct = default);
-    Task ResumeAsync(string jobName, CancellationToken ct = default);
     Task<IReadOnlyList<StagedUploadView>> GetUploadsAsync(CancellationToken ct = default);
     Task<CleanupResultView> CleanupAsync(CleanupRequestView request, CancellationToken ct = default);
     Task<StorageSummaryView> GetStorageSummaryAsync(CancellationToken ct = default);

@@ -76,6 +76,10 @@ public class AdminTests(JobsApplication app) : IClassFixture<JobsApplication>
         Assert.Contains("temp-cleanup", html);
         Assert.Contains("orphan-sweep", html);
         Assert.Contains("_framework/blazor.web.js", html);
+        // The jobs are controlled in the Hangfire dashboard only: the page links there and has no job buttons.
+        Assert.Contains("href=\"/hangfire\"", html);
+        Assert.DoesNotContain("data-testid=\"trigger\"", html);
+        Assert.DoesNotContain("data-testid=\"pause\"", html);
     }
 
     [Fact]
@@ -121,7 +125,8 @@ public class AdminTests(JobsApplication app) : IClassFixture<JobsApplication>
         var dashboard = await withCookie.GetAsync("/admin");
         Assert.Equal(HttpStatusCode.OK, dashboard.StatusCode);
         Assert.Contains("trash-purge", await dashboard.Content.ReadAsStringAsync());
-        // The cookie is for the dashboard only, not for the API.
+        // The cookie opens the jobs dashboard too, but not the API.
+        Assert.Equal(HttpStatusCode.OK, (await withCookie.GetAsync("/hangfire")).StatusCode);
         Assert.Equal(HttpStatusCode.Unauthorized, (await withCookie.GetAsync("/api/admin/jobs")).StatusCode);
     }
 }

@@ -3,52 +3,75 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
 using Dapper;
+using Hangfire;
+using Hangfire.Storage;
 using ImagePictures.Api.Jobs;
 using ImagePictures.Api.Pictures;
 using ImagePictures.Api.Tests.Infrastructure;
+using Microsoft.Extensions.DependencyInjection;
 using Npgsql;
 
 namespace ImagePictures.Api.Tests;
 
-/// <summary>A service whose crons never fire during a test run: only explicit triggers run jobs.</summary>
+/// <summary>A service whose crons do not fire during a test run: only explicit triggers run jobs.</summary>
 public class JobsApplication : PicturesApplication
 {
-    public const string Never = "0 0 0 1 1 ? 2099";
+    /// <summary>A real schedule (midnight of 29 February), so nextRunAt is a date, but years away.</summary>
+    public const string FarCron = "0 0 29 2 *";
 
     public JobsApplication()
     {
-        foreach (var name in JobsSetup.Catalog.Keys) With($"Jobs:{name}:Cron", Never);
+        foreach (var name in JobsSetup.Catalog.Keys) With($"Jobs:{name}:Cron", FarCron);
     }
 }
 
-/// <summary>Triggering jobs through the admin API and waiting for their recorded runs.</summary>
+/// <summary>Triggering jobs through the admin API, waiting for their recorded runs, and reading Hangfire's own view.</summary>
 public static class JobDriver
 {
     public sealed record Run(long Id, DateTime StartedAt, DateTime? FinishedAt, string Node, string Status, int Found, int Deleted, int Failed, string? Error);
 
-    public static async Task<Run[]> RunsAsync(HttpClient admin, string job) =>
-        (await admin.GetFromJsonAsync<Run[]>($"/api/admin/jobs/{job}/runs?limit=50"))!;
+    public static async Task<Run[]> RunsAsync(HttpClient admin, string job, int limit = 50) =>
+        (await admin.GetFromJsonAsync<Run[]>($"/api/admin/jobs/{job}/runs?limit={limit}"))!;
+
+    public static async Task<long> LastRunIdAsync(HttpClient admin, string job) =>
+        (await RunsAsync(admin, job, 1)).Select(r => r.Id).DefaultIfEmpty(0).Max();
+
+    public static async Task TriggerAsync(HttpClient admin, string job)
+    {
+        var response = await admin.PostAsync($"/api/admin/jobs/{job}/trigger", null);
+        Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
+    }
 
     /// <summary>Triggers the job and waits (polling, 60 s at most) for the new run to finish.</summary>
     public static async Task<Run> TriggerAndWaitAsync(HttpClient admin, string job)
     {
-        var before = (await RunsAsync(admin, job)).Select(r => r.Id).DefaultIfEmpty(0).Max();
-        var response = await admin.PostAsync($"/api/admin/jobs/{job}/trigger", null);
-        Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
-        return await WaitForRunAfterAsync(admin, job, before);
+        var before = await LastRunIdAsync(admin, job);
+        await TriggerAsync(admin, job);
+        return (await WaitForRunsAfterAsync(admin, job, before, 1))[0];
     }
 
-    public static async Task<Run> WaitForRunAfterAsync(HttpClient admin, string job, long afterId)
+    /// <summary>Waits until <paramref name="count"/> runs after <paramref name="afterId"/> have finished; oldest first.</summary>
+    public static async Task<Run[]> WaitForRunsAfterAsync(HttpClient admin, string job, long afterId, int count, int seconds = 60)
     {
         var clock = Stopwatch.StartNew();
-        while (clock.Elapsed < TimeSpan.FromSeconds(60))
+        while (clock.Elapsed < TimeSpan.FromSeconds(seconds))
         {
-            var run = (await RunsAsync(admin, job)).FirstOrDefault(r => r.Id > afterId && r.FinishedAt is not null);
-            if (run is not null) return run;
+            var runs = (await RunsAsync(admin, job, 500)).Where(r => r.Id > afterId && r.FinishedAt is not null).OrderBy(r => r.Id).ToArray();
+            if (runs.Length >= count) return runs;
             await Task.Delay(100);
         }
-        throw new TimeoutException($"No finished run of {job} within 60 s.");
+        throw new TimeoutException($"Fewer than {count} finished runs of {job} within {seconds} s.");
     }
+
+    public static IMonitoringApi Monitoring(PicturesApplication app) => app.Services.GetRequiredService<JobStorage>().GetMonitoringApi();
+
+    public static RecurringJobDto Recurring(PicturesApplication app, string job)
+    {
+        using var connection = app.Services.GetRequiredService<JobStorage>().GetConnection();
+        return connection.GetRecurringJobs([job]).Single();
+    }
+
+    public static JsonElement Job(JsonElement[]? jobs, string name) => jobs!.Single(j => j.GetProperty("name").GetString() == name);
 }
 
 public class JobTests(JobTests.Application app) : IClassFixture<JobTests.Application>
@@ -72,34 +95,45 @@ public class JobTests(JobTests.Application app) : IClassFixture<JobTests.Applica
     }
 
     [Fact]
-    public async Task TriggeredTrashPurgePurgesExpiredPicturesAndRecordsTheRun()
+    public async Task TrashPurgeRemovesExpiredPicturesFilesAndRowsAndLeavesAYoungerOne()
     {
         const string user = "jpurge";
         var pictures = new List<PictureJson>();
         for (var i = 0; i < 3; i++) pictures.Add(await Upload(user));
         var client = app.ClientFor(user);
         foreach (var p in pictures) Assert.Equal(HttpStatusCode.OK, (await client.DeleteAsync($"/api/users/{user}/pictures/{p.Id}")).StatusCode);
+        var younger = pictures[^1];
+        var expired = pictures.Take(2).ToList();
+        await using (var conn = new NpgsqlConnection(app.ConnectionString))
+            await conn.ExecuteAsync("UPDATE pictures SET purge_after = now() + interval '1 day' WHERE id = @id", new { id = younger.Id });
 
-        var clock = Stopwatch.StartNew();
         var run = await JobDriver.TriggerAndWaitAsync(app.Admin(), TrashPurgeJob.Name);
-        clock.Stop();
-        File.AppendAllText(Path.Combine(Path.GetTempPath(), "ip-purge-timing.txt"), $"{DateTime.UtcNow:O} trash-purge of {pictures.Count} pictures: trigger to recorded run {clock.ElapsedMilliseconds} ms, run {(run.FinishedAt - run.StartedAt)?.TotalMilliseconds} ms\n");
 
         Assert.Equal("succeeded", run.Status);
-        Assert.True(run.Found >= 3 && run.Deleted >= 3 && run.Failed == 0, JsonSerializer.Serialize(run));
+        Assert.True(run.Found >= 2 && run.Deleted >= 2 && run.Failed == 0, JsonSerializer.Serialize(run));
         Assert.False(string.IsNullOrEmpty(run.Node));
-        foreach (var p in pictures) Assert.False(Directory.Exists(Path.Combine(app.UserFolder(user), p.Id.ToString())));
-        Assert.Empty((await client.GetFromJsonAsync<PictureJson[]>($"/api/users/{user}/trash"))!);
+        foreach (var p in expired) Assert.False(Directory.Exists(Path.Combine(app.UserFolder(user), p.Id.ToString())));
+        Assert.True(File.Exists(Path.Combine(app.UserFolder(user), younger.Id.ToString(), "64.webp")));
+        Assert.Equal(younger.Id, Assert.Single((await client.GetFromJsonAsync<PictureJson[]>($"/api/users/{user}/trash"))!).Id);
 
-        // One PicturePurged event per picture, in the event log.
-        await using var conn = new NpgsqlConnection(app.ConnectionString);
-        var purged = await conn.QueryAsync<Guid>("SELECT picture_id FROM events WHERE user_id = @user AND type = 'PicturePurged'", new { user });
-        Assert.Equal(pictures.Select(p => p.Id).Order(), purged.Order());
+        // One PicturePurged event per purged picture, in the event log.
+        await using (var conn = new NpgsqlConnection(app.ConnectionString))
+        {
+            var purged = await conn.QueryAsync<Guid>("SELECT picture_id FROM events WHERE user_id = @user AND type = 'PicturePurged'", new { user });
+            Assert.Equal(expired.Select(p => p.Id).Order(), purged.Order());
+            Assert.Equal(1, await conn.ExecuteScalarAsync<int>("SELECT count(*) FROM pictures WHERE user_id = @user", new { user }));
+        }
 
         var jobs = (await app.Admin().GetFromJsonAsync<JsonElement[]>("/api/admin/jobs"))!;
-        var purge = jobs.Single(j => j.GetProperty("name").GetString() == TrashPurgeJob.Name);
+        var purge = JobDriver.Job(jobs, TrashPurgeJob.Name);
         Assert.Equal(run.Id, purge.GetProperty("lastRun").GetProperty("id").GetInt64());
-        Assert.Equal(JobsApplication.Never, purge.GetProperty("cron").GetString());
+        Assert.Equal(JobsApplication.FarCron, purge.GetProperty("cron").GetString());
+
+        // The job's return value carries its counts, and Hangfire shows it as the job's result.
+        var succeeded = JobDriver.Monitoring(app).SucceededJobs(0, 50).Select(j => j.Value)
+            .FirstOrDefault(j => j.Job.Type == typeof(TrashPurgeJob) && j.Result?.ToString()?.Contains($"\"Deleted\":{run.Deleted}") == true);
+        Assert.True(succeeded is not null, "no succeeded trash-purge job in Hangfire with the run's counts as its result");
+        Assert.Contains("\"Found\":", succeeded.Result!.ToString());
     }
 
     [Fact]
@@ -129,18 +163,23 @@ public class JobTests(JobTests.Application app) : IClassFixture<JobTests.Applica
     }
 
     [Fact]
-    public async Task EventPruneRunsAndPauseResumeAreReflectedInTheJobList()
+    public async Task EventPruneDeletesEventsPastTheRetentionAndKeepsNewerOnes()
     {
-        var admin = app.Admin();
-        var run = await JobDriver.TriggerAndWaitAsync(admin, EventPruneJob.Name);
-        Assert.Equal("succeeded", run.Status);
+        long old, recent;
+        await using (var conn = new NpgsqlConnection(app.ConnectionString))
+        {
+            old = await conn.ExecuteScalarAsync<long>("INSERT INTO events (user_id, type, occurred_at) VALUES ('jprune', 'PictureUploaded', now() - interval '8 days') RETURNING seq");
+            recent = await conn.ExecuteScalarAsync<long>("INSERT INTO events (user_id, type, occurred_at) VALUES ('jprune', 'PictureUploaded', now() - interval '6 days') RETURNING seq");
+        }
 
-        Assert.Equal(HttpStatusCode.NoContent, (await admin.PostAsync("/api/admin/jobs/event-prune/pause", null)).StatusCode);
-        Assert.True(Job(await admin.GetFromJsonAsync<JsonElement[]>("/api/admin/jobs"), EventPruneJob.Name).GetProperty("paused").GetBoolean());
-        Assert.Equal(HttpStatusCode.NoContent, (await admin.PostAsync("/api/admin/jobs/event-prune/resume", null)).StatusCode);
-        var job = Job(await admin.GetFromJsonAsync<JsonElement[]>("/api/admin/jobs"), EventPruneJob.Name);
-        Assert.False(job.GetProperty("paused").GetBoolean());
-        Assert.Equal(2099, job.GetProperty("nextRunAt").GetDateTimeOffset().Year);
+        var run = await JobDriver.TriggerAndWaitAsync(app.Admin(), EventPruneJob.Name);
+
+        Assert.Equal("succeeded", run.Status);
+        Assert.True(run.Deleted >= 1, JsonSerializer.Serialize(run));
+        await using var check = new NpgsqlConnection(app.ConnectionString);
+        var left = (await check.QueryAsync<long>("SELECT seq FROM events WHERE user_id = 'jprune'")).ToList();
+        Assert.Equal([recent], left);
+        Assert.DoesNotContain(old, left);
     }
 
     [Fact]
@@ -160,48 +199,320 @@ public class JobTests(JobTests.Application app) : IClassFixture<JobTests.Applica
         Assert.Equal(HttpStatusCode.Unauthorized, (await app.ClientWithToken(null).GetAsync("/api/admin/uploads")).StatusCode);
     }
 
-    private static JsonElement Job(JsonElement[]? jobs, string name) => jobs!.Single(j => j.GetProperty("name").GetString() == name);
+    [Fact]
+    public async Task ARunThatThrowsIsRecordedAsFailedAndShowsAsFailedInHangfireWithItsException()
+    {
+        // The events table is renamed away for a moment, so event-prune's DELETE fails.
+        await using var conn = new NpgsqlConnection(app.ConnectionString);
+        var before = await JobDriver.LastRunIdAsync(app.Admin(), EventPruneJob.Name);
+        await conn.ExecuteAsync("ALTER TABLE events RENAME TO events_away");
+        JobDriver.Run run;
+        try
+        {
+            await JobDriver.TriggerAsync(app.Admin(), EventPruneJob.Name);
+            run = (await JobDriver.WaitForRunsAfterAsync(app.Admin(), EventPruneJob.Name, before, 1))[0];
+        }
+        finally
+        {
+            await conn.ExecuteAsync("ALTER TABLE events_away RENAME TO events");
+        }
+        Assert.Equal("failed", run.Status);
+        Assert.Contains("events", run.Error);
+
+        // Hangfire saw the exception: the job went through Failed (with the exception) on its way to a retry.
+        var clock = Stopwatch.StartNew();
+        string? failure = null;
+        while (failure is null && clock.Elapsed < TimeSpan.FromSeconds(30))
+        {
+            var monitoring = JobDriver.Monitoring(app);
+            var ids = monitoring.ScheduledJobs(0, 50).Where(j => j.Value.Job?.Type == typeof(EventPruneJob)).Select(j => j.Key)
+                .Concat(monitoring.FailedJobs(0, 50).Where(j => j.Value.Job?.Type == typeof(EventPruneJob)).Select(j => j.Key));
+            failure = ids.Select(id => monitoring.JobDetails(id)).SelectMany(d => d.History)
+                .Where(h => h.StateName == "Failed").Select(h => h.Data.TryGetValue("ExceptionMessage", out var m) ? m : null).FirstOrDefault(m => m is not null);
+            if (failure is null) await Task.Delay(200);
+        }
+        Assert.NotNull(failure);
+        Assert.Contains("events", failure);
+    }
 }
 
-/// <summary>Two instances of the service on one database and storage: a cluster.</summary>
-public class ClusterTests : IAsyncLifetime
+/// <summary>Pausing and resuming, including across a restart of the service.</summary>
+public class PauseTests : IAsyncLifetime
 {
     private readonly JobsApplication _first = new();
-    private JobsApplication? _second;
+    private JobsApplication? _restarted;
+
+    public Task InitializeAsync() => _first.InitializeAsync();
+
+    public async Task DisposeAsync()
+    {
+        if (_restarted is not null) await ((IAsyncLifetime)_restarted).DisposeAsync();
+        await ((IAsyncLifetime)_first).DisposeAsync();
+    }
+
+    [Fact]
+    public async Task APausedJobIsDisabledWithoutNextRunStillRunsWhenTriggeredStaysPausedAfterARestartAndResumesItsCron()
+    {
+        const string job = TrashPurgeJob.Name;
+        var admin = _first.Admin();
+        Assert.Equal(HttpStatusCode.NoContent, (await admin.PostAsync($"/api/admin/jobs/{job}/pause", null)).StatusCode);
+
+        var paused = JobDriver.Job(await admin.GetFromJsonAsync<JsonElement[]>("/api/admin/jobs"), job);
+        Assert.True(paused.GetProperty("paused").GetBoolean());
+        Assert.Equal(JsonValueKind.Null, paused.GetProperty("nextRunAt").ValueKind);
+        Assert.Equal(JobsApplication.FarCron, paused.GetProperty("cron").GetString()); // what resume restores
+        Assert.Equal(Cron.Never(), JobDriver.Recurring(_first, job).Cron);
+        Assert.Null(JobDriver.Recurring(_first, job).NextExecution);
+        var page = await admin.GetStringAsync("/hangfire/recurring");
+        var row = HangfireDashboardTests.RecurringRow(page, job);
+        Assert.Contains("Disabled", row, StringComparison.OrdinalIgnoreCase);
+        Assert.DoesNotContain("Disabled", HangfireDashboardTests.RecurringRow(page, TempCleanupJob.Name), StringComparison.OrdinalIgnoreCase);
+
+        // A trigger still runs it while paused.
+        var run = await JobDriver.TriggerAndWaitAsync(admin, job);
+        Assert.Equal("succeeded", run.Status);
+
+        // A restart (a new instance on the same database registers every job again) keeps the pause.
+        await ((IAsyncLifetime)_first).DisposeAsync();
+        _restarted = new JobsApplication { SharedConnectionString = _first.ConnectionString };
+        await _restarted.InitializeAsync();
+        admin = _restarted.Admin();
+        Assert.True(JobDriver.Job(await admin.GetFromJsonAsync<JsonElement[]>("/api/admin/jobs"), job).GetProperty("paused").GetBoolean());
+        Assert.Equal(Cron.Never(), JobDriver.Recurring(_restarted, job).Cron);
+
+        Assert.Equal(HttpStatusCode.NoContent, (await admin.PostAsync($"/api/admin/jobs/{job}/resume", null)).StatusCode);
+        var resumed = JobDriver.Job(await admin.GetFromJsonAsync<JsonElement[]>("/api/admin/jobs"), job);
+        Assert.False(resumed.GetProperty("paused").GetBoolean());
+        var next = resumed.GetProperty("nextRunAt").GetDateTimeOffset();
+        Assert.Equal((2, 29, 0, 0), (next.Month, next.Day, next.Hour, next.Minute));
+        Assert.Equal(JobsApplication.FarCron, JobDriver.Recurring(_restarted, job).Cron);
+    }
+}
+
+/// <summary>
+/// Two instances of the service on one fresh database and storage, started at the same moment (so
+/// the migrations and Hangfire's schema install race each other): a cluster.
+/// </summary>
+public class ClusterTests : IAsyncLifetime
+{
+    private const int PurgePictures = 600;
+    private JobsApplication _first = null!;
+    private JobsApplication _second = null!;
+    private string _storageRoot = "";
 
     public async Task InitializeAsync()
     {
+        var database = await TestCluster.NewDatabaseAsync();
+        _storageRoot = Path.Combine(Path.GetTempPath(), $"ip-storage-{Guid.NewGuid():N}");
+        JobsApplication Host() => (JobsApplication)new JobsApplication { SharedConnectionString = database, StorageRoot = _storageRoot }
+            .With("Trash:RetentionDays", "0").With("Jobs:BatchSize", "20");
+        _first = Host();
+        _second = Host();
+        await Task.WhenAll(Task.Run(_first.InitializeAsync), Task.Run(_second.InitializeAsync));
+    }
+
+    public async Task DisposeAsync()
+    {
+        await ((IAsyncLifetime)_second).DisposeAsync();
+        await ((IAsyncLifetime)_first).DisposeAsync();
+        try { Directory.Delete(_storageRoot, true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+    }
+
+    [Fact]
+    public async Task TenTriggersSpreadOverBothInstancesGiveExactlyTenRunsOneAfterAnother()
+    {
+        var admins = new[] { _first.Admin(), _second.Admin() };
+        var before = await JobDriver.LastRunIdAsync(admins[0], EventPruneJob.Name);
+
+        await Task.WhenAll(Enumerable.Range(0, 10).Select(i => JobDriver.TriggerAsync(admins[i % 2], EventPruneJob.Name)));
+        var runs = await JobDriver.WaitForRunsAfterAsync(admins[1], EventPruneJob.Name, before, 10, seconds: 120);
+
+        // Give any extra (wrong) execution time to show up, then check there were exactly ten.
+        await Task.Delay(TimeSpan.FromSeconds(3));
+        runs = (await JobDriver.RunsAsync(admins[0], EventPruneJob.Name, 500)).Where(r => r.Id > before).OrderBy(r => r.StartedAt).ToArray();
+        Assert.Equal(10, runs.Length);
+        Assert.All(runs, r => Assert.Equal("succeeded", r.Status));
+        for (var i = 1; i < runs.Length; i++)
+            Assert.True(runs[i].StartedAt >= runs[i - 1].FinishedAt, $"runs {runs[i - 1].Id} and {runs[i].Id} overlapped");
+        Assert.Equal(0, JobDriver.Monitoring(_first).FailedCount());
+    }
+
+    [Fact]
+    public async Task BothInstancesSeeTheSameJobsAndBothServersAreInTheCluster()
+    {
+        var a = await _first.Admin().GetStringAsync("/api/admin/jobs");
+        var b = await _second.Admin().GetStringAsync("/api/admin/jobs");
+        Assert.Equal(a, b);
+        Assert.Equal(JobsSetup.Catalog.Keys.Order(), JsonSerializer.Deserialize<JsonElement[]>(a)!.Select(j => j.GetProperty("name").GetString()!).Order());
+        Assert.Equal(2, JobDriver.Monitoring(_first).Servers().Count);
+
+        await using var conn = new NpgsqlConnection(_first.ConnectionString);
+        Assert.Equal(0, await conn.ExecuteScalarAsync<int>("SELECT count(*) FROM pg_tables WHERE tablename LIKE 'qrtz%'"));
+        Assert.Equal(4, await conn.ExecuteScalarAsync<int>("SELECT count(*) FROM hangfire.set WHERE key = 'recurring-jobs'"));
+    }
+
+    [Fact]
+    public async Task ASecondTriggerDuringALongPurgeWaitsForItThenRunsWithoutFailing()
+    {
+        const string user = "cluster-purge";
+        var ids = Enumerable.Range(0, PurgePictures).Select(_ => Guid.NewGuid()).ToArray();
+        foreach (var id in ids)
+        {
+            var folder = Path.Combine(_storageRoot, "users", user, id.ToString());
+            Directory.CreateDirectory(folder);
+            File.WriteAllBytes(Path.Combine(folder, "64.webp"), [1, 2, 3]);
+        }
+        await using (var conn = new NpgsqlConnection(_first.ConnectionString))
+            await conn.ExecuteAsync("""
+                INSERT INTO pictures (id, user_id, width, height, bytes, content_hash, has_alpha, deleted_at, purge_after)
+                SELECT id, @user, 512, 512, 3, repeat('0', 64), false, now() - interval '2 days', now() - interval '1 day' FROM unnest(@ids) AS id
+                """, new { user, ids });
+
+        var first = _first.Admin();
+        var second = _second.Admin();
+        var before = await JobDriver.LastRunIdAsync(first, TrashPurgeJob.Name);
+        await JobDriver.TriggerAsync(first, TrashPurgeJob.Name);
+        // Once the first run is under way, trigger again on the other instance.
+        var clock = Stopwatch.StartNew();
+        while ((await JobDriver.RunsAsync(first, TrashPurgeJob.Name, 5)).All(r => r.Id <= before) && clock.Elapsed < TimeSpan.FromSeconds(30))
+            await Task.Delay(20);
+        await JobDriver.TriggerAsync(second, TrashPurgeJob.Name);
+        var secondTriggeredAt = DateTime.UtcNow;
+
+        var runs = await JobDriver.WaitForRunsAfterAsync(first, TrashPurgeJob.Name, before, 2, seconds: 120);
+        Assert.True(secondTriggeredAt < runs[0].FinishedAt, "the second trigger came after the first purge had finished; nothing was tested");
+        Assert.All(runs, r => Assert.Equal("succeeded", r.Status));
+        Assert.True(runs[1].StartedAt >= runs[0].FinishedAt, "the two purges overlapped");
+        Assert.Equal(PurgePictures, runs.Sum(r => r.Deleted));
+        Assert.Equal(0, JobDriver.Monitoring(_first).FailedCount());
+        Assert.Equal(0, JobDriver.Monitoring(_first).ScheduledCount()); // no retry either
+        Assert.Empty(Directory.EnumerateDirectories(Path.Combine(_storageRoot, "users", user)));
+    }
+}
+
+/// <summary>
+/// An every-minute cron on two instances for three minutes: one run per minute. It waits minutes,
+/// so it is a collection of its own and runs while the other tests do.
+/// </summary>
+[Collection(nameof(EveryMinuteCronTests))]
+public class EveryMinuteCronTests : IAsyncLifetime
+{
+    private JobsApplication _first = null!;
+    private JobsApplication _second = null!;
+
+    public async Task InitializeAsync()
+    {
+        var database = await TestCluster.NewDatabaseAsync();
+        var storage = Path.Combine(Path.GetTempPath(), $"ip-storage-{Guid.NewGuid():N}");
+        _first = (JobsApplication)new JobsApplication { SharedConnectionString = database, StorageRoot = storage }.With($"Jobs:{EventPruneJob.Name}:Cron", "* * * * *");
+        _second = (JobsApplication)new JobsApplication { SharedConnectionString = database, StorageRoot = storage }.With($"Jobs:{EventPruneJob.Name}:Cron", "* * * * *");
         await _first.InitializeAsync();
-        _second = new JobsApplication { SharedConnectionString = _first.ConnectionString, StorageRoot = _first.StorageRoot };
         await _second.InitializeAsync();
     }
 
     public async Task DisposeAsync()
     {
-        if (_second is not null) await ((IAsyncLifetime)_second).DisposeAsync();
+        await ((IAsyncLifetime)_second).DisposeAsync();
         await ((IAsyncLifetime)_first).DisposeAsync();
+        try { Directory.Delete(_first.StorageRoot, true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
     }
 
     [Fact]
-    public async Task ATriggerRunsOnceAcrossTheClusterAndBothInstancesSeeTheSameJobs()
+    public async Task AnEveryMinuteCronOnTwoInstancesRunsOncePerMinute()
     {
-        var firstAdmin = _first.Admin();
-        var secondAdmin = _second!.Admin();
-        var run = await JobDriver.TriggerAndWaitAsync(secondAdmin, EventPruneJob.Name);
+        var now = DateTime.UtcNow;
+        var firstMinute = new DateTime(now.Year, now.Month, now.Day, now.Hour, now.Minute, 0, DateTimeKind.Utc).AddMinutes(1);
+        var minutes = Enumerable.Range(0, 3).Select(i => firstMinute.AddMinutes(i)).ToArray();
+        // Until a little after the last of the three whole minutes has ended.
+        await Task.Delay(minutes[^1].AddMinutes(1).AddSeconds(5) - DateTime.UtcNow);
 
-        // Give any second (wrong) execution time to show up, then check there was exactly one.
-        await Task.Delay(TimeSpan.FromSeconds(3));
-        var runs = await JobDriver.RunsAsync(firstAdmin, EventPruneJob.Name);
-        Assert.Single(runs);
-        Assert.Equal(run.Id, runs[0].Id);
+        var runs = await JobDriver.RunsAsync(_first.Admin(), EventPruneJob.Name, 100);
+        var perMinute = runs.GroupBy(r => r.StartedAt.ToUniversalTime().ToString("HH:mm")).ToDictionary(g => g.Key, g => g.Count());
+        foreach (var minute in minutes)
+            Assert.True(perMinute.GetValueOrDefault(minute.ToString("HH:mm")) == 1,
+                $"minute {minute:HH:mm}: {perMinute.GetValueOrDefault(minute.ToString("HH:mm"))} runs; all: {string.Join(", ", perMinute.Select(p => $"{p.Key}={p.Value}"))}");
+        Assert.All(runs, r => Assert.Equal("succeeded", r.Status));
+    }
+}
 
-        var a = await firstAdmin.GetStringAsync("/api/admin/jobs");
-        var b = await secondAdmin.GetStringAsync("/api/admin/jobs");
-        Assert.Equal(a, b);
-        Assert.Equal(JobsSetup.Catalog.Keys.Order(), JsonSerializer.Deserialize<JsonElement[]>(a)!.Select(j => j.GetProperty("name").GetString()!).Order());
+/// <summary>A shutdown in the middle of a purge: Hangfire puts the job back, and the next instance finishes it.</summary>
+public class ShutdownTests : IAsyncLifetime
+{
+    private const int Pictures = 600;
+    private readonly string _storageRoot = Path.Combine(Path.GetTempPath(), $"ip-storage-{Guid.NewGuid():N}");
+    private string _database = "";
+    private JobsApplication? _first, _second;
 
-        // Both schedulers are members of the one cluster.
-        await using var conn = new NpgsqlConnection(_first.ConnectionString);
-        Assert.Equal(2, await conn.ExecuteScalarAsync<int>("SELECT count(*) FROM qrtz_scheduler_state"));
+    private JobsApplication Host() => (JobsApplication)new JobsApplication { SharedConnectionString = _database, StorageRoot = _storageRoot }
+        .With("Trash:RetentionDays", "0").With("Jobs:BatchSize", "10");
+
+    public async Task InitializeAsync()
+    {
+        _database = await TestCluster.NewDatabaseAsync();
+        _first = Host();
+        await _first.InitializeAsync();
+    }
+
+    public async Task DisposeAsync()
+    {
+        if (_second is not null) await ((IAsyncLifetime)_second).DisposeAsync();
+        if (_first is not null) await ((IAsyncLifetime)_first).DisposeAsync();
+        try { Directory.Delete(_storageRoot, true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+    }
+
+    [Fact]
+    public async Task APurgeStoppedByShutdownIsRunAgainByTheNextInstanceAndFinishes()
+    {
+        const string user = "shutdown-purge";
+        var ids = Enumerable.Range(0, Pictures).Select(_ => Guid.NewGuid()).ToArray();
+        foreach (var id in ids)
+        {
+            var folder = Path.Combine(_storageRoot, "users", user, id.ToString());
+            Directory.CreateDirectory(folder);
+            File.WriteAllBytes(Path.Combine(folder, "64.webp"), [1, 2, 3]);
+        }
+        await using (var conn = new NpgsqlConnection(_database))
+            await conn.ExecuteAsync("""
+                INSERT INTO pictures (id, user_id, width, height, bytes, content_hash, has_alpha, deleted_at, purge_after)
+                SELECT id, @user, 512, 512, 3, repeat('0', 64), false, now() - interval '2 days', now() - interval '1 day' FROM unnest(@ids) AS id
+                """, new { user, ids });
+
+        var admin = _first!.Admin();
+        await JobDriver.TriggerAsync(admin, TrashPurgeJob.Name);
+        var clock = Stopwatch.StartNew();
+        while ((await JobDriver.RunsAsync(admin, TrashPurgeJob.Name, 1)).Length == 0 && clock.Elapsed < TimeSpan.FromSeconds(30))
+            await Task.Delay(20);
+        await ((IAsyncLifetime)_first).DisposeAsync(); // the shutdown, while the purge runs
+        _first = null;
+
+        _second = Host();
+        await _second.InitializeAsync();
+        var runs = await JobDriver.WaitForRunsAfterAsync(_second.Admin(), TrashPurgeJob.Name, 0, 2, seconds: 90);
+
+        Assert.Equal("failed", runs[0].Status);
+        Assert.Contains("shutdown", runs[0].Error);
+        Assert.Equal("succeeded", runs[1].Status);
+        await using var check = new NpgsqlConnection(_database);
+        Assert.Equal(0, await check.ExecuteScalarAsync<int>("SELECT count(*) FROM pictures WHERE user_id = @user", new { user }));
+        Assert.Empty(Directory.EnumerateDirectories(Path.Combine(_storageRoot, "users", user)));
+    }
+}
+
+public class JobSettingsTests
+{
+    [Fact]
+    public async Task AnInvalidCronStopsTheStartWithAMessageNamingTheSetting()
+    {
+        var app = new JobsApplication().With($"Jobs:{TempCleanupJob.Name}:Cron", "every hour");
+        try
+        {
+            var e = await Assert.ThrowsAnyAsync<Exception>(app.InitializeAsync);
+            var messages = string.Join(" | ", Enumerable.Repeat(e, 1).Concat(e is AggregateException a ? a.InnerExceptions : []).Select(x => x.Message));
+            Assert.Contains($"Jobs:{TempCleanupJob.Name}:Cron", messages);
+        }
+        finally
+        {
+            try { await ((IAsyncLifetime)app).DisposeAsync(); } catch (Exception) { } // the host never started
+        }
     }
 }

@@ -6,68 +6,39 @@ namespace ImagePictures.Dashboard.Tests;
 public class DashboardPageTests : DashboardTestBase
 {
     [Fact]
-    public void First_render_lists_jobs_summary_and_history_of_first_job()
+    public void First_render_shows_summary_job_status_and_staged_uploads()
     {
         Fake.WithDefaultJobs();
-        Fake.Runs["trash-purge"] = FakeAdminDashboardService.MakeRuns("trash-purge", 4);
 
-        var cut = RenderComponent<DashboardPage>();
+        var cut = Render<DashboardPage>();
 
         Assert.Equal("ImagePictures admin", cut.Find("h1").TextContent);
-        Assert.Equal(["trash-purge", "staging-cleanup"],
-            cut.FindAll("[data-testid=job-row]").Select(r => r.GetAttribute("data-job")));
-        Assert.Equal("trash-purge", cut.Find("[data-testid=run-history]").GetAttribute("data-job"));
-        Assert.Equal(8, cut.FindAll("[data-testid=run-chart] rect").Count);
+        Assert.Equal(["trash-purge", "staging-cleanup"], cut.FindAll("[data-testid=job-line]").Select(r => r.GetAttribute("data-job")));
+        Assert.Equal("/hangfire", cut.Find("[data-testid=jobs-dashboard-link]").GetAttribute("href"));
         Assert.Equal("12.3 MB", cut.Find("[data-testid=bytes]").TextContent);
         Assert.Equal("120", cut.Find("[data-testid=live-pictures]").TextContent);
         Assert.NotNull(cut.Find("[data-testid=cleanup-old]"));
-        Assert.Equal(1, Fake.CallCount("GetJobsAsync")); // the page loads once and hands the list down
+        Assert.Equal(1, Fake.CallCount("GetJobsAsync"));
         Assert.Equal("_content/ImagePictures.Dashboard/dashboard.css", cut.Find("link").GetAttribute("href"));
     }
 
     [Fact]
-    public void Selecting_a_job_shows_its_history()
+    public void The_page_offers_no_way_to_control_jobs()
     {
         Fake.WithDefaultJobs();
-        Fake.Runs["staging-cleanup"] = FakeAdminDashboardService.MakeRuns("staging-cleanup", 2);
-        var cut = RenderComponent<DashboardPage>();
 
-        cut.Find("[data-job='staging-cleanup'] [data-testid=select]").Click();
+        var cut = Render<DashboardPage>();
 
-        cut.WaitForAssertion(() =>
-            Assert.Equal("staging-cleanup", cut.Find("[data-testid=run-history]").GetAttribute("data-job")));
-        Assert.Equal(2, cut.FindAll("[data-testid=run-row]").Count);
-    }
-
-    [Fact]
-    public void Pause_in_page_updates_row()
-    {
-        Fake.WithDefaultJobs();
-        var cut = RenderComponent<DashboardPage>();
-
-        cut.Find("[data-job='trash-purge'] [data-testid=pause]").Click();
-
-        cut.WaitForAssertion(() => Assert.NotNull(cut.Find("[data-job='trash-purge'] [data-testid=resume]")));
-        Assert.Equal("trash-purge paused", cut.Find("[data-testid=job-message]").TextContent);
-    }
-
-    [Fact]
-    public void Triggering_selected_job_refreshes_its_history()
-    {
-        Fake.WithDefaultJobs();
-        var cut = RenderComponent<DashboardPage>();
-        Assert.Equal(1, Fake.CallCount("GetRunsAsync"));
-
-        cut.Find("[data-job='trash-purge'] [data-testid=trigger]").Click();
-
-        cut.WaitForAssertion(() => Assert.Equal(2, Fake.CallCount("GetRunsAsync")));
+        // Every button on the page belongs to the staged uploads; jobs are run and paused in the Hangfire dashboard.
+        Assert.All(cut.FindAll("button"), b => Assert.NotNull(b.Closest(".ipd-uploads")));
+        Assert.Empty(cut.Find("[data-testid=job-status]").QuerySelectorAll("button, form, input"));
     }
 
     [Fact]
     public void Cleanup_refreshes_storage_summary()
     {
         Fake.WithDefaultJobs();
-        var cut = RenderComponent<DashboardPage>();
+        var cut = Render<DashboardPage>();
         Fake.Summary = new StorageSummaryView(5, 100, 0, 2048);
 
         cut.Find("[data-testid=cleanup-old]").Click();
@@ -81,12 +52,13 @@ public class DashboardPageTests : DashboardTestBase
         Fake.Failures["GetJobsAsync"] = new InvalidOperationException("jobs unavailable");
         Fake.Failures["GetStorageSummaryAsync"] = new InvalidOperationException("summary unavailable");
 
-        var cut = RenderComponent<DashboardPage>();
+        var cut = Render<DashboardPage>();
 
         var errors = cut.FindAll("[data-testid=error]").Select(e => e.TextContent).ToList();
         Assert.Contains(errors, e => e.Contains("jobs unavailable"));
         Assert.Contains(errors, e => e.Contains("summary unavailable"));
         Assert.Equal("ImagePictures admin", cut.Find("h1").TextContent);
+        Assert.NotNull(cut.Find("[data-testid=jobs-dashboard-link]")); // the way to the jobs stays
         Assert.NotNull(cut.Find("[data-testid=cleanup-old]")); // the rest of the page still works
     }
 }

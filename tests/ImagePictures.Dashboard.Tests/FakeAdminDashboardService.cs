@@ -6,7 +6,6 @@ namespace ImagePictures.Dashboard.Tests;
 public sealed class FakeAdminDashboardService : IAdminDashboardService
 {
     public List<JobView> Jobs { get; } = [];
-    public Dictionary<string, List<JobRunView>> Runs { get; } = [];
     public List<StagedUploadView> Uploads { get; } = [];
     public CleanupResultView CleanupResult { get; set; } = new(3, 2, 1);
     public StorageSummaryView Summary { get; set; } = new(5, 120, 7, 12_900_000);
@@ -17,7 +16,6 @@ public sealed class FakeAdminDashboardService : IAdminDashboardService
     /// <summary>Every call as "Method(arg)".</summary>
     public List<string> Calls { get; } = [];
     public List<CleanupRequestView> CleanupRequests { get; } = [];
-    public List<(string Job, int Limit)> RunQueries { get; } = [];
 
     public int CallCount(string method) => Calls.Count(c => c.StartsWith(method + "(", StringComparison.Ordinal));
 
@@ -31,34 +29,6 @@ public sealed class FakeAdminDashboardService : IAdminDashboardService
     {
         Record(nameof(GetJobsAsync));
         return Task.FromResult<IReadOnlyList<JobView>>(Jobs.ToList());
-    }
-
-    public Task<IReadOnlyList<JobRunView>> GetRunsAsync(string jobName, int limit, CancellationToken ct = default)
-    {
-        Record(nameof(GetRunsAsync), jobName);
-        RunQueries.Add((jobName, limit));
-        // Deliberately ignores the limit, so the component must cap it itself.
-        return Task.FromResult<IReadOnlyList<JobRunView>>(Runs.TryGetValue(jobName, out var runs) ? runs.ToList() : []);
-    }
-
-    public Task TriggerAsync(string jobName, CancellationToken ct = default)
-    {
-        Record(nameof(TriggerAsync), jobName);
-        return Task.CompletedTask;
-    }
-
-    public Task PauseAsync(string jobName, CancellationToken ct = default)
-    {
-        Record(nameof(PauseAsync), jobName);
-        SetPaused(jobName, true);
-        return Task.CompletedTask;
-    }
-
-    public Task ResumeAsync(string jobName, CancellationToken ct = default)
-    {
-        Record(nameof(ResumeAsync), jobName);
-        SetPaused(jobName, false);
-        return Task.CompletedTask;
     }
 
     public Task<IReadOnlyList<StagedUploadView>> GetUploadsAsync(CancellationToken ct = default)
@@ -80,27 +50,15 @@ public sealed class FakeAdminDashboardService : IAdminDashboardService
         return Task.FromResult(Summary);
     }
 
-    private void SetPaused(string jobName, bool paused)
-    {
-        var i = Jobs.FindIndex(j => j.Name == jobName);
-        if (i >= 0) Jobs[i] = Jobs[i] with { Paused = paused };
-    }
-
     // ---- sample data ----
 
     public static readonly DateTimeOffset T0 = new(2026, 11, 23, 12, 0, 0, TimeSpan.Zero);
 
     public FakeAdminDashboardService WithDefaultJobs()
     {
-        Jobs.Add(new JobView("trash-purge", "0 0 3 * * ?", false, T0.AddHours(15),
+        Jobs.Add(new JobView("trash-purge", "0 3 * * *", false, T0.AddHours(15),
             new JobRunView(7, "trash-purge", T0, T0.AddMinutes(1), "node-a", "partial", 10, 8, 2, "2 files locked")));
-        Jobs.Add(new JobView("staging-cleanup", "0 */15 * * * ?", true, null, null));
+        Jobs.Add(new JobView("staging-cleanup", "*/15 * * * *", true, null, null));
         return this;
     }
-
-    public static List<JobRunView> MakeRuns(string job, int count, Func<int, int>? deleted = null, Func<int, int>? failed = null) =>
-        Enumerable.Range(1, count)
-            .Select(i => new JobRunView(i, job, T0.AddHours(i), T0.AddHours(i).AddMinutes(2), "node-a",
-                "succeeded", 20, deleted?.Invoke(i) ?? i % 10, failed?.Invoke(i) ?? i % 3, null))
-            .ToList();
 }

@@ -21,7 +21,7 @@ public class StagedUploadsTests : DashboardTestBase
     [Fact]
     public void Lists_uploads()
     {
-        var cut = RenderComponent<StagedUploads>();
+        var cut = Render<StagedUploads>();
 
         var rows = cut.FindAll("[data-testid=upload-row]");
         Assert.Equal(2, rows.Count);
@@ -34,7 +34,7 @@ public class StagedUploadsTests : DashboardTestBase
     [Fact]
     public void Delete_all_confirm_is_disabled_until_exact_phrase_then_sends_confirm()
     {
-        var cut = RenderComponent<StagedUploads>();
+        var cut = Render<StagedUploads>();
 
         cut.Find("[data-testid=delete-all]").Click();
         Assert.True(IsDisabled(cut));
@@ -61,7 +61,7 @@ public class StagedUploadsTests : DashboardTestBase
     [Fact]
     public void Wrong_confirmation_text_never_calls_cleanup_even_if_clicked()
     {
-        var cut = RenderComponent<StagedUploads>();
+        var cut = Render<StagedUploads>();
         cut.Find("[data-testid=delete-all]").Click();
 
         cut.Find("[data-testid=confirm-input]").Input("delete-al");
@@ -77,7 +77,7 @@ public class StagedUploadsTests : DashboardTestBase
     [Fact]
     public void Cancel_hides_confirmation_and_resets_text()
     {
-        var cut = RenderComponent<StagedUploads>();
+        var cut = Render<StagedUploads>();
         cut.Find("[data-testid=delete-all]").Click();
         cut.Find("[data-testid=confirm-input]").Input("delete-all");
         cut.Find("[data-testid=cancel-delete-all]").Click();
@@ -92,7 +92,7 @@ public class StagedUploadsTests : DashboardTestBase
     public void Cleanup_old_sends_hours_and_shows_result()
     {
         Fake.CleanupResult = new CleanupResultView(4, 4, 0);
-        var cut = RenderComponent<StagedUploads>();
+        var cut = Render<StagedUploads>();
 
         cut.Find("[data-testid=hours-input]").Change("6.5");
         cut.Find("[data-testid=cleanup-old]").Click();
@@ -108,7 +108,7 @@ public class StagedUploadsTests : DashboardTestBase
     [Fact]
     public void Cleanup_old_defaults_to_24_hours()
     {
-        var cut = RenderComponent<StagedUploads>();
+        var cut = Render<StagedUploads>();
         cut.Find("[data-testid=cleanup-old]").Click();
         Assert.Equal(24, Assert.Single(Fake.CleanupRequests).OlderThanHours);
     }
@@ -116,7 +116,7 @@ public class StagedUploadsTests : DashboardTestBase
     [Fact]
     public void Cleanup_old_rejects_negative_hours()
     {
-        var cut = RenderComponent<StagedUploads>();
+        var cut = Render<StagedUploads>();
         cut.Find("[data-testid=hours-input]").Change("-1");
         cut.Find("[data-testid=cleanup-old]").Click();
 
@@ -127,7 +127,7 @@ public class StagedUploadsTests : DashboardTestBase
     [Fact]
     public void Delete_row_sends_delete_session_with_upload_id()
     {
-        var cut = RenderComponent<StagedUploads>();
+        var cut = Render<StagedUploads>();
 
         cut.Find($"[data-upload='{U2}'] [data-testid=delete-session]").Click();
 
@@ -141,7 +141,7 @@ public class StagedUploadsTests : DashboardTestBase
     public void Cleanup_error_is_shown_as_message()
     {
         Fake.Failures["CleanupAsync"] = new HttpRequestException("storage offline");
-        var cut = RenderComponent<StagedUploads>();
+        var cut = Render<StagedUploads>();
 
         cut.Find("[data-testid=cleanup-old]").Click();
 
@@ -154,7 +154,7 @@ public class StagedUploadsTests : DashboardTestBase
     public void Load_error_is_shown_as_message()
     {
         Fake.Failures["GetUploadsAsync"] = new InvalidOperationException("boom");
-        var cut = RenderComponent<StagedUploads>();
+        var cut = Render<StagedUploads>();
         Assert.Contains("boom", cut.Find("[data-testid=error]").TextContent);
     }
 }

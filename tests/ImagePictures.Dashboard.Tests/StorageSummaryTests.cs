@@ -9,7 +9,7 @@ public class StorageSummaryTests : DashboardTestBase
     public void Shows_counts_and_human_readable_bytes()
     {
         Fake.Summary = new StorageSummaryView(1234, 56, 7, 12_900_000);
-        var cut = RenderComponent<StorageSummary>();
+        var cut = Render<StorageSummary>();
 
         Assert.Equal("1,234", cut.Find("[data-testid=users]").TextContent);
         Assert.Equal("56", cut.Find("[data-testid=live-pictures]").TextContent);
@@ -21,7 +21,7 @@ public class StorageSummaryTests : DashboardTestBase
     public void Error_is_shown_as_message()
     {
         Fake.Failures["GetStorageSummaryAsync"] = new InvalidOperationException("db down");
-        var cut = RenderComponent<StorageSummary>();
+        var cut = Render<StorageSummary>();
         Assert.Contains("db down", cut.Find("[data-testid=error]").TextContent);
     }
 

@@ -4,7 +4,8 @@ using Microsoft.Extensions.DependencyInjection;
 
 namespace ImagePictures.Dashboard.Tests;
 
-public abstract class DashboardTestBase : DashboardTestContext
+/// <summary>bUnit's own context (strict JS interop: the components use no JavaScript) with the fake service.</summary>
+public abstract class DashboardTestBase : BunitContext
 {
     protected FakeAdminDashboardService Fake { get; } = new();
 

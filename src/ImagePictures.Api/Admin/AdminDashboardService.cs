@@ -7,7 +7,7 @@ using Npgsql;
 // Not "…Admin": the tests use "Admin" as a caller name inside ImagePictures.Api.Tests, which a namespace would shadow.
 namespace ImagePictures.Api.Administration;
 
-/// <summary>The dashboard's view of the service: the same Quartz state, job_runs and staged uploads as the admin API.</summary>
+/// <summary>The admin page's view of the service: the jobs' status line (read only; they are controlled in the Hangfire dashboard), the staged uploads and the storage summary, from the same sources as the admin API.</summary>
 public sealed class AdminDashboardService(SchedulerJobs jobs, UploadSessions uploads, UploadCleanup cleanup, NpgsqlDataSource db) : IAdminDashboardService
 {
     private const string StorageSummarySql = """
@@ -20,13 +20,6 @@ public sealed class AdminDashboardService(SchedulerJobs jobs, UploadSessions upl
 
     public async Task<IReadOnlyList<JobView>> GetJobsAsync(CancellationToken ct = default) =>
         (await jobs.ListAsync(ct)).Select(j => new JobView(j.Name, j.Cron, j.Paused, j.NextRunAt, j.LastRun is null ? null : View(j.Name, j.LastRun))).ToList();
-
-    public async Task<IReadOnlyList<JobRunView>> GetRunsAsync(string jobName, int limit, CancellationToken ct = default) =>
-        SchedulerJobs.Exists(jobName) ? (await jobs.RunsAsync(jobName, limit, ct)).Select(r => View(jobName, r)).ToList() : [];
-
-    public Task TriggerAsync(string jobName, CancellationToken ct = default) => Known(jobName, () => jobs.TriggerAsync(jobName, ct));
-    public Task PauseAsync(string jobName, CancellationToken ct = default) => Known(jobName, () => jobs.PauseAsync(jobName, ct));
-    public Task ResumeAsync(string jobName, CancellationToken ct = default) => Known(jobName, () => jobs.ResumeAsync(jobName, ct));
 
     public async Task<IReadOnlyList<StagedUploadView>> GetUploadsAsync(CancellationToken ct = default) =>
         (await uploads.ListAllAsync(ct)).Select(u => new StagedUploadView(u.Id, u.UserId, Utc(u.CreatedAt), Utc(u.ExpiresAt), u.Bytes)).ToList();
@@ -44,9 +37,6 @@ public sealed class AdminDashboardService(SchedulerJobs jobs, UploadSessions upl
         var s = await conn.QuerySingleAsync<(int Users, int Live, int Trashed, long Bytes)>(StorageSummarySql);
         return new StorageSummaryView(s.Users, s.Live, s.Trashed, s.Bytes);
     }
-
-    private static Task Known(string name, Func<Task> action) =>
-        SchedulerJobs.Exists(name) ? action() : throw new ArgumentException($"There is no job named '{name}'.");
 
     private static JobRunView View(string name, JobRunJson r) =>
         new(r.Id, name, Utc(r.StartedAt), r.FinishedAt is { } f ? Utc(f) : null, r.Node, r.Status, r.Found, r.Deleted, r.Failed, r.Error);

@@ -24,7 +24,7 @@ public static class AdminEndpoints
         group.MapPost("/jobs/{name}/resume", (string name, SchedulerJobs jobs, CancellationToken ct) =>
             OnJob(name, async () => { await jobs.ResumeAsync(name, ct); return Results.NoContent(); })).WithName("AdminResumeJob");
         group.MapGet("/jobs/{name}/runs", (string name, int? limit, SchedulerJobs jobs, CancellationToken ct) =>
-            OnJob(name, async () => Results.Ok(await jobs.RunsAsync(name, limit ?? 50, ct)))).WithName("AdminJobRuns");
+            OnJob(name, async () => Results.Ok(await jobs.RunsAsync(name, limit ?? JobRunRecorder.KeptRuns, ct)))).WithName("AdminJobRuns");
         return group;
     }
 

@@ -8,13 +8,18 @@ using Microsoft.IdentityModel.JsonWebTokens;
 namespace ImagePictures.Api.Administration;
 
 /// <summary>
-/// Browser sign-in for the dashboard: an admin pastes a token, which is validated exactly as the
+/// Browser sign-in for the admin pages: an admin pastes a token, which is validated exactly as the
 /// bearer handler would (same parameters, same keys) and must carry role admin; it is then kept in
-/// an HttpOnly, SameSite=Strict cookie that the bearer handler reads for /admin and /_blazor only.
+/// an HttpOnly, SameSite=Strict cookie that the bearer handler reads for /admin, its Blazor circuit
+/// (/_blazor) and the Hangfire jobs dashboard (/hangfire) only, never for the API.
 /// </summary>
 public static class AdminLogin
 {
     public const string CookieName = "ip_admin";
+
+    /// <summary>The paths where the cookie stands in for a bearer token (and where a browser without one is sent to sign in).</summary>
+    public static bool AcceptsCookie(PathString path) =>
+        path.StartsWithSegments("/admin") || path.StartsWithSegments("/_blazor") || path.StartsWithSegments(Jobs.JobsSetup.DashboardPath);
 
     public static void MapAdminLogin(this IEndpointRouteBuilder app)
     {

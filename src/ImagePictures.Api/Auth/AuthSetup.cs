@@ -58,9 +58,8 @@ public static class AuthSetup
                 {
                     if (ctx.Request.Path.StartsWithSegments("/hubs") && ctx.Request.Query.TryGetValue("access_token", out var token))
                         ctx.Token = token;
-                    // The admin dashboard's sign-in cookie (HttpOnly, SameSite=Strict), for the dashboard and its circuit only.
-                    else if (!ctx.Request.Headers.ContainsKey("Authorization")
-                             && (ctx.Request.Path.StartsWithSegments("/admin") || ctx.Request.Path.StartsWithSegments("/_blazor"))
+                    // The admin sign-in cookie (HttpOnly, SameSite=Strict), for the admin pages only (AdminLogin says which).
+                    else if (!ctx.Request.Headers.ContainsKey("Authorization") && Administration.AdminLogin.AcceptsCookie(ctx.Request.Path)
                              && ctx.Request.Cookies.TryGetValue(Administration.AdminLogin.CookieName, out var cookie) && cookie.Length > 0)
                         ctx.Token = cookie;
                     return Task.CompletedTask;
@@ -68,8 +67,8 @@ public static class AuthSetup
                 OnChallenge = async ctx =>
                 {
                     ctx.HandleResponse();
-                    // A browser opening the dashboard without any token is sent to the sign-in form.
-                    if (ctx.Request.Path.StartsWithSegments("/admin") && !ctx.Request.Headers.ContainsKey("Authorization")
+                    // A browser opening an admin page without any token is sent to the sign-in form.
+                    if (Administration.AdminLogin.AcceptsCookie(ctx.Request.Path) && !ctx.Request.Headers.ContainsKey("Authorization")
                         && !ctx.Request.Cookies.ContainsKey(Administration.AdminLogin.CookieName)
                         && ctx.Request.Headers.Accept.ToString().Contains("text/html", StringComparison.OrdinalIgnoreCase))
                     {

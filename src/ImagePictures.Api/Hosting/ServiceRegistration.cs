@@ -42,7 +42,7 @@ public static class ServiceRegistration
         services.AddSingleton<ActiveAvatarCache>();
         services.AddSingleton<DefaultAvatar>();
 
-        // Scheduled jobs (Quartz, clustered on PostgreSQL), two-step uploads and the admin dashboard.
+        // Scheduled jobs (Hangfire on our PostgreSQL, dashboard at /hangfire), two-step uploads and the admin page.
         builder.AddPicturesJobs();
         services.AddSingleton<UploadCleanup>();
         services.AddScoped<IAdminDashboardService, AdminDashboardService>();

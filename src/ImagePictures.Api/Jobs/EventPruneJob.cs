@@ -1,23 +1,25 @@
 using Dapper;
+using System.ComponentModel;
+using Hangfire;
 using Npgsql;
-using Quartz;
 
 namespace ImagePictures.Api.Jobs;
 
 /// <summary>event-prune: events older than Events:RetentionDays (default 7). A client away longer reloads its state instead of replaying.</summary>
-[DisallowConcurrentExecution]
-public sealed class EventPruneJob(NpgsqlDataSource db, JobRunRecorder recorder, IConfiguration config) : IJob
+public sealed class EventPruneJob(NpgsqlDataSource db, JobRunRecorder recorder, IConfiguration config)
 {
     public const string Name = "event-prune";
 
     private const string PruneSql = "DELETE FROM events WHERE occurred_at < now() - make_interval(secs => @seconds)";
 
-    public ValueTask Execute(IJobExecutionContext context, CancellationToken cancellationToken = default) =>
-        new(recorder.RunAsync(context, async ct =>
+    [DisplayName(Name), AutomaticRetry(Attempts = JobsSetup.RetryAttempts)]
+    [DisableConcurrentExecution(timeoutInSeconds: JobsSetup.WaitForRunningSeconds)]
+    public Task<JobOutcome> ExecuteAsync(CancellationToken cancellationToken) =>
+        recorder.RunAsync(Name, async ct =>
         {
             var seconds = TimeSpan.FromDays(config.GetValue("Events:RetentionDays", 7.0)).TotalSeconds;
             await using var conn = await db.OpenConnectionAsync(ct);
             var deleted = await conn.ExecuteAsync(new CommandDefinition(PruneSql, new { seconds }, commandTimeout: 300, cancellationToken: ct));
             return new JobOutcome(deleted, deleted, 0);
-        }, cancellationToken));
+        }, cancellationToken);
 }

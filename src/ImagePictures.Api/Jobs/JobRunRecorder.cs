@@ -1,10 +1,10 @@
+using System.Diagnostics.Metrics;
 using Dapper;
 using Npgsql;
-using Quartz;
 
 namespace ImagePictures.Api.Jobs;
 
-/// <summary>What a job did: found candidates, deleted ones, failures; Error explains a partial run.</summary>
+/// <summary>What a job did: found candidates, deleted ones, failures; Error explains a partial run. It is the job's return value, so Hangfire shows it on the job's page.</summary>
 public sealed record JobOutcome(int Found, int Deleted, int Failed, string? Error = null)
 {
     public string Status => Failed > 0 || Error is not null ? "partial" : "succeeded";
@@ -24,44 +24,81 @@ public sealed record JobRunRow
     public string? Error { get; init; }
 }
 
+/// <summary>The name this instance goes by in the cluster: its Hangfire server name and the node of its runs.</summary>
+public sealed record JobNode(string Name)
+{
+    public static JobNode ForThisProcess() => new($"{Environment.MachineName}:{Environment.ProcessId}:{Guid.NewGuid().ToString("N")[..6]}");
+}
+
 /// <summary>
-/// Records every job execution in job_runs the same way: a 'running' row when it starts (so the
-/// dashboard shows what runs now, and on which node), completed with the counts when it ends, or
-/// 'failed' with the message when the job throws.
+/// Runs every job the same way. A session advisory lock per job makes runs of one job follow each
+/// other across the cluster, even when a run outlasts Hangfire's own lock (whose row is taken as
+/// dead after DistributedLockTimeout), and it goes away with the session if the process dies. Each
+/// run gets a 'running' row in job_runs when it starts (so the admin API shows what runs now, and
+/// where), completed with the counts when it ends, or 'failed' with the message when the job throws;
+/// the exception then goes on to Hangfire, which shows the run as Failed and retries it. Hangfire
+/// keeps succeeded jobs for a day only, so job_runs is the history: each job keeps at least its last
+/// 50 runs and every run of the last 7 days.
 /// </summary>
-public sealed class JobRunRecorder(NpgsqlDataSource db, ILogger<JobRunRecorder> log)
+public sealed class JobRunRecorder(NpgsqlDataSource db, JobNode node, ILogger<JobRunRecorder> log)
 {
     public const string Columns = "id, job_name, started_at, finished_at, node, status, found, deleted, failed, error";
+    public const int KeptRuns = 50;
+    public static readonly TimeSpan KeptDays = TimeSpan.FromDays(7);
 
-    public async Task RunAsync(IJobExecutionContext context, Func<CancellationToken, Task<JobOutcome>> job, CancellationToken ct)
+    private static readonly Meter Meter = new("ImagePictures");
+    private static readonly Counter<long> Runs = Meter.CreateCounter<long>("imagepictures.job.runs", description: "Finished runs of the scheduled jobs, by job and status.");
+
+    private const string PruneSql = """
+        DELETE FROM job_runs
+        WHERE job_name = @name AND started_at < now() - make_interval(secs => @seconds)
+          AND id < (SELECT min(id) FROM (SELECT id FROM job_runs WHERE job_name = @name ORDER BY id DESC LIMIT @kept) newest)
+        """;
+
+    public async Task<JobOutcome> RunAsync(string name, Func<CancellationToken, Task<JobOutcome>> job, CancellationToken ct)
     {
-        var name = context.JobDetail.Key.Name;
-        var node = context.Scheduler.SchedulerInstanceId;
+        await using var guard = await db.OpenConnectionAsync(ct);
+        // No command timeout: waiting here is waiting for the run before this one to finish.
+        await guard.ExecuteAsync(new CommandDefinition("SELECT pg_advisory_lock(hashtext(@key))", new { key = $"job:{name}" }, commandTimeout: 0, cancellationToken: ct));
+
         long id;
         await using (var conn = await db.OpenConnectionAsync(ct))
             id = await conn.ExecuteScalarAsync<long>(
-                "INSERT INTO job_runs (job_name, node, status) VALUES (@name, @node, 'running') RETURNING id", new { name, node });
+                "INSERT INTO job_runs (job_name, node, status) VALUES (@name, @node, 'running') RETURNING id", new { name, node = node.Name });
 
-        JobOutcome outcome;
-        string status;
         try
         {
-            outcome = await job(ct);
-            status = outcome.Status;
+            var outcome = await job(ct);
+            await CompleteAsync(id, outcome.Status, outcome);
+            log.LogInformation("Job {Job} {Status}: found {Found}, deleted {Deleted}, failed {Failed}", name, outcome.Status, outcome.Found, outcome.Deleted, outcome.Failed);
+            Runs.Add(1, new("job", name), new("status", outcome.Status));
+            return outcome;
         }
         catch (Exception e)
         {
-            log.LogError(e, "Job {Job} failed", name);
-            outcome = new JobOutcome(0, 0, 0, e is OperationCanceledException ? "Stopped by shutdown before it finished." : e.Message);
-            status = "failed";
+            var stopped = e is OperationCanceledException && ct.IsCancellationRequested;
+            await CompleteAsync(id, "failed", new JobOutcome(0, 0, 0,
+                stopped ? "Stopped by shutdown before it finished; Hangfire runs it again." : e.Message));
+            if (stopped) log.LogWarning("Job {Job} was stopped by shutdown; Hangfire runs it again", name);
+            else log.LogError(e, "Job {Job} failed", name);
+            Runs.Add(1, new("job", name), new("status", "failed"));
+            throw;
         }
+        finally
+        {
+            await guard.ExecuteAsync("SELECT pg_advisory_unlock(hashtext(@key))", new { key = $"job:{name}" });
+        }
+
         // Not cancellable: the run's record must be completed even when the host is shutting down.
-        await using (var conn = await db.OpenConnectionAsync(CancellationToken.None))
+        async Task CompleteAsync(long runId, string status, JobOutcome o)
+        {
+            await using var conn = await db.OpenConnectionAsync(CancellationToken.None);
             await conn.ExecuteAsync("""
                 UPDATE job_runs SET finished_at = now(), status = @status, found = @Found, deleted = @Deleted, failed = @Failed, error = @Error
-                WHERE id = @id
-                """, new { id, status, outcome.Found, outcome.Deleted, outcome.Failed, outcome.Error });
-        log.LogInformation("Job {Job} {Status}: found {Found}, deleted {Deleted}, failed {Failed}", name, status, outcome.Found, outcome.Deleted, outcome.Failed);
+                WHERE id = @runId
+                """, new { runId, status, o.Found, o.Deleted, o.Failed, o.Error });
+            await conn.ExecuteAsync(PruneSql, new { name, seconds = KeptDays.TotalSeconds, kept = KeptRuns });
+        }
     }
 
     public async Task<IReadOnlyList<JobRunRow>> RunsAsync(string jobName, int limit, CancellationToken ct)

@@ -1,19 +1,34 @@
+using Dapper;
+using Hangfire;
+using Hangfire.AspNetCore;
+using Hangfire.Common;
+using Hangfire.PostgreSql;
+using ImagePictures.Api.Auth;
 using ImagePictures.Api.Uploads;
 using Npgsql;
-using Quartz;
 
 namespace ImagePictures.Api.Jobs;
 
 /// <summary>
-/// Quartz on the PostgreSQL job store, clustered: every instance runs a scheduler on the same
-/// qrtz_ tables, so a cron fire or a manual trigger runs on exactly one node, and schedules survive
-/// restarts. The schema comes from our migrations (0003), so Quartz's own provisioning is off.
+/// Hangfire runs the jobs, with its storage in schema hangfire of our own PostgreSQL, reached through
+/// the service's NpgsqlDataSource. Every instance runs a Hangfire server on that storage, so a cron
+/// fire or a trigger runs on exactly one of them. The four recurring jobs are registered by id in
+/// one place (here), and admins watch and run them in the dashboard at /hangfire.
 /// </summary>
 public static class JobsSetup
 {
-    public const string Group = "ImagePictures";
+    public const string DashboardPath = "/hangfire";
+    public const string Schema = "hangfire";
+    public const int RetryAttempts = 3;
+    /// <summary>
+    /// A second run of a job waits this long for the first (DisableConcurrentExecution) instead of
+    /// failing: longer than Hangfire's DistributedLockTimeout, after which a lock row counts as dead
+    /// and is taken over, so the wait ends in a run, never in a lock-timeout failure. The run itself
+    /// then waits on the job's advisory lock (JobRunRecorder) until the first one has finished.
+    /// </summary>
+    public const int WaitForRunningSeconds = 15 * 60;
 
-    /// <summary>Every job of the service by name; the admin API and dashboard know no others.</summary>
+    /// <summary>Every job of the service by recurring-job id; the admin API and dashboard know no others.</summary>
     public static readonly IReadOnlyDictionary<string, Type> Catalog = new Dictionary<string, Type>
     {
         [TrashPurgeJob.Name] = typeof(TrashPurgeJob),
@@ -22,83 +37,118 @@ public static class JobsSetup
         [EventPruneJob.Name] = typeof(EventPruneJob),
     };
 
+    /// <summary>Standard 5-field cron, UTC.</summary>
     public static readonly IReadOnlyDictionary<string, string> DefaultCrons = new Dictionary<string, string>
     {
-        [TrashPurgeJob.Name] = "0 0 0 * * ?",
-        [TempCleanupJob.Name] = "0 0 * * * ?",
-        [OrphanSweepJob.Name] = "0 30 3 * * ?",
-        [EventPruneJob.Name] = "0 15 * * * ?",
+        [TrashPurgeJob.Name] = "0 0 * * *",
+        [TempCleanupJob.Name] = "0 * * * *",
+        [OrphanSweepJob.Name] = "30 3 * * *",
+        [EventPruneJob.Name] = "15 * * * *",
     };
-
-    public static JobKey JobKeyOf(string name) => new(name, Group);
-    public static TriggerKey TriggerKeyOf(string name) => new($"{name}-cron", Group);
 
     public static string CronOf(IConfiguration config, string name) =>
         config[$"Jobs:{name}:Cron"] is { Length: > 0 } cron ? cron : DefaultCrons[name];
 
+    /// <summary>The Hangfire job each recurring id runs (CancellationToken.None stands for the server's shutdown token).</summary>
+    public static Job JobOf(string name) => name switch
+    {
+        TrashPurgeJob.Name => Job.FromExpression<TrashPurgeJob>(j => j.ExecuteAsync(CancellationToken.None)),
+        TempCleanupJob.Name => Job.FromExpression<TempCleanupJob>(j => j.ExecuteAsync(CancellationToken.None)),
+        OrphanSweepJob.Name => Job.FromExpression<OrphanSweepJob>(j => j.ExecuteAsync(CancellationToken.None)),
+        EventPruneJob.Name => Job.FromExpression<EventPruneJob>(j => j.ExecuteAsync(CancellationToken.None)),
+        _ => throw new ArgumentOutOfRangeException(nameof(name), name, "not a job of this service"),
+    };
+
+    public static readonly RecurringJobOptions RecurringOptions = new() { TimeZone = TimeZoneInfo.Utc };
+
     public static void AddPicturesJobs(this WebApplicationBuilder builder)
     {
         var services = builder.Services;
+        services.AddSingleton(JobNode.ForThisProcess());
         services.AddSingleton<JobRunRecorder>();
         services.AddSingleton<UploadSessions>();
         services.AddSingleton<SchedulerJobs>();
+        foreach (var type in Catalog.Values) services.AddTransient(type);
 
-        services.AddQuartz(q =>
+        // Hangfire keeps its storage and activator in static properties; registered here first, each
+        // host (and each test host in one process) resolves its own instead of whichever was set last.
+        services.AddSingleton<JobStorage>(sp => CreateStorage(sp.GetRequiredService<NpgsqlDataSource>(), sp.GetRequiredService<IConfiguration>()));
+        services.AddSingleton<JobActivator>(sp => new AspNetCoreJobActivator(sp.GetRequiredService<IServiceScopeFactory>()));
+        services.AddHangfire((sp, hangfire) => hangfire
+            .SetDataCompatibilityLevel(CompatibilityLevel.Version_180)
+            .UseSimpleAssemblyNameTypeSerializer()
+            .UseLogProvider(new HangfireLogs(sp.GetRequiredService<ILoggerFactory>()))
+            .UseStorage(sp.GetRequiredService<JobStorage>()));
+        // The dashboard sends the antiforgery token with its POSTs (trigger, delete, requeue) when IAntiforgery is registered.
+        services.AddAntiforgery();
+
+        // Registered before Hangfire's server, so the recurring jobs are stored before it starts.
+        services.AddHostedService<RecurringJobRegistration>();
+        services.AddHangfireServer((sp, server) =>
         {
-            // Each instance needs its own id in the cluster: generated from host name and time ("AUTO").
-            q.ConfigureScheduler(s =>
-            {
-                s.InstanceName = "ImagePictures";
-                s.GenerateInstanceId = true;
-            });
-            q.AddJobType<TrashPurgeJob>();
-            q.AddJobType<TempCleanupJob>();
-            q.AddJobType<OrphanSweepJob>();
-            q.AddJobType<EventPruneJob>();
-            q.UsePersistentStore(store =>
-            {
-                // Our NpgsqlDataSource, resolved when the store first needs a connection: test hosts and
-                // the private PostgreSQL set the connection string only when the data source is built.
-                store.UsePostgres(ds => ds.DataSourceFactory = sp => sp.GetRequiredService<NpgsqlDataSource>());
-                store.UseClustering();
-                store.UseSystemTextJsonSerializer();
-                store.ConfigureStore(o => o.SchemaProvisioning = SchemaProvisioning.None);
-            });
+            var config = sp.GetRequiredService<IConfiguration>().GetSection("Jobs:Hangfire");
+            server.ServerName = sp.GetRequiredService<JobNode>().Name;
+            server.WorkerCount = Math.Max(2, config.GetValue("WorkerCount", 4)); // four jobs; one may wait for another
+            server.SchedulePollingInterval = config.GetValue("SchedulePollingInterval", TimeSpan.FromSeconds(15));
+            server.ShutdownTimeout = config.GetValue("ShutdownTimeout", TimeSpan.FromSeconds(15));
         });
-        // Registered before Quartz's hosted service, so the jobs and triggers are stored before the scheduler starts.
-        services.AddHostedService<JobScheduleRegistration>();
-        services.AddQuartzHostedService(o => o.WaitForJobsToComplete = true);
+    }
+
+    /// <summary>
+    /// The storage over our data source. Its schema is installed (or upgraded) here under an advisory
+    /// lock, so two instances starting together on a fresh database do not race each other.
+    /// </summary>
+    private static PostgreSqlStorage CreateStorage(NpgsqlDataSource db, IConfiguration config)
+    {
+        using (var conn = db.OpenConnection())
+        {
+            conn.Execute("SELECT pg_advisory_lock(hashtext('hangfire-schema'))", commandTimeout: 0);
+            try { PostgreSqlObjectsInstaller.Install(conn, Schema); }
+            finally { conn.Execute("SELECT pg_advisory_unlock(hashtext('hangfire-schema'))"); }
+        }
+        var section = config.GetSection("Jobs:Hangfire");
+        return new PostgreSqlStorage(new DataSourceConnections(db), new PostgreSqlStorageOptions
+        {
+            SchemaName = Schema,
+            PrepareSchemaIfNecessary = false,
+            // A trigger on this instance wakes its workers at once; this bounds how long one made on another instance waits.
+            QueuePollInterval = section.GetValue("QueuePollInterval", TimeSpan.FromSeconds(5)),
+            // A job fetched by an instance that died is fetched again after this; kept alive while the job runs.
+            InvisibilityTimeout = section.GetValue("InvisibilityTimeout", TimeSpan.FromMinutes(5)),
+            UseSlidingInvisibilityTimeout = true,
+        });
+    }
+
+    /// <summary>The dashboard, for admins only: the endpoint carries the admin policy, and Hangfire's own local-requests filter is switched off.</summary>
+    public static void MapJobsDashboard(this IEndpointRouteBuilder app) =>
+        app.MapHangfireDashboard(DashboardPath, new DashboardOptions
+        {
+            Authorization = [],
+            AsyncAuthorization = [],
+            DashboardTitle = "ImagePictures jobs",
+            AppPath = "/admin",
+            DisplayStorageConnectionString = false,
+            IgnoreAntiforgeryToken = false,
+        }).RequireAuthorization(AuthSetup.AdminPolicy);
+
+    /// <summary>Hangfire.PostgreSql opens (and disposes) what this returns: pooled connections of our data source.</summary>
+    private sealed class DataSourceConnections(NpgsqlDataSource db) : IConnectionFactory
+    {
+        public NpgsqlConnection GetOrCreateConnection() => db.CreateConnection();
     }
 }
 
 /// <summary>
-/// Stores each job (durable, stable key) and its cron trigger at start-up. A trigger whose cron
-/// already matches the configuration is left alone, so its pause state and next fire time survive a
-/// restart; a changed cron replaces the trigger. Misfires fire once on return (FireAndProceed): a
-/// midnight purge missed while every instance was down runs when the first one comes back.
+/// Stores each recurring job with its configured cron at start-up (a changed cron applies from the
+/// next start), or with the never-cron when the job is paused in job_pauses, so a restart does not
+/// resume it. A run missed while every instance was down fires once when the first one returns.
 /// </summary>
-public sealed class JobScheduleRegistration(ISchedulerFactory factory, IConfiguration config, ILogger<JobScheduleRegistration> log) : IHostedService
+public sealed class RecurringJobRegistration(SchedulerJobs jobs) : IHostedService
 {
     public async Task StartAsync(CancellationToken ct)
     {
-        var scheduler = await factory.GetScheduler(ct);
-        foreach (var (name, type) in JobsSetup.Catalog)
-        {
-            var cron = JobsSetup.CronOf(config, name);
-            var triggerKey = JobsSetup.TriggerKeyOf(name);
-            if (await scheduler.GetTrigger(triggerKey, ct) is ICronTrigger existing && existing.CronExpressionString == cron
-                && await scheduler.GetJobDetail(JobsSetup.JobKeyOf(name), ct) is not null)
-                continue;
-
-            var job = JobBuilder.Create().OfType(type).WithIdentity(JobsSetup.JobKeyOf(name)).StoreDurably().Build();
-            var trigger = TriggerBuilder.Create()
-                .WithIdentity(triggerKey)
-                .ForJob(job)
-                .WithCronSchedule(cron, c => c.WithMisfireInstruction(CronTriggerMisfireInstruction.FireAndProceed))
-                .Build();
-            await scheduler.ScheduleJob(job, [trigger], new ScheduleJobOptions { Replace = true }, ct);
-            log.LogInformation("Scheduled job {Job} with cron {Cron}", name, cron);
-        }
+        var paused = await jobs.PausedAsync(ct);
+        foreach (var name in JobsSetup.Catalog.Keys) jobs.Register(name, paused.Contains(name));
     }
 
     public Task StopAsync(CancellationToken ct) => Task.CompletedTask;

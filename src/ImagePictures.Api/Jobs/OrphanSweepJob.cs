@@ -1,8 +1,9 @@
 using Dapper;
 using ImagePictures.Api.Auth;
 using ImagePictures.Api.Pictures;
+using System.ComponentModel;
+using Hangfire;
 using Npgsql;
-using Quartz;
 
 namespace ImagePictures.Api.Jobs;
 
@@ -13,14 +14,14 @@ namespace ImagePictures.Api.Jobs;
 /// an upload in flight safe). Rows whose folder is missing are only reported (found, error), never
 /// deleted: that needs a person to look.
 /// </summary>
-[DisallowConcurrentExecution]
 public sealed class OrphanSweepJob(NpgsqlDataSource db, PictureStore store, JobRunRecorder recorder, IConfiguration config,
-    ILogger<OrphanSweepJob> log) : IJob
+    ILogger<OrphanSweepJob> log)
 {
     public const string Name = "orphan-sweep";
 
-    public ValueTask Execute(IJobExecutionContext context, CancellationToken cancellationToken = default) =>
-        new(recorder.RunAsync(context, RunAsync, cancellationToken));
+    [DisplayName(Name), AutomaticRetry(Attempts = JobsSetup.RetryAttempts)]
+    [DisableConcurrentExecution(timeoutInSeconds: JobsSetup.WaitForRunningSeconds)]
+    public Task<JobOutcome> ExecuteAsync(CancellationToken cancellationToken) => recorder.RunAsync(Name, RunAsync, cancellationToken);
 
     private async Task<JobOutcome> RunAsync(CancellationToken ct)
     {

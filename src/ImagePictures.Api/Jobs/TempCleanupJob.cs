@@ -1,6 +1,7 @@
 using ImagePictures.Api.Pictures;
 using ImagePictures.Api.Uploads;
-using Quartz;
+using System.ComponentModel;
+using Hangfire;
 
 namespace ImagePictures.Api.Jobs;
 
@@ -9,13 +10,13 @@ namespace ImagePictures.Api.Jobs;
 /// folders that no row owns once they are older than Uploads:TempTtlHours (a crash between writing
 /// the files and the row leaves one).
 /// </summary>
-[DisallowConcurrentExecution]
-public sealed class TempCleanupJob(UploadSessions uploads, PictureStore store, JobRunRecorder recorder, ILogger<TempCleanupJob> log) : IJob
+public sealed class TempCleanupJob(UploadSessions uploads, PictureStore store, JobRunRecorder recorder, ILogger<TempCleanupJob> log)
 {
     public const string Name = "temp-cleanup";
 
-    public ValueTask Execute(IJobExecutionContext context, CancellationToken cancellationToken = default) =>
-        new(recorder.RunAsync(context, RunAsync, cancellationToken));
+    [DisplayName(Name), AutomaticRetry(Attempts = JobsSetup.RetryAttempts)]
+    [DisableConcurrentExecution(timeoutInSeconds: JobsSetup.WaitForRunningSeconds)]
+    public Task<JobOutcome> ExecuteAsync(CancellationToken cancellationToken) => recorder.RunAsync(Name, RunAsync, cancellationToken);
 
     private async Task<JobOutcome> RunAsync(CancellationToken ct)
     {

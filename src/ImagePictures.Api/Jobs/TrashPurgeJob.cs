@@ -1,8 +1,9 @@
 using Dapper;
 using ImagePictures.Api.Pictures;
 using ImagePictures.Api.Realtime;
+using System.ComponentModel;
+using Hangfire;
 using Npgsql;
-using Quartz;
 
 namespace ImagePictures.Api.Jobs;
 
@@ -12,9 +13,8 @@ namespace ImagePictures.Api.Jobs;
 /// as deleted), then its rows deleted with one PicturePurged event each, in one transaction. A
 /// picture whose files cannot be deleted keeps its row, counts as failed and is retried next run.
 /// </summary>
-[DisallowConcurrentExecution]
 public sealed class TrashPurgeJob(NpgsqlDataSource db, PictureStore store, JobRunRecorder recorder, IConfiguration config,
-    ILogger<TrashPurgeJob> log) : IJob
+    ILogger<TrashPurgeJob> log)
 {
     public const string Name = "trash-purge";
 
@@ -30,8 +30,9 @@ public sealed class TrashPurgeJob(NpgsqlDataSource db, PictureStore store, JobRu
         DELETE FROM pictures WHERE id = ANY(@ids) AND deleted_at IS NOT NULL RETURNING id, user_id
         """;
 
-    public ValueTask Execute(IJobExecutionContext context, CancellationToken cancellationToken = default) =>
-        new(recorder.RunAsync(context, RunAsync, cancellationToken));
+    [DisplayName(Name), AutomaticRetry(Attempts = JobsSetup.RetryAttempts)]
+    [DisableConcurrentExecution(timeoutInSeconds: JobsSetup.WaitForRunningSeconds)]
+    public Task<JobOutcome> ExecuteAsync(CancellationToken cancellationToken) => recorder.RunAsync(Name, RunAsync, cancellationToken);
 
     private async Task<JobOutcome> RunAsync(CancellationToken ct)
     {
@@ -63,7 +64,8 @@ public sealed class TrashPurgeJob(NpgsqlDataSource db, PictureStore store, JobRu
             deleted += removed.Count;
             if (batch.Count < batchSize) break;
         }
-        var error = ct.IsCancellationRequested ? "Stopped by shutdown; the rest is purged by the next run." : null;
-        return new JobOutcome(found, deleted, failed, failed > 0 ? $"{failed} picture(s) could not be deleted from storage and were kept; the next run retries." : error);
+        // Stopped by shutdown: what was purged stays purged, and Hangfire runs the job again for the rest.
+        ct.ThrowIfCancellationRequested();
+        return new JobOutcome(found, deleted, failed, failed > 0 ? $"{failed} picture(s) could not be deleted from storage and were kept; the next run retries." : null);
     }
 }

@@ -23,6 +23,14 @@ public class PicturesApplication : WebApplicationFactory<Program>, IAsyncLifetim
     /// </summary>
     public string? SharedConnectionString { get; init; }
 
+    public PicturesApplication()
+    {
+        // Every host runs a Hangfire server: it stops within a second or two, and polls often enough that a test never waits long.
+        With("Jobs:Hangfire:ShutdownTimeout", "00:00:02");
+        With("Jobs:Hangfire:SchedulePollingInterval", "00:00:01");
+        With("Jobs:Hangfire:QueuePollInterval", "00:00:01");
+    }
+
     public PicturesApplication With(string key, string? value) { _settings[key] = value; return this; }
 
     public virtual async Task InitializeAsync()

@@ -5,7 +5,9 @@ using System.Net.WebSockets;
 using System.Text.Json;
 using ImagePictures.Api.Realtime;
 using ImagePictures.Api.Tests.Browser;
-using ImagePictures.HubClient;
+using Microsoft.AspNetCore.Http.Connections;
+using Microsoft.AspNetCore.SignalR;
+using Microsoft.AspNetCore.SignalR.Client;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace ImagePictures.Api.Tests.Realtime;
@@ -22,11 +24,42 @@ public class ConnectionLimitTests(BrowserApplication app) : IClassFixture<Browse
     private HubConnectionLimits Limits => app.Services.GetRequiredService<HubConnectionLimits>();
     private WatchRegistry Watches => app.Services.GetRequiredService<WatchRegistry>();
 
-    private async Task<HubTestClient> Connect(string user)
+    private async Task<KestrelHub> Connect(string user)
     {
-        var client = await HubTestClient.ConnectAsync(Base, RealtimeKit.Hub, app.Token(user));
+        var client = await KestrelHub.ConnectAsync(Base, app.Token(user));
         await client.InvokeAsync("Unwatch", (object)Array.Empty<string>()); // OnConnectedAsync has run
         return client;
+    }
+
+    /// <summary>The official SignalR client over a real WebSocket, with its close as a task.</summary>
+    private sealed class KestrelHub : IAsyncDisposable
+    {
+        private readonly HubConnection _connection;
+        private readonly TaskCompletionSource _closed = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        private KestrelHub(HubConnection connection)
+        {
+            _connection = connection;
+            connection.Closed += _ => { _closed.TrySetResult(); return Task.CompletedTask; };
+        }
+
+        public Task Closed => _closed.Task;
+
+        /// <summary>A refused negotiate throws <see cref="HttpRequestException"/> with its status.</summary>
+        public static async Task<KestrelHub> ConnectAsync(Uri baseUri, string token)
+        {
+            var connection = new HubConnectionBuilder()
+                .WithUrl(new Uri(baseUri, RealtimeKit.Hub), HttpTransportType.WebSockets, o => o.AccessTokenProvider = () => Task.FromResult<string?>(token))
+                .Build();
+            var hub = new KestrelHub(connection);
+            try { await connection.StartAsync(); }
+            catch { await connection.DisposeAsync(); throw; }
+            return hub;
+        }
+
+        public Task InvokeAsync(string method, params object?[] args) => _connection.InvokeCoreAsync(method, args);
+        public Task Watch(params string[] userIds) => InvokeAsync("Watch", (object)userIds);
+        public ValueTask DisposeAsync() => _connection.DisposeAsync();
     }
 
     private static async Task Eventually(Func<bool> condition, string what)
@@ -39,15 +72,22 @@ public class ConnectionLimitTests(BrowserApplication app) : IClassFixture<Browse
     [Fact]
     public async Task TheTwentyFirstConnectionOfAUserIs429OnNegotiateAndOthersAreUnaffected()
     {
-        var open = new List<HubTestClient>();
+        var open = new List<KestrelHub>();
         try
         {
             for (var i = 0; i < MaxConnections; i++) open.Add(await Connect("limit-lea"));
             Assert.Equal(MaxConnections, Limits.OpenCount("user:limit-lea"));
 
-            var refused = await Assert.ThrowsAsync<HubConnectException>(() => Connect("limit-lea"));
-            Assert.Equal(429, refused.StatusCode);
-            Assert.Contains("20 hub connections", refused.Message);
+            var refused = await Assert.ThrowsAsync<HttpRequestException>(() => Connect("limit-lea"));
+            Assert.Equal(HttpStatusCode.TooManyRequests, refused.StatusCode);
+            using (var http = new HttpClient())
+            using (var negotiate = new HttpRequestMessage(HttpMethod.Post, new Uri(Base, RealtimeKit.Hub + "/negotiate?negotiateVersion=1")))
+            {
+                negotiate.Headers.Authorization = new AuthenticationHeaderValue("Bearer", app.Token("limit-lea"));
+                var answer = await http.SendAsync(negotiate);
+                Assert.Equal(HttpStatusCode.TooManyRequests, answer.StatusCode);
+                Assert.Contains("20 hub connections", await answer.Content.ReadAsStringAsync());
+            }
 
             // Another user is not affected, and a closed connection frees its place.
             await using (var other = await Connect("limit-other")) Assert.False(other.Closed.IsCompleted);
@@ -75,7 +115,7 @@ public class ConnectionLimitTests(BrowserApplication app) : IClassFixture<Browse
         Assert.Equal(HttpStatusCode.OK, answer.StatusCode);
         var connectionToken = (await JsonSerializer.DeserializeAsync<JsonElement>(await answer.Content.ReadAsStreamAsync())).GetProperty("connectionToken").GetString()!;
 
-        var open = new List<HubTestClient>();
+        var open = new List<KestrelHub>();
         try
         {
             // … then fill every place, and only then open the socket.
@@ -99,13 +139,13 @@ public class ConnectionLimitTests(BrowserApplication app) : IClassFixture<Browse
         {
             try
             {
-                var client = await HubTestClient.ConnectAsync(Base, RealtimeKit.Hub, app.Token("limit-rush"));
+                var client = await KestrelHub.ConnectAsync(Base, app.Token("limit-rush"));
                 try { await client.InvokeAsync("Unwatch", (object)Array.Empty<string>()); return client; }
                 catch (Exception) { await client.DisposeAsync(); return null; } // refused in OnConnectedAsync: closed with an error
             }
-            catch (HubConnectException e) when (e.StatusCode == 429) { return null; }
+            catch (HttpRequestException e) when (e.StatusCode == HttpStatusCode.TooManyRequests) { return null; }
         }).ToArray();
-        var clients = (await Task.WhenAll(attempts)).Where(c => c is not null).Cast<HubTestClient>().ToList();
+        var clients = (await Task.WhenAll(attempts)).Where(c => c is not null).Cast<KestrelHub>().ToList();
         try
         {
             await Task.Delay(300); // a refused connection's close arrives after its handshake
@@ -127,11 +167,11 @@ public class ConnectionLimitTests(BrowserApplication app) : IClassFixture<Browse
         await using var first = await Connect("limit-wanda");
         await using var second = await Connect("limit-wanda");
         await first.Watch(ids[..600]);
-        var over = await Assert.ThrowsAsync<HubInvocationException>(() => second.Watch(ids[600..1001]));
+        var over = await Assert.ThrowsAsync<HubException>(() => second.Watch(ids[600..1001]));
         Assert.Contains("over all of its connections", over.Message);
         await second.Watch(ids[600..1000]); // exactly 1,000 over both
         Assert.Equal(1000, Watches.CountForUser("limit-wanda"));
-        await Assert.ThrowsAsync<HubInvocationException>(() => second.Watch(ids[0])); // the same id on another connection counts again
+        await Assert.ThrowsAsync<HubException>(() => second.Watch(ids[0])); // the same id on another connection counts again
 
         // Another user has a budget of its own.
         await using (var other = await Connect("limit-otto")) await other.Watch(ids[..1000]);
