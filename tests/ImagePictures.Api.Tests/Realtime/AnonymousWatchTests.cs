@@ -2,7 +2,7 @@ using System.Net;
 using System.Text.Json;
 using ImagePictures.Api.Realtime;
 using ImagePictures.Api.Tests.Infrastructure;
-using Microsoft.AspNetCore.SignalR;
+using HubException = Microsoft.AspNetCore.SignalR.HubException;
 using static ImagePictures.Api.Tests.Realtime.RealtimeKit;
 
 namespace ImagePictures.Api.Tests.Realtime;
