@@ -47,10 +47,17 @@ public class JobsDashboardBrowserTests(BrowserApplication app) : IClassFixture<B
         await Assertions.Expect(page).ToHaveTitleAsync(new Regex("ImagePictures jobs"));
         var row = page.Locator("tr.js-jobs-list-row", new() { Has = page.Locator("input[value='temp-cleanup']") });
         await row.Locator("input.js-jobs-list-checkbox").CheckAsync();
-        await page.GetByRole(AriaRole.Button, new() { Name = "Trigger now" }).ClickAsync();
+        var trigger = await page.RunAndWaitForResponseAsync(
+            () => page.GetByRole(AriaRole.Button, new() { Name = "Trigger now" }).ClickAsync(), r => r.Url.EndsWith("/hangfire/recurring/trigger"));
+        Assert.True(trigger.Ok, $"Trigger now answered {trigger.Status}");
 
         // The run shows as Succeeded in the dashboard (the succeeded list is reloaded until it is there).
-        await page.GotoAsync("/hangfire/jobs/succeeded");
+        // The dashboard reloads its page after the trigger, which may abort a navigation started meanwhile.
+        for (var attempt = 0; ; attempt++)
+        {
+            try { await page.GotoAsync("/hangfire/jobs/succeeded"); break; }
+            catch (PlaywrightException) when (attempt < 5) { await Task.Delay(500); }
+        }
         var succeeded = page.Locator("tr.js-jobs-list-row", new() { HasText = "temp-cleanup" });
         for (var attempt = 0; attempt < 30 && await succeeded.CountAsync() == 0; attempt++)
         {

@@ -74,6 +74,18 @@ public sealed class RecordingHubConnection : IAsyncDisposable
                 o.WebSocketFactory = async (context, ct) => await server.CreateWebSocketClient().ConnectAsync(context.Uri, ct);
             })
             .Build();
+        return await StartAsync(connection);
+    }
+
+    /// <summary>Connects over real sockets to a service listening at <paramref name="baseUrl"/> (Kestrel).</summary>
+    public static Task<RecordingHubConnection> ConnectAsync(Uri baseUrl, string hubPath, string? accessToken)
+    {
+        var url = new Uri(baseUrl, accessToken is null ? hubPath : $"{hubPath}?access_token={Uri.EscapeDataString(accessToken)}");
+        return StartAsync(new HubConnectionBuilder().WithUrl(url, HttpTransportType.WebSockets).Build());
+    }
+
+    private static async Task<RecordingHubConnection> StartAsync(HubConnection connection)
+    {
         var recording = new RecordingHubConnection(connection);
         try
         {
