@@ -54,7 +54,9 @@ if ! command -v dotnet >/dev/null; then
   exit 1
 fi
 
-# The browser sample's SignalR client comes from npm.
-if [[ -f wwwroot-sample/package-lock.json && ! -d wwwroot-sample/node_modules ]]; then
-  (cd wwwroot-sample && npm ci --no-audit --no-fund --loglevel=error)
-fi
+# The browser sample's SignalR client, and the one bundled into /client/live-avatar.js, come from npm.
+for dir in wwwroot-sample src/ImagePictures.Api/LiveAvatar; do
+  if [[ -f $dir/package-lock.json && ! -d $dir/node_modules ]]; then
+    (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error)
+  fi
+done

@@ -13,7 +13,8 @@ namespace ImagePictures.Api.Tests;
 /// </summary>
 public class AccessMatrixTests(PicturesApplication app) : IClassFixture<PicturesApplication>
 {
-    // route, then the expected status for owner, other, admin, provision; every forged caller is 401.
+    // route, then the expected status for owner, other, admin, provision; every forged caller is 401, and
+    // so is the caller without a token, except where AnonymousRows says otherwise.
     private static readonly (string Route, int Owner, int Other, int Admin, int Provision)[] Table =
     [
         ("GET /api/users/{u}/pictures", 200, 403, 200, 403),
@@ -26,7 +27,8 @@ public class AccessMatrixTests(PicturesApplication app) : IClassFixture<Pictures
         ("POST /api/users/{u}/default-picture", 200, 403, 200, 200),
         ("DELETE /api/users/{u}", 200, 403, 200, 200),
         ("GET /api/users/{u}/events", 200, 403, 200, 403),
-        // The hub: any valid token may connect (each connection joins its own user's group).
+        // The hub: any valid token may connect (each connection joins its own user's group); no token
+        // connects anonymously (watch only, Realtime:AnonymousWatch), see AnonymousRows.
         ("POST /hubs/pictures/negotiate?negotiateVersion=1", 200, 200, 200, 200),
         // Trash: {p} is trashed first.
         ("GET /api/users/{u}/trash", 200, 403, 200, 403),
@@ -50,6 +52,12 @@ public class AccessMatrixTests(PicturesApplication app) : IClassFixture<Pictures
         ("GET /admin", 403, 403, 200, 403),
     ];
 
+    // The routes a caller without a token may use: the hub, to watch avatars (and only that, see AnonymousWatchTests).
+    private static readonly Dictionary<string, int> AnonymousRows = new()
+    {
+        ["POST /hubs/pictures/negotiate?negotiateVersion=1"] = 200,
+    };
+
     public static TheoryData<string, string, int> Cells()
     {
         var data = new TheoryData<string, string, int>();
@@ -59,7 +67,8 @@ public class AccessMatrixTests(PicturesApplication app) : IClassFixture<Pictures
             data.Add(row.Route, Other, row.Other);
             data.Add(row.Route, Admin, row.Admin);
             data.Add(row.Route, Provision, row.Provision);
-            foreach (var forged in Forged) data.Add(row.Route, forged, 401);
+            foreach (var forged in Forged)
+                data.Add(row.Route, forged, forged == Anonymous ? AnonymousRows.GetValueOrDefault(row.Route, 401) : 401);
         }
         return data;
     }
@@ -84,7 +93,7 @@ public class AccessMatrixTests(PicturesApplication app) : IClassFixture<Pictures
 
         var (method, path) = (route.Split(' ')[0], route.Split(' ')[1].Replace("{u}", owner).Replace("{p}", picture.Id.ToString()).Replace("{s}", staged));
         var request = new HttpRequestMessage(new HttpMethod(method), path) { Content = BodyFor(route, picture) };
-        var response = await Client(app, caller, owner).SendAsync(request);
+        var response = await Callers.Client(app, caller, owner).SendAsync(request);
 
         Assert.True(expected == (int)response.StatusCode, $"{route} as {caller}: expected {expected}, got {(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
         if (expected >= 400) Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);

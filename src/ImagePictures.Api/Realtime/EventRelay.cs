@@ -20,7 +20,8 @@ namespace ImagePictures.Api.Realtime;
 /// </para>
 /// </summary>
 public sealed class EventRelay(
-    NpgsqlDataSource db, IHubContext<PicturesHub, IPicturesClient> hub, ActiveAvatarCache avatars, LivePictureCache pictures, ILogger<EventRelay> log)
+    NpgsqlDataSource db, IHubContext<PicturesHub, IPicturesClient> hub, IHubContext<PicturesHub> untypedHub,
+    ActiveAvatarCache avatars, LivePictureCache pictures, ILogger<EventRelay> log)
     : BackgroundService
 {
     internal const long CatchUpWindow = 1000;
@@ -35,6 +36,9 @@ public sealed class EventRelay(
 
     /// <summary>Completes once LISTEN is first in place: every change committed after that is relayed.</summary>
     internal Task Listening => _firstListen.Task;
+
+    /// <summary>Each event after it was sent to the hub's groups (in-process listeners, such as <see cref="RelayAvatarEvents"/>).</summary>
+    public event Action<PictureEvent>? Delivered;
 
     /// <summary>The backend pid of the listening connection (tests terminate it to simulate a drop).</summary>
     internal int? ListenerPid { get; private set; }
@@ -152,9 +156,14 @@ public sealed class EventRelay(
             {
                 await Send(hub.Clients.Group(PicturesHub.UserGroup(e.UserId)), e);
                 if (e.Type is EventTypes.ActivePictureChanged or EventTypes.UserPicturesDeleted)
+                {
                     await Send(hub.Clients.Group(PicturesHub.WatchGroup(e.UserId)), e);
+                    // Anonymous watchers get the public shape, which IPicturesClient's signatures cannot carry.
+                    await untypedHub.Clients.Group(PicturesHub.PublicWatchGroup(e.UserId)).SendAsync(e.Type, PublicPictureEvent.From(e));
+                }
                 Interlocked.Increment(ref _deliveredCount);
                 Operations.PicturesMetrics.HubEventPushed(e.Type);
+                Delivered?.Invoke(e);
             }
             catch (Exception ex)
             {

@@ -1,5 +1,4 @@
 using ImagePictures.Api.Auth;
-using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.SignalR;
 using Microsoft.Extensions.Options;
 
@@ -18,34 +17,37 @@ public interface IPicturesClient
 }
 
 /// <summary>
-/// /hubs/pictures. A connection joins its own user's group and hears every event of its own;
-/// <see cref="Watch"/> adds other users, of whom it hears only avatar changes and account deletion.
-/// A user may hold at most Realtime:MaxConnectionsPerUser connections (<see cref="HubConnectionLimits"/>)
-/// and Realtime:MaxWatchedUsers watches over all of them.
+/// /hubs/pictures. A connection with a token joins its own user's group and hears every event of its
+/// own; <see cref="Watch"/> adds other users, of whom it hears only avatar changes and account
+/// deletion. A user may hold at most Realtime:MaxConnectionsPerUser connections
+/// (<see cref="HubConnectionLimits"/>) and Realtime:MaxWatchedUsers watches over all of them.
+/// A connection without a token (admitted by <see cref="RealtimeSetup.HubPolicy"/> when
+/// Realtime:AnonymousWatch is on) joins no owner group: it only watches, with a watch budget of its
+/// own, hears the public shape, and counts against its address's cap.
 /// </summary>
-[Authorize]
 public sealed class PicturesHub(WatchRegistry watches, HubConnectionLimits limits, IOptions<RealtimeOptions> options) : Hub<IPicturesClient>
 {
     private const string LimitKey = "limit-key";
 
     public static string UserGroup(string userId) => "user:" + userId;
     public static string WatchGroup(string userId) => "watch:" + userId;
+    /// <summary>Anonymous watchers of a user: they get <see cref="PublicPictureEvent"/>s.</summary>
+    public static string PublicWatchGroup(string userId) => "watch-public:" + userId;
+
+    private bool IsAnonymous => Context.User?.Identity?.IsAuthenticated != true;
 
     public override async Task OnConnectedAsync()
     {
-        var sub = Context.User?.UserId();
-        if (string.IsNullOrEmpty(sub))
+        if (limits.CallerOf(Context.User, Context.GetHttpContext()) is not var (key, max))
         {
-            Context.Abort(); // [Authorize] lets no anonymous caller in; a token without sub has no user to hear about
+            Context.Abort(); // a token without sub has no user to hear about
             return;
         }
         // The exact count (negotiate only looked): a refused connection is closed with this error and never counted.
-        var (key, max) = limits.CallerOf(Context.User)!.Value;
-        if (!limits.TryOpen(key, max))
-            throw new HubException($"This user already holds {max} hub connections, the most allowed at once; close one before opening another.");
+        if (!limits.TryOpen(key, max)) throw new HubException(HubConnectionLimits.RefusalDetail(key, max));
         Context.Items[LimitKey] = key;
-        await Groups.AddToGroupAsync(Context.ConnectionId, UserGroup(sub));
-        Operations.PicturesMetrics.HubConnected(Context.Items, "user");
+        if (!IsAnonymous) await Groups.AddToGroupAsync(Context.ConnectionId, UserGroup(Context.User!.UserId()!));
+        Operations.PicturesMetrics.HubConnected(Context.Items, IsAnonymous ? "anonymous" : "user");
         await base.OnConnectedAsync();
     }
 
@@ -65,9 +67,13 @@ public sealed class PicturesHub(WatchRegistry watches, HubConnectionLimits limit
         // The own group already carries every event of the caller; watching oneself would deliver twice.
         ids = ids.Where(id => id != self).ToArray();
         var max = options.Value.MaxWatchedUsers;
-        var added = watches.Add(self!, Context.ConnectionId, ids, max)
-            ?? throw new HubException($"A user may watch at most {max} users in total over all of its connections; unwatch some before watching more.");
-        foreach (var id in added) await Groups.AddToGroupAsync(Context.ConnectionId, WatchGroup(id));
+        // A user's budget spans its connections; an anonymous connection has one of its own.
+        var owner = IsAnonymous ? "connection:" + Context.ConnectionId : self!;
+        var added = watches.Add(owner, Context.ConnectionId, ids, max)
+            ?? throw new HubException(IsAnonymous
+                ? $"A connection may watch at most {max} users; unwatch some before watching more."
+                : $"A user may watch at most {max} users in total over all of its connections; unwatch some before watching more.");
+        foreach (var id in added) await Groups.AddToGroupAsync(Context.ConnectionId, GroupOf(id));
     }
 
     /// <summary>Ends the subscriptions of <see cref="Watch"/>; ids not watched are ignored.</summary>
@@ -75,8 +81,10 @@ public sealed class PicturesHub(WatchRegistry watches, HubConnectionLimits limit
     {
         var ids = Validate(userIds);
         foreach (var id in watches.Remove(Context.ConnectionId, ids))
-            await Groups.RemoveFromGroupAsync(Context.ConnectionId, WatchGroup(id));
+            await Groups.RemoveFromGroupAsync(Context.ConnectionId, GroupOf(id));
     }
+
+    private string GroupOf(string watchedUserId) => IsAnonymous ? PublicWatchGroup(watchedUserId) : WatchGroup(watchedUserId);
 
     private string[] Validate(string[]? userIds)
     {
@@ -161,3 +169,13 @@ public sealed class WatchRegistry
         else _perOwner.Remove(owner);
     }
 }
+
+/// <summary>What an anonymous watcher hears: the event with the picture reduced to its public fields.</summary>
+public sealed record PublicPictureEvent(long Seq, string Type, string UserId, Guid? PictureId, DateTime OccurredAt, PublicPicture? Picture)
+{
+    public static PublicPictureEvent From(PictureEvent e) => new(e.Seq, e.Type, e.UserId, e.PictureId, e.OccurredAt,
+        e.Picture is { } p ? new PublicPicture(p.Id, p.UserId, p.ContentHash, p.Urls) : null);
+}
+
+/// <summary>The fields of a picture anyone may know: the avatar itself is public.</summary>
+public sealed record PublicPicture(Guid Id, string UserId, string ContentHash, IReadOnlyDictionary<string, string> Urls);

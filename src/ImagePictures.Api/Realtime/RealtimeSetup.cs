@@ -1,6 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using ImagePictures.Api.Operations;
+using Microsoft.Extensions.Options;
 
 namespace ImagePictures.Api.Realtime;
 
@@ -15,6 +16,12 @@ public sealed record RealtimeOptions
 
     /// <summary>Hub connections one user may hold at once; beyond it 429 on negotiate or connect.</summary>
     public int MaxConnectionsPerUser { get; init; } = 20;
+
+    /// <summary>Whether a connection without a token may watch avatars (the avatars are public anyway).</summary>
+    public bool AnonymousWatch { get; init; } = true;
+
+    /// <summary>Anonymous connections one client address may hold at once; beyond it 429 on negotiate or connect.</summary>
+    public int MaxAnonymousConnectionsPerAddress { get; init; } = 20;
 }
 
 /// <summary>The hub, its origin check, the event relay and the events route.</summary>
@@ -22,6 +29,9 @@ public static class RealtimeSetup
 {
     public const string HubPath = "/hubs/pictures";
     private const string CorsPolicy = "hubs";
+
+    /// <summary>A valid token, or (with Realtime:AnonymousWatch) no token at all; a bad token is still 401.</summary>
+    public const string HubPolicy = "hub";
 
     public static void AddRealtime(this WebApplicationBuilder builder)
     {
@@ -33,6 +43,11 @@ public static class RealtimeSetup
         });
         services.AddSingleton<WatchRegistry>();
         services.AddSingleton<HubConnectionLimits>();
+        services.AddSingleton<ImagePictures.Client.IAvatarEvents, RelayAvatarEvents>(); // the dashboard's LiveAvatar
+        services.AddAuthorizationBuilder().AddPolicy(HubPolicy, p => p.RequireAssertion(ctx =>
+            ctx.User.Identity?.IsAuthenticated == true
+            || (ctx.Resource is HttpContext http && HubConnectionLimits.BringsNoToken(http.Request)
+                && http.RequestServices.GetRequiredService<IOptions<RealtimeOptions>>().Value.AnonymousWatch)));
         services.AddSingleton<EventRelay>();
         services.AddHostedService(sp => sp.GetRequiredService<EventRelay>());
         services.AddCors(o => o.AddPolicy(CorsPolicy, p => p
@@ -66,7 +81,7 @@ public static class RealtimeSetup
     public static void MapRealtime(this WebApplication app)
     {
         app.MapHub<PicturesHub>(HubPath, o => o.CloseOnAuthenticationExpiration = true).RequireCors(CorsPolicy)
-            .Add(HubConnectionLimits.Admit);
+            .RequireAuthorization(HubPolicy).Add(HubConnectionLimits.Admit);
         app.MapEvents();
     }
 

@@ -1,0 +1,256 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Text.Json;
+
+namespace ImagePictures.Client;
+
+/// <summary>
+/// Typed calls for every /api route of ImagePictures. User ids go into the route as given ("me" is
+/// the caller); every error answer becomes an <see cref="ImagePicturesException"/>.
+/// </summary>
+public sealed class ImagePicturesClient
+{
+    internal static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
+    private readonly HttpClient _http;
+    private readonly ImagePicturesClientOptions _options;
+
+    /// <param name="http">Its BaseAddress is used unless <see cref="ImagePicturesClientOptions.BaseAddress"/> is set.</param>
+    public ImagePicturesClient(HttpClient http, ImagePicturesClientOptions? options = null)
+    {
+        _http = http;
+        _options = options ?? new ImagePicturesClientOptions();
+        var baseAddress = _options.BaseAddress ?? _http.BaseAddress
+            ?? throw new ArgumentException("Set ImagePicturesClientOptions.BaseAddress (or the HttpClient's BaseAddress) to the service's address.");
+        // Routes are relative ("api/…"): a base address below a path prefix must end with '/' to keep it.
+        _http.BaseAddress = baseAddress.AbsoluteUri.EndsWith('/') ? baseAddress : new Uri(baseAddress.AbsoluteUri + "/");
+    }
+
+    public Uri BaseAddress => _http.BaseAddress!;
+
+    // ------------------------------------------------------------------ sign-up and account deletion
+
+    /// <summary>POST /api/users/{userId}/default-picture: the default picture, created the first time, the same one afterwards.</summary>
+    public async Task<DefaultPicture> CreateDefaultPictureAsync(string userId, CancellationToken ct = default)
+    {
+        using var response = await SendAsync(() => new(HttpMethod.Post, $"api/users/{Id(userId)}/default-picture"), ct);
+        return new DefaultPicture((await ReadAsync<Picture>(response, ct))!, response.StatusCode == HttpStatusCode.Created);
+    }
+
+    /// <summary>DELETE /api/users/{userId}: every picture and file of the user; the number of pictures deleted.</summary>
+    public async Task<int> DeleteUserAsync(string userId, CancellationToken ct = default) =>
+        (await SendAsync<DeletedCount>(() => new(HttpMethod.Delete, $"api/users/{Id(userId)}"), ct)).Deleted;
+
+    // ------------------------------------------------------------------ pictures
+
+    /// <summary>POST /api/users/{userId}/pictures: uploads an image; <paramref name="progress"/> hears the bytes sent.</summary>
+    /// <remarks>A retry (see <see cref="ImagePicturesClientOptions.RetryWhenBusy"/>) needs a seekable stream; others are sent once.</remarks>
+    public Task<Picture> UploadPictureAsync(string userId, Stream image, string fileName, string? title = null, bool activate = false,
+        IProgress<UploadProgress>? progress = null, CancellationToken ct = default) =>
+        SendAsync<Picture>(Upload(image, fileName, title, progress,
+            $"api/users/{Id(userId)}/pictures{(activate ? "?activate=true" : "")}"), ct, image.CanSeek);
+
+    public Task<IReadOnlyList<Picture>> ListPicturesAsync(string userId, CancellationToken ct = default) =>
+        SendAsync<IReadOnlyList<Picture>>(() => new(HttpMethod.Get, $"api/users/{Id(userId)}/pictures"), ct);
+
+    public Task<Picture> GetPictureAsync(string userId, Guid pictureId, CancellationToken ct = default) =>
+        SendAsync<Picture>(() => new(HttpMethod.Get, $"api/users/{Id(userId)}/pictures/{pictureId}"), ct);
+
+    /// <summary>PATCH …/pictures/{pictureId}: sets the title; null clears it.</summary>
+    public Task<Picture> RenamePictureAsync(string userId, Guid pictureId, string? title, CancellationToken ct = default) =>
+        SendAsync<Picture>(() => new(HttpMethod.Patch, $"api/users/{Id(userId)}/pictures/{pictureId}") { Content = JsonContent.Create(new { title }, options: Json) }, ct);
+
+    /// <summary>GET …/active-picture: the avatar, or null when the user has none.</summary>
+    public async Task<Picture?> GetActivePictureAsync(string userId, CancellationToken ct = default)
+    {
+        try { return await SendAsync<Picture>(() => new(HttpMethod.Get, $"api/users/{Id(userId)}/active-picture"), ct); }
+        catch (ImagePicturesException e) when (e.Status == 404) { return null; }
+    }
+
+    public Task<Picture> SetActivePictureAsync(string userId, Guid pictureId, CancellationToken ct = default) =>
+        SendAsync<Picture>(() => new(HttpMethod.Put, $"api/users/{Id(userId)}/active-picture") { Content = JsonContent.Create(new { pictureId }, options: Json) }, ct);
+
+    /// <summary>DELETE …/pictures/{pictureId}: moves it to the trash.</summary>
+    public Task<Picture> TrashPictureAsync(string userId, Guid pictureId, CancellationToken ct = default) =>
+        SendAsync<Picture>(() => new(HttpMethod.Delete, $"api/users/{Id(userId)}/pictures/{pictureId}"), ct);
+
+    // ------------------------------------------------------------------ trash
+
+    public Task<IReadOnlyList<Picture>> ListTrashAsync(string userId, CancellationToken ct = default) =>
+        SendAsync<IReadOnlyList<Picture>>(() => new(HttpMethod.Get, $"api/users/{Id(userId)}/trash"), ct);
+
+    public Task<Picture> RestorePictureAsync(string userId, Guid pictureId, CancellationToken ct = default) =>
+        SendAsync<Picture>(() => new(HttpMethod.Post, $"api/users/{Id(userId)}/trash/{pictureId}/restore"), ct);
+
+    /// <summary>DELETE …/trash/{pictureId}: files and row, now.</summary>
+    public async Task PurgePictureAsync(string userId, Guid pictureId, CancellationToken ct = default)
+    {
+        using var _ = await SendAsync(() => new(HttpMethod.Delete, $"api/users/{Id(userId)}/trash/{pictureId}"), ct);
+    }
+
+    public Task<CleanupResult> EmptyTrashAsync(string userId, CancellationToken ct = default) =>
+        SendAsync<CleanupResult>(() => new(HttpMethod.Delete, $"api/users/{Id(userId)}/trash"), ct);
+
+    // ------------------------------------------------------------------ events
+
+    /// <summary>GET …/events?after={seq}&amp;limit={n}: the events after <paramref name="afterSeq"/>, oldest first.</summary>
+    public Task<IReadOnlyList<PictureEvent>> GetEventsAsync(string userId, long afterSeq = 0, int? limit = null, CancellationToken ct = default) =>
+        SendAsync<IReadOnlyList<PictureEvent>>(() => new(HttpMethod.Get,
+            $"api/users/{Id(userId)}/events?after={afterSeq}{(limit is { } l ? $"&limit={l}" : "")}"), ct);
+
+    // ------------------------------------------------------------------ two-step uploads (the caller's own)
+
+    /// <summary>POST /api/uploads: validates and stages an image, to be committed (optionally cropped) later.</summary>
+    public Task<StagedUpload> StageUploadAsync(Stream image, string fileName, IProgress<UploadProgress>? progress = null, CancellationToken ct = default) =>
+        SendAsync<StagedUpload>(Upload(image, fileName, null, progress, "api/uploads"), ct, image.CanSeek);
+
+    /// <summary>GET /api/uploads/{id}/preview: the staged image's bytes and content type.</summary>
+    public async Task<(byte[] Bytes, string ContentType)> GetUploadPreviewAsync(string uploadId, CancellationToken ct = default)
+    {
+        using var response = await SendAsync(() => new(HttpMethod.Get, $"api/uploads/{Id(uploadId)}/preview"), ct);
+        return (await response.Content.ReadAsByteArrayAsync(ct), response.Content.Headers.ContentType?.MediaType ?? "application/octet-stream");
+    }
+
+    public Task<Picture> CommitUploadAsync(string uploadId, bool activate = false, CropRectangle? crop = null, CancellationToken ct = default) =>
+        SendAsync<Picture>(() => new(HttpMethod.Post, $"api/uploads/{Id(uploadId)}/commit") { Content = JsonContent.Create(new { activate, crop }, options: Json) }, ct);
+
+    public async Task AbandonUploadAsync(string uploadId, CancellationToken ct = default)
+    {
+        using var _ = await SendAsync(() => new(HttpMethod.Delete, $"api/uploads/{Id(uploadId)}"), ct);
+    }
+
+    // ------------------------------------------------------------------ admin (role admin)
+
+    public Task<IReadOnlyList<AdminStagedUpload>> ListAllStagedUploadsAsync(CancellationToken ct = default) =>
+        SendAsync<IReadOnlyList<AdminStagedUpload>>(() => new(HttpMethod.Get, "api/admin/uploads"), ct);
+
+    /// <summary>POST /api/admin/uploads/cleanup with one of the actions cleanup-old, delete-session, delete-all (with confirm), list.</summary>
+    public Task<CleanupResult> CleanUpStagedUploadsAsync(string action, int? olderThanHours = null, string? uploadId = null, string? confirm = null, CancellationToken ct = default) =>
+        SendAsync<CleanupResult>(() => new(HttpMethod.Post, "api/admin/uploads/cleanup")
+        {
+            Content = JsonContent.Create(new Dictionary<string, object?>
+            {
+                ["action"] = action, ["olderThanHours"] = olderThanHours, ["uploadId"] = uploadId, ["confirm"] = confirm,
+            }.Where(p => p.Value is not null).ToDictionary(), options: Json),
+        }, ct);
+
+    public Task<IReadOnlyList<JobInfo>> ListJobsAsync(CancellationToken ct = default) =>
+        SendAsync<IReadOnlyList<JobInfo>>(() => new(HttpMethod.Get, "api/admin/jobs"), ct);
+
+    public async Task TriggerJobAsync(string name, CancellationToken ct = default)
+    {
+        using var _ = await SendAsync(() => new(HttpMethod.Post, $"api/admin/jobs/{Id(name)}/trigger"), ct);
+    }
+
+    public async Task PauseJobAsync(string name, CancellationToken ct = default)
+    {
+        using var _ = await SendAsync(() => new(HttpMethod.Post, $"api/admin/jobs/{Id(name)}/pause"), ct);
+    }
+
+    public async Task ResumeJobAsync(string name, CancellationToken ct = default)
+    {
+        using var _ = await SendAsync(() => new(HttpMethod.Post, $"api/admin/jobs/{Id(name)}/resume"), ct);
+    }
+
+    public Task<IReadOnlyList<JobRun>> ListJobRunsAsync(string name, int limit = 50, CancellationToken ct = default) =>
+        SendAsync<IReadOnlyList<JobRun>>(() => new(HttpMethod.Get, $"api/admin/jobs/{Id(name)}/runs?limit={limit}"), ct);
+
+    // ------------------------------------------------------------------ plumbing
+
+    private sealed record DeletedCount(int Deleted);
+
+    private sealed record Problem(int? Status, string? Title, string? Detail);
+
+    private static string Id(string value) => Uri.EscapeDataString(value);
+
+    internal ValueTask<string?> TokenAsync(CancellationToken ct) =>
+        _options.AccessTokenProvider is { } provider ? provider(ct) : ValueTask.FromResult<string?>(null);
+
+    private static Func<HttpRequestMessage> Upload(Stream image, string fileName, string? title, IProgress<UploadProgress>? progress, string path)
+    {
+        var start = image.CanSeek ? image.Position : 0;
+        return () =>
+        {
+            if (image.CanSeek) image.Position = start;
+            var form = new MultipartFormDataContent();
+            var file = new ProgressContent(image, progress);
+            file.Headers.ContentType = new MediaTypeHeaderValue("application/octet-stream");
+            form.Add(file, "file", fileName);
+            if (title is not null) form.Add(new StringContent(title), "title");
+            return new HttpRequestMessage(HttpMethod.Post, path) { Content = form };
+        };
+    }
+
+    private async Task<T> SendAsync<T>(Func<HttpRequestMessage> request, CancellationToken ct, bool retryable = true)
+    {
+        using var response = await SendAsync(request, ct, retryable);
+        return (await ReadAsync<T>(response, ct))!;
+    }
+
+    private static async Task<T?> ReadAsync<T>(HttpResponseMessage response, CancellationToken ct) =>
+        await response.Content.ReadFromJsonAsync<T>(Json, ct);
+
+    /// <summary>Sends (a fresh request per attempt), retrying 429/503 when asked to; any error answer throws.</summary>
+    private async Task<HttpResponseMessage> SendAsync(Func<HttpRequestMessage> create, CancellationToken ct, bool retryable = true)
+    {
+        for (var attempt = 0; ; attempt++)
+        {
+            using var request = create();
+            if (await TokenAsync(ct) is { Length: > 0 } token) request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
+            var response = await _http.SendAsync(request, HttpCompletionOption.ResponseContentRead, ct);
+            if (response.IsSuccessStatusCode) return response;
+
+            var error = await ErrorAsync(response, ct);
+            response.Dispose();
+            var busy = error.Status is 429 or 503;
+            var wait = error.RetryAfter ?? TimeSpan.FromSeconds(1 << attempt);
+            if (!_options.RetryWhenBusy || !busy || !retryable || attempt >= _options.MaxRetries || wait > _options.MaxRetryDelay) throw error;
+            await Task.Delay(wait, ct);
+        }
+    }
+
+    private static async Task<ImagePicturesException> ErrorAsync(HttpResponseMessage response, CancellationToken ct)
+    {
+        var status = (int)response.StatusCode;
+        var retryAfter = response.Headers.RetryAfter is { } r
+            ? r.Delta ?? (r.Date is { } date ? date - DateTimeOffset.UtcNow : null)
+            : null;
+        if (retryAfter < TimeSpan.Zero) retryAfter = TimeSpan.Zero;
+        var body = await response.Content.ReadAsStringAsync(ct);
+        Problem? problem = null;
+        if (response.Content.Headers.ContentType?.MediaType is "application/problem+json" or "application/json")
+        {
+            try { problem = JsonSerializer.Deserialize<Problem>(body, Json); }
+            catch (JsonException) { }
+        }
+        var title = problem?.Title ?? response.ReasonPhrase ?? $"HTTP {status}";
+        var detail = problem?.Detail ?? (body.Length > 0 ? body[..Math.Min(body.Length, 500)] : null);
+        return new ImagePicturesException(status, title, detail, retryAfter);
+    }
+
+    /// <summary>A stream body that reports how much of it has been sent.</summary>
+    private sealed class ProgressContent(Stream source, IProgress<UploadProgress>? progress) : HttpContent
+    {
+        protected override async Task SerializeToStreamAsync(Stream stream, TransportContext? context, CancellationToken ct)
+        {
+            long? total = source.CanSeek ? source.Length - source.Position : null;
+            var buffer = new byte[64 * 1024];
+            long sent = 0;
+            int read;
+            while ((read = await source.ReadAsync(buffer, ct)) > 0)
+            {
+                await stream.WriteAsync(buffer.AsMemory(0, read), ct);
+                sent += read;
+                progress?.Report(new UploadProgress(sent, total));
+            }
+        }
+
+        protected override Task SerializeToStreamAsync(Stream stream, TransportContext? context) => SerializeToStreamAsync(stream, context, default);
+
+        protected override bool TryComputeLength(out long length)
+        {
+            length = source.CanSeek ? source.Length - source.Position : 0;
+            return source.CanSeek;
+        }
+    }
+}

@@ -1,0 +1,251 @@
+using System.Collections.Concurrent;
+using System.Net;
+using System.Net.Http.Json;
+using ImagePictures.Api.Pictures;
+using ImagePictures.Api.Tests.Infrastructure;
+using ImagePictures.Api.Tests.Realtime;
+using ImagePictures.Imaging.Tests;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Logging;
+using Microsoft.Playwright;
+
+namespace ImagePictures.Api.Tests.Browser;
+
+/// <summary>
+/// The service on a real Kestrel port, and a page of another origin (a second Kestrel port) that
+/// embeds /client/live-avatar.js as a site would. The page's origin is the one allowed origin.
+/// </summary>
+public sealed class LiveAvatarApplication : KestrelPicturesApplication
+{
+    private WebApplication? _site;
+    public string SiteUrl { get; private set; } = "";
+
+    public override async Task InitializeAsync()
+    {
+        var site = WebApplication.CreateSlimBuilder();
+        site.WebHost.UseUrls("http://127.0.0.1:0");
+        site.Logging.ClearProviders();
+        _site = site.Build();
+        _site.MapGet("/", () => Results.Content(Page(BaseUrl), "text/html; charset=utf-8"));
+        await _site.StartAsync();
+        SiteUrl = _site.Urls.First();
+        With("Realtime:AllowedOrigins:0", SiteUrl);
+        await base.InitializeAsync();
+    }
+
+    public override async ValueTask DisposeAsync()
+    {
+        if (_site is not null) await _site.DisposeAsync();
+        await base.DisposeAsync();
+    }
+
+    private static string Page(string service) => $$"""
+        <!doctype html>
+        <html lang="en"><head><meta charset="utf-8"><link rel="icon" href="data:,"><title>A site with live avatars</title>
+        <script src="{{service}}/client/live-avatar.js"></script></head>
+        <body>
+          <live-avatar id="alice-small" user-id="la-alice" size="64" alt="Alice"></live-avatar>
+          <live-avatar id="alice-large" user-id="la-alice" size="128" alt="Alice, large"></live-avatar>
+          <live-avatar id="bob" user-id="la-bob" size="64" alt="Bob"></live-avatar>
+          <script>
+            window.changes = [];
+            document.addEventListener('change', (e) => window.changes.push({ id: e.target.id, pictureId: e.detail.picture && e.detail.picture.id }));
+          </script>
+        </body></html>
+        """;
+}
+
+/// <summary>
+/// Three &lt;live-avatar&gt; elements of two users on a page of another origin, without any token, in
+/// Debian's Chromium: they follow avatar changes over one shared hub connection, also after the
+/// server dropped it.
+/// </summary>
+public class LiveAvatarBrowserTests(LiveAvatarApplication app) : IClassFixture<LiveAvatarApplication>, IAsyncLifetime
+{
+    private IPlaywright _playwright = null!;
+    private IBrowser _browser = null!;
+
+    public async Task InitializeAsync()
+    {
+        _playwright = await Playwright.CreateAsync();
+        _browser = await _playwright.Chromium.LaunchAsync(new()
+        {
+            ExecutablePath = "/usr/bin/chromium",
+            Headless = true,
+            Args = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+        });
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _browser.DisposeAsync();
+        _playwright.Dispose();
+    }
+
+    private async Task<PictureJson> UploadAsync(string userId, double[] colour)
+    {
+        var response = await app.Api(userId).PostAsync($"/api/users/{userId}/pictures", TestUploads.Form(TestImages.SolidJpeg(300, 300, colour)));
+        Assert.Equal(HttpStatusCode.Created, response.StatusCode);
+        return (await response.Content.ReadFromJsonAsync<PictureJson>())!;
+    }
+
+    private async Task ActivateAsync(string userId, Guid pictureId) =>
+        Assert.Equal(HttpStatusCode.OK, (await app.Api(userId).PutAsJsonAsync($"/api/users/{userId}/active-picture", new { pictureId })).StatusCode);
+
+    private static Task<bool> LoadedAsync(ILocator img) =>
+        img.EvaluateAsync<bool>("i => (i.complete ? Promise.resolve() : new Promise(r => { i.onload = r; i.onerror = r; })).then(() => i.complete && i.naturalWidth > 0)");
+
+    [Fact]
+    public async Task ElementsOfAnotherOriginFollowActivationsOverOneConnectionAlsoAfterADrop()
+    {
+        var before = await UploadAsync("la-bob", TestImages.Blue);
+        await ActivateAsync("la-bob", before.Id);
+
+        var page = await (await _browser.NewContextAsync()).NewPageAsync();
+        var errors = new List<string>();
+        page.Console += (_, m) => { if (m.Type == "error") errors.Add($"console: {m.Text}"); };
+        page.PageError += (_, e) => errors.Add($"page error: {e}");
+        var sockets = new List<IWebSocket>();
+        var watchCalls = new ConcurrentQueue<string>();
+        var completions = 0;
+        page.WebSocket += (_, ws) =>
+        {
+            lock (sockets) sockets.Add(ws);
+            ws.FrameSent += (_, f) => { if (f.Text?.Contains("\"target\":\"Watch\"") == true) watchCalls.Enqueue(f.Text); };
+            ws.FrameReceived += (_, f) => { if (f.Text?.Contains("\"type\":3") == true) Interlocked.Increment(ref completions); };
+        };
+
+        await page.GotoAsync(app.SiteUrl);
+        Assert.StartsWith("http://127.0.0.1:", app.SiteUrl);
+        Assert.NotEqual(new Uri(app.SiteUrl).Port, new Uri(app.BaseUrl).Port); // another origin
+
+        var aliceSmall = page.Locator("#alice-small img");
+        var aliceLarge = page.Locator("#alice-large img");
+        var bob = page.Locator("#bob img");
+        foreach (var img in new[] { aliceSmall, aliceLarge, bob }) Assert.True(await LoadedAsync(img), "an avatar did not load");
+
+        // The element's own shape: an <img part="img"> in an open shadow root, sized, with the alt text.
+        Assert.Equal("img", await aliceLarge.GetAttributeAsync("part"));
+        Assert.Equal("128", await aliceLarge.GetAttributeAsync("width"));
+        Assert.Equal("128", await aliceLarge.GetAttributeAsync("height"));
+        Assert.Equal("Alice, large", await aliceLarge.GetAttributeAsync("alt"));
+        Assert.True(await page.EvaluateAsync<bool>("() => document.querySelector('#bob').shadowRoot.querySelector('img') !== null"));
+        Assert.StartsWith($"{app.BaseUrl}/avatars/la-alice?size=128&v=", await aliceLarge.GetAttributeAsync("src"));
+
+        // One Watch for both users of the three elements, answered.
+        await WaitUntil(() => watchCalls.Count >= 1 && Volatile.Read(ref completions) >= 1, "the elements never watched");
+        Assert.Single(watchCalls);
+        Assert.Contains("\"la-alice\"", watchCalls.Single());
+        Assert.Contains("\"la-bob\"", watchCalls.Single());
+
+        // Alice activates a new picture: both of her elements show it, loaded; Bob's stays.
+        var bobSrc = await bob.GetAttributeAsync("src");
+        var red = await UploadAsync("la-alice", TestImages.Red);
+        await ActivateAsync("la-alice", red.Id);
+        var version = $"v={red.ContentHash[..16]}";
+        await Assertions.Expect(aliceSmall).ToHaveAttributeAsync("src", new System.Text.RegularExpressions.Regex(version), new() { Timeout = 2000 });
+        await Assertions.Expect(aliceLarge).ToHaveAttributeAsync("src", new System.Text.RegularExpressions.Regex(version), new() { Timeout = 2000 });
+        Assert.True(await LoadedAsync(aliceSmall));
+        Assert.True(await LoadedAsync(aliceLarge));
+        Assert.True(await aliceLarge.EvaluateAsync<int>("i => i.naturalWidth") >= 128);
+        await Task.Delay(300);
+        Assert.Equal(bobSrc, await bob.GetAttributeAsync("src"));
+        var changes = await page.EvaluateAsync<Change[]>("() => window.changes");
+        Assert.Equal(["alice-large", "alice-small"], changes.Select(c => c.Id).Order());
+        Assert.All(changes, c => Assert.Equal(red.Id.ToString(), c.PictureId));
+
+        // One hub connection for the whole page.
+        Assert.Single(sockets);
+
+        // The server drops it: the page reconnects, watches again, and the next change still arrives.
+        Assert.Equal(1, app.DropHubConnections());
+        await WaitUntil(() => watchCalls.Count >= 2 && Volatile.Read(ref completions) >= 2, "the elements did not watch again after the drop");
+        var green = await UploadAsync("la-bob", TestImages.Green);
+        await ActivateAsync("la-bob", green.Id);
+        await Assertions.Expect(bob).ToHaveAttributeAsync("src", new System.Text.RegularExpressions.Regex($"v={green.ContentHash[..16]}"), new() { Timeout = 5000 });
+        Assert.True(await LoadedAsync(bob));
+        Assert.Equal(2, sockets.Count);
+
+        // A deleted account: its elements show the default image.
+        Assert.Equal(HttpStatusCode.OK, (await app.Api("la-bob").DeleteAsync("/api/users/la-bob")).StatusCode);
+        await Assertions.Expect(bob).ToHaveAttributeAsync("src", new System.Text.RegularExpressions.Regex("v=d"), new() { Timeout = 5000 });
+        Assert.True(await LoadedAsync(bob));
+
+        Assert.Empty(errors);
+    }
+
+    [Fact]
+    public async Task ElementsAddedLaterWatchAndRemovedOnesUnwatch()
+    {
+        var page = await (await _browser.NewContextAsync()).NewPageAsync();
+        var errors = new List<string>();
+        page.Console += (_, m) => { if (m.Type == "error") errors.Add($"console: {m.Text}"); };
+        var sent = new ConcurrentQueue<string>();
+        page.WebSocket += (_, ws) => ws.FrameSent += (_, f) => { if (f.Text is { } t && (t.Contains("\"target\":\"Watch\"") || t.Contains("\"target\":\"Unwatch\""))) sent.Enqueue(t); };
+        await page.GotoAsync(app.SiteUrl);
+        await WaitUntil(() => sent.Count >= 1, "the page never watched");
+
+        await page.EvaluateAsync("() => { const a = document.createElement('live-avatar'); a.id = 'carol'; a.setAttribute('user-id', 'la-carol'); document.body.append(a); }");
+        await WaitUntil(() => sent.Any(t => t.Contains("\"Watch\"") && t.Contains("la-carol")), "a new element did not watch");
+        await page.EvaluateAsync("() => document.querySelector('#carol').remove()");
+        await WaitUntil(() => sent.Any(t => t.Contains("\"Unwatch\"") && t.Contains("la-carol")), "a removed element did not unwatch");
+        // Alice still has an element: she stays watched.
+        await page.EvaluateAsync("() => document.querySelector('#alice-small').remove()");
+        await Task.Delay(300);
+        Assert.DoesNotContain(sent, t => t.Contains("\"Unwatch\"") && t.Contains("la-alice"));
+        Assert.Empty(errors);
+    }
+
+    [Fact]
+    public async Task TheAdminDashboardShowsStagedUploadsUsersAsLiveAvatars()
+    {
+        using var stage = await app.Api("la-dana").PostAsync("/api/uploads", TestUploads.Form(TestUploads.DefaultPng()));
+        Assert.Equal(HttpStatusCode.Created, stage.StatusCode);
+
+        var page = await (await _browser.NewContextAsync(new() { BaseURL = app.BaseUrl })).NewPageAsync();
+        var errors = new List<string>();
+        page.PageError += (_, e) => errors.Add($"page error: {e}");
+        await page.GotoAsync("/admin/login");
+        await page.Locator("#token").FillAsync(app.Token("la-ops", roles: ["admin"]));
+        await page.GetByRole(AriaRole.Button, new() { Name = "Sign in" }).ClickAsync();
+        await page.WaitForURLAsync("**/admin");
+        var avatar = page.Locator("[data-testid='upload-row'] img[data-user-id='la-dana']");
+        await Assertions.Expect(avatar).ToBeVisibleAsync();
+        Assert.True(await LoadedAsync(avatar));
+
+        // Once the interactive circuit is up, Dana's activation changes the avatar in place.
+        var changed = false;
+        for (var attempt = 0; attempt < 10 && !changed; attempt++)
+        {
+            var picture = await UploadAsync("la-dana", attempt % 2 == 0 ? TestImages.Red : TestImages.Blue);
+            await ActivateAsync("la-dana", picture.Id);
+            try
+            {
+                await Assertions.Expect(avatar).ToHaveAttributeAsync("src", new System.Text.RegularExpressions.Regex($"v={picture.ContentHash[..16]}"), new() { Timeout = 2000 });
+                changed = true;
+            }
+            catch (PlaywrightException) { }
+        }
+        Assert.True(changed, "the dashboard's avatar never followed the activation");
+        Assert.True(await LoadedAsync(avatar));
+        Assert.Empty(errors);
+    }
+
+    private static async Task WaitUntil(Func<bool> condition, string failure)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(15);
+        while (!condition())
+        {
+            if (DateTime.UtcNow > deadline) Assert.Fail(failure);
+            await Task.Delay(25);
+        }
+    }
+
+    private sealed class Change
+    {
+        public string Id { get; set; } = "";
+        public string? PictureId { get; set; }
+    }
+}

@@ -1,0 +1,110 @@
+using Bunit;
+using ImagePictures.Client;
+using Microsoft.AspNetCore.Components;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace ImagePictures.Components.Tests;
+
+/// <summary>The one service LiveAvatar calls, faked: which users are watched, and a way to push changes.</summary>
+public sealed class FakeAvatarEvents : IAvatarEvents
+{
+    public Uri? BaseAddress { get; set; } = new("https://pictures.example/");
+    public List<(string UserId, Func<AvatarChange, Task> Handler)> Watches { get; } = [];
+    public int Disposed { get; private set; }
+
+    public Task<IAsyncDisposable> WatchAvatarAsync(string userId, Func<AvatarChange, Task> onChange, CancellationToken ct = default)
+    {
+        var entry = (userId, onChange);
+        Watches.Add(entry);
+        return Task.FromResult<IAsyncDisposable>(new Handle(() => { Watches.Remove(entry); Disposed++; }));
+    }
+
+    public async Task PushAsync(AvatarChange change)
+    {
+        foreach (var (userId, handler) in Watches.ToList())
+            if (userId == change.UserId) await handler(change);
+    }
+
+    private sealed class Handle(Action dispose) : IAsyncDisposable
+    {
+        public ValueTask DisposeAsync() { dispose(); return ValueTask.CompletedTask; }
+    }
+}
+
+public class LiveAvatarTests : BunitContext
+{
+    private readonly FakeAvatarEvents _events = new();
+
+    public LiveAvatarTests()
+    {
+        Services.AddSingleton<IAvatarEvents>(_events);
+        SetRendererInfo(new RendererInfo("Server", isInteractive: true));
+    }
+
+    private static Picture PictureWithHash(string hash) =>
+        new(Guid.NewGuid(), "alice", true, false, 512, 512, 1000, hash, null, DateTime.UtcNow, null, null, new Dictionary<string, string>());
+
+    [Fact]
+    public void RendersTheAvatarSizedWithAltAndWatchesTheUser()
+    {
+        var cut = Render<LiveAvatar>(p => p.Add(a => a.UserId, "alice").Add(a => a.Size, 128).Add(a => a.Alt, "Alice").AddUnmatched("class", "round"));
+        var img = cut.Find("img");
+        Assert.StartsWith("https://pictures.example/avatars/alice?size=128&v=", img.GetAttribute("src"));
+        Assert.Equal("128", img.GetAttribute("width"));
+        Assert.Equal("128", img.GetAttribute("height"));
+        Assert.Equal("Alice", img.GetAttribute("alt"));
+        Assert.Equal("round", img.GetAttribute("class"));
+        Assert.Equal(["alice"], _events.Watches.Select(w => w.UserId));
+    }
+
+    [Fact]
+    public async Task ReRendersWithTheNewVersionOnAChangeAndReportsIt()
+    {
+        AvatarChange? reported = null;
+        var cut = Render<LiveAvatar>(p => p.Add(a => a.UserId, "alice").Add(a => a.OnChange, (AvatarChange c) => reported = c));
+        var before = cut.Find("img").GetAttribute("src");
+
+        var change = new AvatarChange("alice", "0123456789abcdef", PictureWithHash("0123456789abcdef00"));
+        await cut.InvokeAsync(() => _events.PushAsync(change));
+        cut.WaitForAssertion(() => Assert.Equal("https://pictures.example/avatars/alice?size=64&v=0123456789abcdef", cut.Find("img").GetAttribute("src")));
+        Assert.NotEqual(before, cut.Find("img").GetAttribute("src"));
+        Assert.Equal(change, reported);
+
+        // A reconnect reloads the picture but is not a change.
+        reported = null;
+        await cut.InvokeAsync(() => _events.PushAsync(new AvatarChange("alice", "r1", null)));
+        cut.WaitForAssertion(() => Assert.EndsWith("v=r1", cut.Find("img").GetAttribute("src")));
+        Assert.Null(reported);
+    }
+
+    [Fact]
+    public async Task ANewUserIdWatchesTheNewUserAndUnwatchesTheOld()
+    {
+        var cut = Render<LiveAvatar>(p => p.Add(a => a.UserId, "alice"));
+        cut.Render(p => p.Add(a => a.UserId, "bob"));
+        Assert.Equal(["bob"], _events.Watches.Select(w => w.UserId));
+        Assert.Equal(1, _events.Disposed);
+        await cut.InvokeAsync(() => _events.PushAsync(new AvatarChange("alice", "stale", null)));
+        Assert.DoesNotContain("stale", cut.Find("img").GetAttribute("src"));
+        Assert.Contains("/avatars/bob?", cut.Find("img").GetAttribute("src"));
+    }
+
+    [Fact]
+    public async Task DisposingUnsubscribes()
+    {
+        var cut = Render<LiveAvatar>(p => p.Add(a => a.UserId, "alice"));
+        Assert.Single(_events.Watches);
+        await DisposeComponentsAsync();
+        Assert.Empty(_events.Watches);
+        Assert.Equal(1, _events.Disposed);
+    }
+
+    [Fact]
+    public void PrerenderedOrWithoutEventsItShowsTheAvatarWithoutWatching()
+    {
+        SetRendererInfo(new RendererInfo("Static", isInteractive: false));
+        var cut = Render<LiveAvatar>(p => p.Add(a => a.UserId, "alice"));
+        Assert.Contains("/avatars/alice?size=64", cut.Find("img").GetAttribute("src"));
+        Assert.Empty(_events.Watches);
+    }
+}
