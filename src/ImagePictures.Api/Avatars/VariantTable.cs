@@ -1,3 +1,4 @@
+using ImagePictures.Api.Storage;
 using ImagePictures.Api.Pictures;
 using Microsoft.Extensions.Options;
 
