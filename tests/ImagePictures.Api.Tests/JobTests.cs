@@ -311,7 +311,7 @@ public class PauseTests : IAsyncLifetime
 /// </summary>
 public class ClusterTests : IAsyncLifetime
 {
-    private const int PurgePictures = 600;
+    private const int PurgePictures = 4000; // long enough that a quiet machine is still purging when the test acts
     private JobsApplication _first = null!;
     private JobsApplication _second = null!;
     private string _storageRoot = "";
@@ -454,7 +454,7 @@ public class EveryMinuteCronTests : IAsyncLifetime
 /// <summary>A shutdown in the middle of a purge: Hangfire puts the job back, and the next instance finishes it.</summary>
 public class ShutdownTests : IAsyncLifetime
 {
-    private const int Pictures = 600;
+    private const int Pictures = 4000; // long enough that a quiet machine is still purging at the shutdown
     private readonly string _storageRoot = Path.Combine(Path.GetTempPath(), $"ip-storage-{Guid.NewGuid():N}");
     private string _database = "";
     private JobsApplication? _first, _second;

@@ -24,12 +24,12 @@ public static class WebhookEndpoints
     public static RouteGroupBuilder MapWebhooks(this IEndpointRouteBuilder app)
     {
         var group = app.MapGroup("/api/admin/webhooks").RequireAuthorization(AuthSetup.AdminPolicy).WithTags("Admin");
-        group.MapPost("", Create).WithName("AdminCreateWebhook")
+        group.MapPost("", Create).WithName("AdminCreateWebhook").WithSummary("Register a webhook endpoint; its secret is shown only in this answer")
             .Produces<CreatedWebhookJson>(StatusCodes.Status201Created).ProducesProblem(StatusCodes.Status400BadRequest);
-        group.MapGet("", List).WithName("AdminListWebhooks").Produces<List<WebhookJson>>();
-        group.MapDelete("/{id}", Delete).WithName("AdminDeleteWebhook")
+        group.MapGet("", List).WithName("AdminListWebhooks").WithSummary("Webhook endpoints with their delivery status").Produces<List<WebhookJson>>();
+        group.MapDelete("/{id}", Delete).WithName("AdminDeleteWebhook").WithSummary("Remove a webhook endpoint")
             .Produces(StatusCodes.Status204NoContent).ProducesProblem(StatusCodes.Status404NotFound);
-        group.MapPost("/{id}/enable", Enable).WithName("AdminEnableWebhook")
+        group.MapPost("/{id}/enable", Enable).WithName("AdminEnableWebhook").WithSummary("Re-enable a disabled endpoint, resuming from its cursor")
             .Produces(StatusCodes.Status204NoContent).ProducesProblem(StatusCodes.Status404NotFound);
         return group;
     }

@@ -52,7 +52,10 @@ public class PicturesApplication : WebApplicationFactory<Program>, IAsyncLifetim
     {
         ConnectionString = SharedConnectionString ?? await TestCluster.NewDatabaseAsync();
         Directory.CreateDirectory(Path.Combine(StorageRoot, "default"));
-        File.Copy(Path.Combine(RepositoryRoot.Find(), "images", "default", "default.png"), Path.Combine(StorageRoot, "default", "default.png"), overwrite: true);
+        // Copied under a name of its own and renamed: two hosts sharing one storage root start at once.
+        var copy = Path.Combine(StorageRoot, "default", $".default-{Guid.NewGuid():N}.png");
+        File.Copy(Path.Combine(RepositoryRoot.Find(), "images", "default", "default.png"), copy);
+        File.Move(copy, Path.Combine(StorageRoot, "default", "default.png"), overwrite: true);
         Stored = new FileSystemView(StorageRoot);
         if (_useS3)
         {
