@@ -93,12 +93,17 @@ public sealed class RabbitMqConnection(EventsOptions options, ILogger<RabbitMqCo
         if (_connection is not { } connection) return;
         _connection = null;
         _closedSince = null;
-        try
+        // Closing a connection that is still recovering can block: never let it hold up the replacement.
+        var closing = Task.Run(async () =>
         {
-            if (connection.IsOpen) await connection.CloseAsync(TimeSpan.FromSeconds(5));
-            connection.Dispose();
-        }
-        catch (Exception) { /* closing a broken connection */ }
+            try
+            {
+                if (connection.IsOpen) await connection.CloseAsync(TimeSpan.FromSeconds(5));
+                connection.Dispose();
+            }
+            catch (Exception) { /* closing a broken connection */ }
+        });
+        await Task.WhenAny(closing, Task.Delay(TimeSpan.FromSeconds(6)));
     }
 }
 
@@ -110,6 +115,7 @@ public sealed class RabbitMqConnection(EventsOptions options, ILogger<RabbitMqCo
 /// </summary>
 public sealed class RabbitMqSink(RabbitMqConnection connection, EventsOptions options) : IEventSink
 {
+    private static readonly TimeSpan AttemptTimeout = TimeSpan.FromSeconds(10);
     private IChannel? _channel;
     private DateTime? _closedSince;
 
@@ -122,11 +128,15 @@ public sealed class RabbitMqSink(RabbitMqConnection connection, EventsOptions op
     {
         var confirms = new List<ValueTask>(events.Count);
         var confirmed = 0;
+        // An attempt on a connection that is still recovering can wait for ever: bound it, and count a
+        // timed-out attempt like a closed connection (replaced after the grace period).
+        using var attempt = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        attempt.CancelAfter(AttemptTimeout);
         try
         {
-            _channel ??= await connection.OpenChannelAsync(events.Count * 2, ct);
+            _channel ??= await connection.OpenChannelAsync(events.Count * 2, attempt.Token);
             foreach (var e in events)
-                confirms.Add(_channel.BasicPublishAsync(options.RabbitMqExchange, "pictures." + e.Type, mandatory: false, Properties(e), e.Body, ct));
+                confirms.Add(_channel.BasicPublishAsync(options.RabbitMqExchange, "pictures." + e.Type, mandatory: false, Properties(e), e.Body, attempt.Token));
             for (; confirmed < confirms.Count; confirmed++) await confirms[confirmed];
             _closedSince = null;
             return new SinkDelivery(confirmed, null);
@@ -139,7 +149,7 @@ public sealed class RabbitMqSink(RabbitMqConnection connection, EventsOptions op
             }
             await DisposeAsync();
             // A connection that still reports closed after the grace period is replaced, whatever it says of itself.
-            if (e is AlreadyClosedException) _closedSince ??= DateTime.UtcNow; else _closedSince = null;
+            if (e is AlreadyClosedException or OperationCanceledException) _closedSince ??= DateTime.UtcNow; else _closedSince = null;
             if (DateTime.UtcNow - _closedSince > TimeSpan.FromSeconds(15))
             {
                 _closedSince = null;
@@ -171,7 +181,8 @@ public sealed class RabbitMqSink(RabbitMqConnection connection, EventsOptions op
         if (_channel is null) return;
         var channel = _channel;
         _channel = null;
-        try { if (channel.IsOpen) await channel.CloseAsync(); } catch (Exception) { /* closing a broken channel */ }
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(5));
+        try { if (channel.IsOpen) await channel.CloseAsync(timeout.Token); } catch (Exception) { /* closing a broken channel */ }
         channel.Dispose();
     }
 }
