@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Starts the built service (Development, its own private PostgreSQL and storage under a temporary
 # folder) on a free port, runs hub-check.mjs against it with the real @microsoft/signalr client,
-# and stops the service. Used by scripts/test.sh after the solution was built.
+# and stops the service. Used by scripts/test.sh after the solution was built. Anonymous watching is
+# switched off here so that the check of a refused token-less connection holds (anonymous watching
+# itself is tested in AnonymousWatchTests and the live-avatar browser tests).
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 repo="$(cd "$here/../.." && pwd)"
@@ -18,6 +20,7 @@ port="$(node -e "const s=require('net').createServer();s.listen(0,'127.0.0.1',()
 
 ASPNETCORE_ENVIRONMENT=Development ASPNETCORE_URLS="http://127.0.0.1:$port" \
   ConnectionStrings__Pictures="" PrivatePostgres__DataDirectory="$root/pg" Storage__Root="$root/storage" \
+  Realtime__AnonymousWatch=false \
   dotnet "$dll" >"$root/service.log" 2>&1 &
 service=$!
 stop() {
