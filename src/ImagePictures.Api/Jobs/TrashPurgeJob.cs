@@ -14,8 +14,7 @@ namespace ImagePictures.Api.Jobs;
 /// picture whose files cannot be deleted keeps its row, counts as failed and is retried next run.
 /// A batch commits while the next one's files are deleted.
 /// </summary>
-public sealed class TrashPurgeJob(NpgsqlDataSource db, PictureStore store, JobRunRecorder recorder, IConfiguration config,
-    ILogger<TrashPurgeJob> log)
+public sealed class TrashPurgeJob(NpgsqlDataSource db, PictureStore store, JobRunRecorder recorder, IConfiguration config)
 {
     public const string Name = "trash-purge";
 
