@@ -16,6 +16,7 @@ public sealed class ImagePicturesClient
     private readonly ImagePicturesClientOptions _options;
 
     /// <param name="http">Its BaseAddress is used unless <see cref="ImagePicturesClientOptions.BaseAddress"/> is set.</param>
+    /// <param name="options">Address, token provider and retry; the defaults when null.</param>
     public ImagePicturesClient(HttpClient http, ImagePicturesClientOptions? options = null)
     {
         _http = http;
@@ -154,6 +155,28 @@ public sealed class ImagePicturesClient
 
     public Task<IReadOnlyList<JobRun>> ListJobRunsAsync(string name, int limit = 50, CancellationToken ct = default) =>
         SendAsync<IReadOnlyList<JobRun>>(() => new(HttpMethod.Get, $"api/admin/jobs/{Id(name)}/runs?limit={limit}"), ct);
+
+    /// <summary>POST /api/admin/webhooks: registers an endpoint for all events, or only <paramref name="eventTypes"/>; the answer holds its signing secret, shown only this once.</summary>
+    public Task<CreatedWebhook> CreateWebhookAsync(Uri url, IEnumerable<string>? eventTypes = null, CancellationToken ct = default) =>
+        SendAsync<CreatedWebhook>(() => new(HttpMethod.Post, "api/admin/webhooks")
+        {
+            Content = JsonContent.Create(new { url = url.AbsoluteUri, events = eventTypes?.ToArray() }, options: Json),
+        }, ct);
+
+    /// <summary>GET /api/admin/webhooks: every endpoint with its delivery status.</summary>
+    public Task<IReadOnlyList<Webhook>> ListWebhooksAsync(CancellationToken ct = default) =>
+        SendAsync<IReadOnlyList<Webhook>>(() => new(HttpMethod.Get, "api/admin/webhooks"), ct);
+
+    public async Task DeleteWebhookAsync(string id, CancellationToken ct = default)
+    {
+        using var _ = await SendAsync(() => new(HttpMethod.Delete, $"api/admin/webhooks/{Id(id)}"), ct);
+    }
+
+    /// <summary>POST /api/admin/webhooks/{id}/enable: a disabled endpoint resumes from where its deliveries stopped.</summary>
+    public async Task EnableWebhookAsync(string id, CancellationToken ct = default)
+    {
+        using var _ = await SendAsync(() => new(HttpMethod.Post, $"api/admin/webhooks/{Id(id)}/enable"), ct);
+    }
 
     // ------------------------------------------------------------------ plumbing
 

@@ -46,3 +46,10 @@ public sealed record JobInfo(string Name, string Cron, bool Paused, DateTime? Ne
 
 /// <summary>One run of a job.</summary>
 public sealed record JobRun(DateTime StartedAt, DateTime? FinishedAt, string Status, int? Found, int? Deleted, int? Failed, string? Error);
+
+/// <summary>A webhook endpoint just registered; <see cref="Secret"/> signs its deliveries and is not shown again.</summary>
+public sealed record CreatedWebhook(string Id, string Url, string[]? Events, string Secret, DateTime CreatedAt);
+
+/// <summary>A webhook endpoint and its delivery status; null <see cref="Events"/> means every event type.</summary>
+public sealed record Webhook(string Id, string Url, string[]? Events, DateTime CreatedAt, long LastDeliveredSeq, long PendingCount,
+    DateTime? FailingSince, string? LastError, bool Disabled);

@@ -1,6 +1,4 @@
 using System.Collections.Concurrent;
-using BitFaster.Caching.Lfu;
-using BitFaster.Caching.Scheduler;
 using Dapper;
 using ImagePictures.Api.Realtime;
 using Microsoft.Extensions.Options;
@@ -30,16 +28,15 @@ public sealed record AvatarCacheOptions
 /// <summary>
 /// User → active picture, so that GET /avatars does not query the database per request.
 /// <list type="bullet">
-/// <item>A bounded, scan-resistant cache (W-TinyLFU): a new entry gets in only by being asked for
-/// more often than the one it would replace, so a flood of random ids cannot evict the popular
-/// avatars. Users without a picture are cached too.</item>
+/// <item>A bounded, scan-resistant cache (<see cref="PictureLookupCache{TKey}"/>) that keeps users
+/// without a picture too.</item>
 /// <item>An index of every user who may have an active picture, loaded once after the event relay
 /// listens and widened by every change: a user not in it is answered without a lookup. It only
 /// ever says "maybe" too often, never "no" wrongly; past <see cref="AvatarCacheOptions.IndexLimit"/>
 /// users it is dropped and the cache alone answers.</item>
 /// </list>
 /// Every change invalidates its user (on this instance directly, on the others through the event
-/// relay). A generation counter stops a read that raced an invalidation from storing a stale value.
+/// relay).
 /// </summary>
 public sealed class ActiveAvatarCache(NpgsqlDataSource db, VariantTable table, IOptions<AvatarCacheOptions> options, ILogger<ActiveAvatarCache> log)
 {
@@ -49,47 +46,38 @@ public sealed class ActiveAvatarCache(NpgsqlDataSource db, VariantTable table, I
         WHERE a.user_id = @userId AND p.deleted_at IS NULL
         """;
 
-    private readonly ConcurrentLfu<string, PublicPicture> _cache = new(Environment.ProcessorCount, Math.Max(3, options.Value.CacheEntries), new ThreadPoolScheduler(), StringComparer.Ordinal);
+    private readonly PictureLookupCache<string> _cache = new(options.Value.CacheEntries, StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, byte> _index = new(StringComparer.Ordinal);
     private readonly int _indexLimit = options.Value.IndexLimit;
     private volatile bool _indexComplete, _indexDropped;
-    private long _generation, _queries, _indexCount;
+    private long _indexCount;
 
     private sealed record ActiveRow(Guid PictureId, string ContentHash, bool HasAlpha);
 
     /// <summary>Database lookups made so far (tests and benchmarks read it).</summary>
-    internal long Queries => Interlocked.Read(ref _queries);
+    internal long Queries => _cache.Queries;
 
     /// <summary>True once the index holds every user with an active picture.</summary>
     internal bool IndexComplete => _indexComplete;
 
-    public async ValueTask<PublicPicture?> GetAsync(string userId, CancellationToken ct)
+    public ValueTask<PublicPicture?> GetAsync(string userId, CancellationToken ct)
     {
-        if (_indexComplete && !_index.ContainsKey(userId)) return null;
+        if (_indexComplete && !_index.ContainsKey(userId)) return ValueTask.FromResult<PublicPicture?>(null);
         var hit = _cache.TryGet(userId, out var cached);
         Operations.PicturesMetrics.AvatarCacheLookup(hit);
-        if (hit) return cached == PublicPicture.None ? null : cached;
-
-        var generation = Interlocked.Read(ref _generation);
-        Interlocked.Increment(ref _queries);
-        await using var conn = await db.OpenConnectionAsync(ct);
-        var row = await conn.QuerySingleOrDefaultAsync<ActiveRow>(new CommandDefinition(ActiveSql, new { userId }, cancellationToken: ct));
-        var found = row is null ? PublicPicture.None : new PublicPicture(userId, row.PictureId, row.ContentHash, row.HasAlpha, table.Count);
-        if (Interlocked.Read(ref _generation) == generation)
+        return hit ? ValueTask.FromResult(cached) : _cache.LoadAsync(userId, async token =>
         {
-            _cache.AddOrUpdate(userId, found);
-            // An invalidation between the check and the store must still win.
-            if (Interlocked.Read(ref _generation) != generation) _cache.TryRemove(userId);
-        }
-        return found == PublicPicture.None ? null : found;
+            await using var conn = await db.OpenConnectionAsync(token);
+            var row = await conn.QuerySingleOrDefaultAsync<ActiveRow>(new CommandDefinition(ActiveSql, new { userId }, cancellationToken: token));
+            return row is null ? null : new PublicPicture(userId, row.PictureId, row.ContentHash, row.HasAlpha, table.Count);
+        }, ct);
     }
 
     /// <summary>After a change of this user's pictures has committed (here or, through the relay, elsewhere).</summary>
     public void Invalidate(string userId)
     {
-        Interlocked.Increment(ref _generation);
         AddToIndex(userId);
-        _cache.TryRemove(userId);
+        _cache.Remove(userId);
     }
 
     /// <summary>

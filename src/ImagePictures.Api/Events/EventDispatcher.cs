@@ -1,5 +1,4 @@
 using System.Collections.Concurrent;
-using System.Diagnostics.Metrics;
 using System.Text.Json;
 using Dapper;
 using ImagePictures.Api.Realtime;
@@ -56,8 +55,6 @@ public sealed class EventDispatcher(
     private const int BatchSize = 500;
     private static readonly TimeSpan IdleCheck = TimeSpan.FromSeconds(30), HoleRecheck = TimeSpan.FromMilliseconds(100);
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
-    private static readonly Meter Meter = new("ImagePictures");
-    private static readonly Counter<long> Delivered = Meter.CreateCounter<long>("imagepictures.events.delivered", description: "Events delivered to other services");
 
     private readonly ConcurrentDictionary<string, Task> _running = new();
     private readonly SemaphoreSlim _sinksChanged = new(0);
@@ -158,7 +155,7 @@ public sealed class EventDispatcher(
 
                 var wanted = batch.Where(e => sink.Wants(e.Type)).ToList();
                 var result = wanted.Count == 0 ? new SinkDelivery(0, null) : await sink.DeliverAsync(wanted, ct);
-                if (result.Delivered > 0) Delivered.Add(result.Delivered, new KeyValuePair<string, object?>("sink", sink.MetricName));
+                if (result.Delivered > 0) Operations.PicturesMetrics.EventsDeliveredTo(sink.MetricName, result.Delivered);
                 if (result.Error is null)
                 {
                     await AdvanceAsync(conn, id, cursor, healthy: true);

@@ -32,6 +32,8 @@ public static class PicturesMetrics
         description: "Events pushed to the hub's groups, by type.");
     private static readonly Counter<long> JobRuns = Meter.CreateCounter<long>("imagepictures.job.runs",
         description: "Finished job runs by job and status.");
+    private static readonly Counter<long> EventsDelivered = Meter.CreateCounter<long>("imagepictures.events.delivered",
+        description: "Events delivered to other services, by sink.");
 
     /// <summary>Counts each call of an upload route by its result, and image rejections by reason.</summary>
     public static TBuilder RecordsUploads<TBuilder>(this TBuilder builder) where TBuilder : IEndpointConventionBuilder =>
@@ -91,6 +93,8 @@ public static class PicturesMetrics
     public static void HubEventPushed(string type) => HubEvents.Add(1, Tag("type", type));
 
     public static void JobRun(string job, string status) => JobRuns.Add(1, new KeyValuePair<string, object?>("job", job), new("status", status));
+
+    public static void EventsDeliveredTo(string sink, int count) => EventsDelivered.Add(count, Tag("sink", sink));
 
     private static KeyValuePair<string, object?> Tag(string name, string value) => new(name, value);
 }

@@ -5,34 +5,15 @@ using Microsoft.Playwright;
 namespace ImagePictures.Api.Tests.Browser;
 
 /// <summary>An admin in Debian's Chromium signs in and runs a job from the Hangfire dashboard.</summary>
-public class JobsDashboardBrowserTests(BrowserApplication app) : IClassFixture<BrowserApplication>, IAsyncLifetime
+public class JobsDashboardBrowserTests(BrowserApplication app) : ChromiumTest, IClassFixture<BrowserApplication>
 {
     private static readonly string Artifacts = Path.Combine(RepositoryRoot.Find(), "test-artifacts");
-    private IPlaywright _playwright = null!;
-    private IBrowser _browser = null!;
     private readonly List<string> _errors = [];
-
-    public async Task InitializeAsync()
-    {
-        _playwright = await Playwright.CreateAsync();
-        _browser = await _playwright.Chromium.LaunchAsync(new()
-        {
-            ExecutablePath = "/usr/bin/chromium",
-            Headless = true,
-            Args = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-        });
-    }
-
-    public async Task DisposeAsync()
-    {
-        await _browser.DisposeAsync();
-        _playwright.Dispose();
-    }
 
     [Fact]
     public async Task AnAdminSignsInOpensTheRecurringJobsTriggersTempCleanupAndSeesItSucceed()
     {
-        var context = await _browser.NewContextAsync(new() { BaseURL = app.BaseUrl, ViewportSize = new() { Width = 1200, Height = 900 } });
+        var context = await Browser.NewContextAsync(new() { BaseURL = app.BaseUrl, ViewportSize = new() { Width = 1200, Height = 900 } });
         var page = await context.NewPageAsync();
         page.PageError += (_, e) => _errors.Add($"page error: {e}");
 

@@ -62,27 +62,8 @@ public sealed class LiveAvatarApplication : KestrelPicturesApplication
 /// Debian's Chromium: they follow avatar changes over one shared hub connection, also after the
 /// server dropped it.
 /// </summary>
-public class LiveAvatarBrowserTests(LiveAvatarApplication app) : IClassFixture<LiveAvatarApplication>, IAsyncLifetime
+public class LiveAvatarBrowserTests(LiveAvatarApplication app) : ChromiumTest, IClassFixture<LiveAvatarApplication>
 {
-    private IPlaywright _playwright = null!;
-    private IBrowser _browser = null!;
-
-    public async Task InitializeAsync()
-    {
-        _playwright = await Playwright.CreateAsync();
-        _browser = await _playwright.Chromium.LaunchAsync(new()
-        {
-            ExecutablePath = "/usr/bin/chromium",
-            Headless = true,
-            Args = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-        });
-    }
-
-    public async Task DisposeAsync()
-    {
-        await _browser.DisposeAsync();
-        _playwright.Dispose();
-    }
 
     private async Task<PictureJson> UploadAsync(string userId, double[] colour)
     {
@@ -103,7 +84,7 @@ public class LiveAvatarBrowserTests(LiveAvatarApplication app) : IClassFixture<L
         var before = await UploadAsync("la-bob", TestImages.Blue);
         await ActivateAsync("la-bob", before.Id);
 
-        var page = await (await _browser.NewContextAsync()).NewPageAsync();
+        var page = await (await Browser.NewContextAsync()).NewPageAsync();
         var errors = new List<string>();
         page.Console += (_, m) => { if (m.Type == "error") errors.Add($"console: {m.Text}"); };
         page.PageError += (_, e) => errors.Add($"page error: {e}");
@@ -179,7 +160,7 @@ public class LiveAvatarBrowserTests(LiveAvatarApplication app) : IClassFixture<L
     [Fact]
     public async Task ElementsAddedLaterWatchAndRemovedOnesUnwatch()
     {
-        var page = await (await _browser.NewContextAsync()).NewPageAsync();
+        var page = await (await Browser.NewContextAsync()).NewPageAsync();
         var errors = new List<string>();
         page.Console += (_, m) => { if (m.Type == "error") errors.Add($"console: {m.Text}"); };
         var sent = new ConcurrentQueue<string>();
@@ -204,7 +185,7 @@ public class LiveAvatarBrowserTests(LiveAvatarApplication app) : IClassFixture<L
         using var stage = await app.Api("la-dana").PostAsync("/api/uploads", TestUploads.Form(TestUploads.DefaultPng()));
         Assert.Equal(HttpStatusCode.Created, stage.StatusCode);
 
-        var page = await (await _browser.NewContextAsync(new() { BaseURL = app.BaseUrl })).NewPageAsync();
+        var page = await (await Browser.NewContextAsync(new() { BaseURL = app.BaseUrl })).NewPageAsync();
         var errors = new List<string>();
         page.PageError += (_, e) => errors.Add($"page error: {e}");
         await page.GotoAsync("/admin/login");

@@ -26,33 +26,14 @@ public sealed class BrowserApplication : PicturesApplication
 /// Alice and Bob side by side in Debian's Chromium (never a downloaded browser): Bob watches
 /// Alice, and every change Alice makes shows on Bob's page without a reload.
 /// </summary>
-public class SampleBrowserTests(BrowserApplication app) : IClassFixture<BrowserApplication>, IAsyncLifetime
+public class SampleBrowserTests(BrowserApplication app) : ChromiumTest, IClassFixture<BrowserApplication>
 {
     private static readonly string Artifacts = Path.Combine(RepositoryRoot.Find(), "test-artifacts");
-    private IPlaywright _playwright = null!;
-    private IBrowser _browser = null!;
     private readonly List<string> _errors = [];
-
-    public async Task InitializeAsync()
-    {
-        _playwright = await Playwright.CreateAsync();
-        _browser = await _playwright.Chromium.LaunchAsync(new()
-        {
-            ExecutablePath = "/usr/bin/chromium",
-            Headless = true,
-            Args = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-        });
-    }
-
-    public async Task DisposeAsync()
-    {
-        await _browser.DisposeAsync();
-        _playwright.Dispose();
-    }
 
     private async Task<IPage> SignedIn(string userId)
     {
-        var context = await _browser.NewContextAsync(new() { BaseURL = app.BaseUrl, ViewportSize = new() { Width = 1100, Height = 900 } });
+        var context = await Browser.NewContextAsync(new() { BaseURL = app.BaseUrl, ViewportSize = new() { Width = 1100, Height = 900 } });
         var page = await context.NewPageAsync();
         // The one refusal this test provokes on purpose (the SVG upload, 415) is logged by Chromium as a failed resource.
         page.Console += (_, m) => { if (m.Type == "error" && !m.Text.Contains("status of 415")) _errors.Add($"{userId} console: {m.Text}"); };
@@ -136,7 +117,7 @@ public class SampleBrowserTests(BrowserApplication app) : IClassFixture<BrowserA
     [Fact]
     public async Task ThePageWorksAtPhoneWidthWithLabelsAndAltText()
     {
-        var context = await _browser.NewContextAsync(new() { BaseURL = app.BaseUrl, ViewportSize = new() { Width = 360, Height = 780 } });
+        var context = await Browser.NewContextAsync(new() { BaseURL = app.BaseUrl, ViewportSize = new() { Width = 360, Height = 780 } });
         var page = await context.NewPageAsync();
         page.PageError += (_, e) => _errors.Add($"phone page error: {e}");
         await page.GotoAsync("/sample/");

@@ -100,6 +100,16 @@ public class ClientLibraryTests(KestrelPicturesApplication app) : IClassFixture<
         await admin.ResumeJobAsync("temp-cleanup");
         await admin.TriggerJobAsync("temp-cleanup");
         Assert.NotNull(await admin.ListJobRunsAsync("temp-cleanup", limit: 10));
+        // 203.0.113.0/24 is a documentation range: public, so accepted, and never answers.
+        var hook = await admin.CreateWebhookAsync(new Uri("https://203.0.113.10/cl-hook"), [PictureEventTypes.ActivePictureChanged]);
+        Assert.StartsWith("whsec_", hook.Secret);
+        Assert.Equal([PictureEventTypes.ActivePictureChanged], hook.Events!);
+        var listed = (await admin.ListWebhooksAsync()).Single(w => w.Id == hook.Id);
+        Assert.Equal("https://203.0.113.10/cl-hook", listed.Url);
+        Assert.False(listed.Disabled);
+        await admin.EnableWebhookAsync(hook.Id);
+        await admin.DeleteWebhookAsync(hook.Id);
+        Assert.DoesNotContain(await admin.ListWebhooksAsync(), w => w.Id == hook.Id);
 
         Assert.Equal(2, await signUp.DeleteUserAsync(user));
         Assert.Null(await me.GetActivePictureAsync(user));
@@ -123,6 +133,9 @@ public class ClientLibraryTests(KestrelPicturesApplication app) : IClassFixture<
             (422, await Refused(() => mallory.UploadPictureAsync("me", new MemoryStream(TestImages.SolidJpeg(50, 50, TestImages.Red)[..200]), "cut.jpg"))),
             (400, await Refused(() => ClientAs("cl-admin", roles: ["admin"]).CleanUpStagedUploadsAsync("delete-all", confirm: "yes"))),
             (404, await Refused(() => ClientAs("cl-admin", roles: ["admin"]).TriggerJobAsync("no-such-job"))),
+            (404, await Refused(() => ClientAs("cl-admin", roles: ["admin"]).EnableWebhookAsync(Guid.NewGuid().ToString()))),
+            (400, await Refused(() => ClientAs("cl-admin", roles: ["admin"]).CreateWebhookAsync(new Uri("ftp://example.com/hook")))),
+            (403, await Refused(() => mallory.ListWebhooksAsync())),
         };
         foreach (var (status, error) in cases)
         {
