@@ -94,7 +94,7 @@ public class WasmLiveAvatarBrowserTests(WasmAvatarApplication app) : ChromiumTes
         // It runs in .NET WebAssembly: the runtime was fetched, and the renderer says so.
         var renderer = page.Locator("#renderer");
         await Assertions.Expect(renderer).ToHaveTextAsync("WebAssembly", new() { Timeout = 60_000 });
-        Assert.Equal("True", await renderer.GetAttributeAsync("data-interactive"));
+        Assert.Equal("yes", await renderer.GetAttributeAsync("data-interactive"));
         Assert.True(wasmFetched, "dotnet.native.wasm was not fetched");
 
         var alice = page.Locator("img[data-user-id='wa-alice']");
