@@ -5,7 +5,16 @@ using static ImagePictures.Api.Tests.Realtime.RealtimeKit;
 
 namespace ImagePictures.Api.Tests;
 
+/// <summary>
+/// Runs alone: ASP.NET Core's meters come from each host's meter factory, and OpenTelemetry stops
+/// exporting an instrument when any meter of the same name is disposed (open-telemetry/opentelemetry-dotnet#6412),
+/// so another test host shutting down meanwhile would hide this host's routing metrics.
+/// </summary>
+[CollectionDefinition(nameof(MetricsCollection), DisableParallelization = true)]
+public sealed class MetricsCollection;
+
 /// <summary>/metrics after real traffic: the contract's instruments with their labels, and no token anywhere.</summary>
+[Collection(nameof(MetricsCollection))]
 public class MetricsTests(PicturesApplication app) : IClassFixture<PicturesApplication>
 {
     // Other test hosts in this process record on the same meter, so counts are "at least".
