@@ -268,5 +268,6 @@ public sealed class EventDispatcher(
         return true;
     }
 
-    private static TimeSpan Min(TimeSpan a, TimeSpan b) => a < b ? (a < TimeSpan.Zero ? TimeSpan.Zero : a) : b;
+    /// <summary>The shorter of the two, and at least 1 ms: Npgsql's WaitAsync takes a timeout that rounds to 0 ms as "wait for ever".</summary>
+    private static TimeSpan Min(TimeSpan a, TimeSpan b) => a < b ? (a < TimeSpan.FromMilliseconds(1) ? TimeSpan.FromMilliseconds(1) : a) : b;
 }
