@@ -139,9 +139,12 @@ public abstract class JobTests(JobTests.Application app)
         Assert.Equal(run.Id, purge.GetProperty("lastRun").GetProperty("id").GetInt64());
         Assert.Equal(JobsApplication.FarCron, purge.GetProperty("cron").GetString());
 
-        // The job's return value carries its counts, and Hangfire shows it as the job's result.
-        var succeeded = JobDriver.Monitoring(app).SucceededJobs(0, 50).Select(j => j.Value)
-            .FirstOrDefault(j => j.Job.Type == typeof(TrashPurgeJob) && j.Result?.ToString()?.Contains($"\"Deleted\":{run.Deleted}") == true);
+        // The job's return value carries its counts, and Hangfire shows it as the job's result (Hangfire
+        // records the Succeeded state just after the run record is written: give it a moment).
+        Hangfire.Storage.Monitoring.SucceededJobDto? succeeded = null;
+        for (var deadline = DateTime.UtcNow.AddSeconds(15); succeeded is null && DateTime.UtcNow < deadline; await Task.Delay(100))
+            succeeded = JobDriver.Monitoring(app).SucceededJobs(0, 50).Select(j => j.Value)
+                .FirstOrDefault(j => j.Job.Type == typeof(TrashPurgeJob) && j.Result?.ToString()?.Contains($"\"Deleted\":{run.Deleted}") == true);
         Assert.True(succeeded is not null, "no succeeded trash-purge job in Hangfire with the run's counts as its result");
         Assert.Contains("\"Found\":", succeeded.Result!.ToString());
     }
