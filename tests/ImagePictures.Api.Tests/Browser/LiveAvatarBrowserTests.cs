@@ -13,33 +13,11 @@ using Microsoft.Playwright;
 
 namespace ImagePictures.Api.Tests.Browser;
 
-/// <summary>
-/// The service on a real Kestrel port, and a page of another origin (a second Kestrel port) that
-/// embeds /client/live-avatar.js as a site would. The page's origin is the one allowed origin.
-/// </summary>
-public sealed class LiveAvatarApplication : KestrelPicturesApplication
+/// <summary>A page of another origin that embeds /client/live-avatar.js as a site would.</summary>
+public sealed class LiveAvatarApplication : SecondOriginApplication
 {
-    private WebApplication? _site;
-    public string SiteUrl { get; private set; } = "";
-
-    public override async Task InitializeAsync()
-    {
-        var site = WebApplication.CreateSlimBuilder();
-        site.WebHost.UseUrls("http://127.0.0.1:0");
-        site.Logging.ClearProviders();
-        _site = site.Build();
-        _site.MapGet("/", () => Results.Content(Page(BaseUrl), "text/html; charset=utf-8"));
-        await _site.StartAsync();
-        SiteUrl = _site.Urls.First();
-        With("Realtime:AllowedOrigins:0", SiteUrl);
-        await base.InitializeAsync();
-    }
-
-    public override async ValueTask DisposeAsync()
-    {
-        if (_site is not null) await _site.DisposeAsync();
-        await base.DisposeAsync();
-    }
+    protected override void MapSite(WebApplication site) =>
+        site.MapGet("/", () => Results.Content(Page(BaseUrl), "text/html; charset=utf-8"));
 
     private static string Page(string service) => $$"""
         <!doctype html>
@@ -65,24 +43,11 @@ public sealed class LiveAvatarApplication : KestrelPicturesApplication
 public class LiveAvatarBrowserTests(LiveAvatarApplication app) : ChromiumTest, IClassFixture<LiveAvatarApplication>
 {
 
-    private async Task<PictureJson> UploadAsync(string userId, double[] colour)
-    {
-        var response = await app.Api(userId).PostAsync($"/api/users/{userId}/pictures", TestUploads.Form(TestImages.SolidJpeg(300, 300, colour)));
-        Assert.Equal(HttpStatusCode.Created, response.StatusCode);
-        return (await response.Content.ReadFromJsonAsync<PictureJson>())!;
-    }
-
-    private async Task ActivateAsync(string userId, Guid pictureId) =>
-        Assert.Equal(HttpStatusCode.OK, (await app.Api(userId).PutAsJsonAsync($"/api/users/{userId}/active-picture", new { pictureId })).StatusCode);
-
-    private static Task<bool> LoadedAsync(ILocator img) =>
-        img.EvaluateAsync<bool>("i => (i.complete ? Promise.resolve() : new Promise(r => { i.onload = r; i.onerror = r; })).then(() => i.complete && i.naturalWidth > 0)");
-
     [Fact]
     public async Task ElementsOfAnotherOriginFollowActivationsOverOneConnectionAlsoAfterADrop()
     {
-        var before = await UploadAsync("la-bob", TestImages.Blue);
-        await ActivateAsync("la-bob", before.Id);
+        var before = await app.UploadAsync("la-bob", TestImages.Blue);
+        await app.ActivateAsync("la-bob", before.Id);
 
         var page = await (await Browser.NewContextAsync()).NewPageAsync();
         var errors = new List<string>();
@@ -105,7 +70,7 @@ public class LiveAvatarBrowserTests(LiveAvatarApplication app) : ChromiumTest, I
         var aliceSmall = page.Locator("#alice-small img");
         var aliceLarge = page.Locator("#alice-large img");
         var bob = page.Locator("#bob img");
-        foreach (var img in new[] { aliceSmall, aliceLarge, bob }) Assert.True(await LoadedAsync(img), "an avatar did not load");
+        foreach (var img in new[] { aliceSmall, aliceLarge, bob }) Assert.True(await SecondOriginApplication.LoadedAsync(img), "an avatar did not load");
 
         // The element's own shape: an <img part="img"> in an open shadow root, sized, with the alt text.
         Assert.Equal("img", await aliceLarge.GetAttributeAsync("part"));
@@ -123,13 +88,13 @@ public class LiveAvatarBrowserTests(LiveAvatarApplication app) : ChromiumTest, I
 
         // Alice activates a new picture: both of her elements show it, loaded; Bob's stays.
         var bobSrc = await bob.GetAttributeAsync("src");
-        var red = await UploadAsync("la-alice", TestImages.Red);
-        await ActivateAsync("la-alice", red.Id);
+        var red = await app.UploadAsync("la-alice", TestImages.Red);
+        await app.ActivateAsync("la-alice", red.Id);
         var version = $"v={red.ContentHash[..16]}";
         await Assertions.Expect(aliceSmall).ToHaveAttributeAsync("src", new System.Text.RegularExpressions.Regex(version), new() { Timeout = 2000 });
         await Assertions.Expect(aliceLarge).ToHaveAttributeAsync("src", new System.Text.RegularExpressions.Regex(version), new() { Timeout = 2000 });
-        Assert.True(await LoadedAsync(aliceSmall));
-        Assert.True(await LoadedAsync(aliceLarge));
+        Assert.True(await SecondOriginApplication.LoadedAsync(aliceSmall));
+        Assert.True(await SecondOriginApplication.LoadedAsync(aliceLarge));
         Assert.True(await aliceLarge.EvaluateAsync<int>("i => i.naturalWidth") >= 128);
         await Task.Delay(300);
         Assert.Equal(bobSrc, await bob.GetAttributeAsync("src"));
@@ -143,16 +108,16 @@ public class LiveAvatarBrowserTests(LiveAvatarApplication app) : ChromiumTest, I
         // The server drops it: the page reconnects, watches again, and the next change still arrives.
         Assert.Equal(1, app.DropHubConnections());
         await WaitUntil(() => watchCalls.Count >= 2 && Volatile.Read(ref completions) >= 2, "the elements did not watch again after the drop");
-        var green = await UploadAsync("la-bob", TestImages.Green);
-        await ActivateAsync("la-bob", green.Id);
+        var green = await app.UploadAsync("la-bob", TestImages.Green);
+        await app.ActivateAsync("la-bob", green.Id);
         await Assertions.Expect(bob).ToHaveAttributeAsync("src", new System.Text.RegularExpressions.Regex($"v={green.ContentHash[..16]}"), new() { Timeout = 5000 });
-        Assert.True(await LoadedAsync(bob));
+        Assert.True(await SecondOriginApplication.LoadedAsync(bob));
         Assert.Equal(2, sockets.Count);
 
         // A deleted account: its elements show the default image.
         Assert.Equal(HttpStatusCode.OK, (await app.Api("la-bob").DeleteAsync("/api/users/la-bob")).StatusCode);
         await Assertions.Expect(bob).ToHaveAttributeAsync("src", new System.Text.RegularExpressions.Regex("v=d"), new() { Timeout = 5000 });
-        Assert.True(await LoadedAsync(bob));
+        Assert.True(await SecondOriginApplication.LoadedAsync(bob));
 
         Assert.Empty(errors);
     }
@@ -194,14 +159,14 @@ public class LiveAvatarBrowserTests(LiveAvatarApplication app) : ChromiumTest, I
         await page.WaitForURLAsync("**/admin");
         var avatar = page.Locator("[data-testid='upload-row'] img[data-user-id='la-dana']");
         await Assertions.Expect(avatar).ToBeVisibleAsync();
-        Assert.True(await LoadedAsync(avatar));
+        Assert.True(await SecondOriginApplication.LoadedAsync(avatar));
 
         // Once the interactive circuit is up, Dana's activation changes the avatar in place.
         var changed = false;
         for (var attempt = 0; attempt < 10 && !changed; attempt++)
         {
-            var picture = await UploadAsync("la-dana", attempt % 2 == 0 ? TestImages.Red : TestImages.Blue);
-            await ActivateAsync("la-dana", picture.Id);
+            var picture = await app.UploadAsync("la-dana", attempt % 2 == 0 ? TestImages.Red : TestImages.Blue);
+            await app.ActivateAsync("la-dana", picture.Id);
             try
             {
                 await Assertions.Expect(avatar).ToHaveAttributeAsync("src", new System.Text.RegularExpressions.Regex($"v={picture.ContentHash[..16]}"), new() { Timeout = 2000 });
@@ -210,7 +175,7 @@ public class LiveAvatarBrowserTests(LiveAvatarApplication app) : ChromiumTest, I
             catch (PlaywrightException) { }
         }
         Assert.True(changed, "the dashboard's avatar never followed the activation");
-        Assert.True(await LoadedAsync(avatar));
+        Assert.True(await SecondOriginApplication.LoadedAsync(avatar));
         Assert.Empty(errors);
     }
 
