@@ -3,7 +3,7 @@
 # because the machine may be shared and absolute figures are noisy).
 #
 #   scripts/bench.sh [--quick] [--only serving,zipf,ingest,memory,fanout,purge,s3,events,micro]
-#     quick: < 5 min, shorter runs and fewer sizes; full: adds N=10,000 fan-out, the 100k purge and
+#     quick: < 5 min, shorter runs and fewer sizes; full: adds N=10,000 fan-out, the 100k purge, the 10k S3 purge and
 #     micro benchmarks, and prints its total time.
 #     --only runs just the named sections, for working on one goal; by default all of them run.
 #
@@ -27,9 +27,9 @@ while (( $# )); do
 done
 want() { [[ ",$only," == *",$1,"* ]]; }
 if (( quick )); then
-  ingest_s=8; warmup_s=5; wrk_s=4; zipf_s=6; serve_warm_s=8; fan_ns=(1000); fan_rounds=30; purge_ns=(1000 10000); fs_n=5000; mode=quick; events_n=5000; webhook_n=500
+  ingest_s=8; warmup_s=5; wrk_s=4; zipf_s=6; serve_warm_s=8; fan_ns=(1000); fan_rounds=30; purge_ns=(1000 10000); s3_purge_ns=(1000); fs_n=5000; mode=quick; events_n=5000; webhook_n=500
 else
-  ingest_s=30; warmup_s=10; wrk_s=15; zipf_s=20; serve_warm_s=30; fan_ns=(1000 10000); fan_rounds=100; purge_ns=(1000 10000 100000); fs_n=10000; mode=full; events_n=20000; webhook_n=2000
+  ingest_s=30; warmup_s=10; wrk_s=15; zipf_s=20; serve_warm_s=30; fan_ns=(1000 10000); fan_rounds=100; purge_ns=(1000 10000 100000); s3_purge_ns=(1000 10000); fs_n=10000; mode=full; events_n=20000; webhook_n=2000
 fi
 zipf_users=1000000; zipf_pictures=20000
 started_at=$(date -u +%Y-%m-%dT%H:%M:%SZ)
@@ -418,7 +418,7 @@ if want s3; then
     row "S3 ingest" "failed (see service-s3.log)" "$(get "$base" rate)/s" "—" "≥ 0.75×" "MISSED"
   fi
 
-  for n in 1000 10000; do
+  for n in "${s3_purge_ns[@]}"; do
     log "s3 purge: bare SDK deleting $n pictures' keys"
     bare=$("${driver[@]}" purge-s3-baseline "$s3_url" bench-bare "$n" 32,64,128,256,512 | result_of)
     log "s3 purge: seeding and purging $n pictures"
