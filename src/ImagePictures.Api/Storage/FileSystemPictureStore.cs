@@ -41,14 +41,7 @@ public sealed partial class FileSystemPictureStore : PictureStore
         var staging = PictureStaging(pictureId);
         try
         {
-            Directory.CreateDirectory(staging);
-            foreach (var file in files)
-            {
-                await using var stream = new FileStream(Path.Combine(staging, CheckedFileName(file.FileName)), FileMode.CreateNew, FileAccess.Write, FileShare.None, 1, FileOptions.None);
-                await stream.WriteAsync(file.Bytes, ct);
-                stream.Flush(flushToDisk: true);
-            }
-            FsyncDirectory(staging); // the files' names
+            await WriteFilesDurablyAsync(staging, files, ct);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or OperationCanceledException)
         {
@@ -241,6 +234,19 @@ public sealed partial class FileSystemPictureStore : PictureStore
         }
     }
 
+    /// <summary>Creates the folder and writes the files into it, each and their names flushed to disk.</summary>
+    private static async Task WriteFilesDurablyAsync(string folder, IReadOnlyList<EncodedFile> files, CancellationToken ct)
+    {
+        Directory.CreateDirectory(folder);
+        foreach (var file in files)
+        {
+            await using var stream = new FileStream(Path.Combine(folder, CheckedFileName(file.FileName)), FileMode.CreateNew, FileAccess.Write, FileShare.None, 1, FileOptions.None);
+            await stream.WriteAsync(file.Bytes, ct);
+            stream.Flush(flushToDisk: true);
+        }
+        FsyncDirectory(folder); // the files' names
+    }
+
     private static async Task WriteFolderAsync(string parent, Guid id, IReadOnlyList<EncodedFile> files, CancellationToken ct)
     {
         var final = Path.Combine(parent, id.ToString("D"));
@@ -248,14 +254,7 @@ public sealed partial class FileSystemPictureStore : PictureStore
         try
         {
             var parentIsNew = !Directory.Exists(parent);
-            Directory.CreateDirectory(staging);
-            foreach (var file in files)
-            {
-                await using var stream = new FileStream(Path.Combine(staging, CheckedFileName(file.FileName)), FileMode.CreateNew, FileAccess.Write, FileShare.None, 1, FileOptions.None);
-                await stream.WriteAsync(file.Bytes, ct);
-                stream.Flush(flushToDisk: true);
-            }
-            FsyncDirectory(staging); // the files' names
+            await WriteFilesDurablyAsync(staging, files, ct);
             Directory.Move(staging, final);
             FsyncDirectory(parent); // the rename
             if (parentIsNew) FsyncDirectory(Path.GetDirectoryName(parent)!); // a user's first picture created users/{userId}/
