@@ -21,7 +21,7 @@ public class JobsDashboardBrowserTests(BrowserApplication app) : ChromiumTest, I
         Assert.EndsWith("/admin/login", page.Url); // a browser without a token is sent to the sign-in form
         await page.Locator("#token").FillAsync(app.Token("ops", roles: ["admin"]));
         await page.GetByRole(AriaRole.Button, new() { Name = "Sign in" }).ClickAsync();
-        await page.WaitForURLAsync("**/admin");
+        await page.WaitForURLAsync("**/admin", new() { WaitUntil = WaitUntilState.Commit }); // the next line waits for the page itself
         await Assertions.Expect(page.GetByTestId("jobs-dashboard-link")).ToHaveAttributeAsync("href", "/hangfire");
 
         await page.GotoAsync("/hangfire/recurring");
