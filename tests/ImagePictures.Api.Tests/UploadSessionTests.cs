@@ -5,7 +5,6 @@ using Dapper;
 using ImagePictures.Api.Jobs;
 using ImagePictures.Api.Pictures;
 using ImagePictures.Api.Tests.Infrastructure;
-using ImagePictures.Imaging.Tests;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 using Npgsql;
@@ -237,16 +236,9 @@ public abstract class UploadSessionTests(JobsApplication app)
     }
 
     /// <summary>Waits until this many connections of this test's database wait for an advisory lock.</summary>
-    private static async Task WaitForLockWaitersAsync(NpgsqlConnection conn, int count)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(30);
-        while (await conn.ExecuteScalarAsync<int>("""
-                   SELECT count(*) FROM pg_locks
-                   WHERE locktype = 'advisory' AND NOT granted AND database = (SELECT oid FROM pg_database WHERE datname = current_database())
-                   """) < count)
-        {
-            Assert.True(DateTime.UtcNow < deadline, $"fewer than {count} requests came to wait for the user's lock");
-            await Task.Delay(20);
-        }
-    }
+    private static Task WaitForLockWaitersAsync(NpgsqlConnection conn, int count) =>
+        Eventually(async () => await conn.ExecuteScalarAsync<int>("""
+            SELECT count(*) FROM pg_locks
+            WHERE locktype = 'advisory' AND NOT granted AND database = (SELECT oid FROM pg_database WHERE datname = current_database())
+            """) >= count, $"{count} requests waiting for the user's lock");
 }
