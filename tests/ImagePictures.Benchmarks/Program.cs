@@ -32,7 +32,7 @@ public static class BenchmarkProgram
         // The wrapper passes its start time, so that the total includes setup and build, as it always has.
         var startedAt = long.TryParse(Environment.GetEnvironmentVariable("BENCH_T0"), out var t0)
             ? DateTimeOffset.FromUnixTimeSeconds(t0) : DateTimeOffset.UtcNow;
-        var report = new Report();
+        var report = new Report(startedAt);
         var exit = 0;
         using (var cleanup = new Cleanup())
         {

@@ -11,6 +11,7 @@ public sealed class Cleanup : IDisposable
 {
     private readonly Stack<(string What, Action Stop)> _stops = new();
     private readonly object _gate = new();
+    private readonly object _stopping = new(); // one StopAll at a time: a signal during the final stops waits for them
     private readonly List<PosixSignalRegistration> _signals = [];
 
     public Cleanup()
@@ -33,15 +34,18 @@ public sealed class Cleanup : IDisposable
 
     public void StopAll()
     {
-        while (true)
+        lock (_stopping)
         {
-            (string What, Action Stop) next;
-            lock (_gate)
+            while (true)
             {
-                if (!_stops.TryPop(out next)) return;
+                (string What, Action Stop) next;
+                lock (_gate)
+                {
+                    if (!_stops.TryPop(out next)) return;
+                }
+                try { next.Stop(); }
+                catch (Exception e) { Console.Error.WriteLine($"bench: could not stop {next.What}: {e.Message}"); }
             }
-            try { next.Stop(); }
-            catch (Exception e) { Console.Error.WriteLine($"bench: could not stop {next.What}: {e.Message}"); }
         }
     }
 

@@ -5,10 +5,10 @@ using System.Text.Json.Serialization;
 namespace ImagePictures.Benchmarks.Harness;
 
 /// <summary>The rows in the order they were measured, written as a Markdown table and as JSON next to it.</summary>
-public sealed class Report
+public sealed class Report(DateTimeOffset startedAt)
 {
     private readonly List<BenchRow> _rows = [];
-    private readonly DateTimeOffset _startedAt = DateTimeOffset.UtcNow;
+    private readonly DateTimeOffset _startedAt = startedAt;
 
     public IReadOnlyList<BenchRow> Rows => _rows;
     public string? MicroMarkdown { get; set; }
