@@ -32,9 +32,11 @@ public static class BenchmarkProgram
         // The wrapper passes its start time, so that the total includes setup and build, as it always has.
         var startedAt = long.TryParse(Environment.GetEnvironmentVariable("BENCH_T0"), out var t0)
             ? DateTimeOffset.FromUnixTimeSeconds(t0) : DateTimeOffset.UtcNow;
+        BenchContext.StartedAt = startedAt;
         var report = new Report(startedAt);
         var exit = 0;
-        using (var cleanup = new Cleanup())
+        using var cleanup = new Cleanup();
+        try
         {
             try
             {
@@ -58,22 +60,23 @@ public static class BenchmarkProgram
                 Console.Error.WriteLine($"bench: {e}");
                 exit = 1;
             }
-            finally
-            {
-                BenchContext.Log("stopping everything the benchmark started");
-                cleanup.StopAll();
-            }
-        }
 
-        var seconds = (int)(DateTimeOffset.UtcNow - startedAt).TotalSeconds;
-        var markdown = report.Markdown(options, repo, seconds);
-        var jsonPath = Path.ChangeExtension(options.OutPath, ".json");
-        await File.WriteAllTextAsync(options.OutPath, markdown);
-        await File.WriteAllTextAsync(jsonPath, report.Json(options, repo, seconds));
-        Console.WriteLine();
-        Console.WriteLine(markdown);
-        Console.WriteLine($"report: {options.OutPath} and {jsonPath}");
-        Console.WriteLine($"total time: {seconds} s ({options.Mode})");
+            // The report comes before the stops (deleting the work folder's files takes a while on a busy disk).
+            var seconds = (int)(DateTimeOffset.UtcNow - startedAt).TotalSeconds;
+            var markdown = report.Markdown(options, repo, seconds);
+            var jsonPath = Path.ChangeExtension(options.OutPath, ".json");
+            await File.WriteAllTextAsync(options.OutPath, markdown);
+            await File.WriteAllTextAsync(jsonPath, report.Json(options, repo, seconds));
+            Console.WriteLine();
+            Console.WriteLine(markdown);
+            Console.WriteLine($"report: {options.OutPath} and {jsonPath}");
+            Console.WriteLine($"total time: {seconds} s ({options.Mode})");
+        }
+        finally
+        {
+            BenchContext.Log("stopping everything the benchmark started");
+            cleanup.StopAll();
+        }
         return exit;
     }
 

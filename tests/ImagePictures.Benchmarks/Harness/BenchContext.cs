@@ -12,7 +12,8 @@ namespace ImagePictures.Benchmarks.Harness;
 /// </summary>
 public sealed class BenchContext
 {
-    private static readonly Stopwatch Clock = Stopwatch.StartNew();
+    /// <summary>When the run started (the wrapper's start, so that the log's seconds count setup and build too).</summary>
+    public static DateTimeOffset StartedAt { get; set; } = DateTimeOffset.UtcNow;
 
     private BenchContext(BenchOptions options, Cleanup cleanup, string repo, string work)
     {
@@ -37,7 +38,7 @@ public sealed class BenchContext
     public string AvatarFile => Path.Combine(Work, "avatar64");
     public Drivers.AvatarSeed Avatar { get; private set; } = null!;
     public string BenchmarkDll => typeof(BenchContext).Assembly.Location;
-    public static double Elapsed => Clock.Elapsed.TotalSeconds;
+    public static double Elapsed => (DateTimeOffset.UtcNow - StartedAt).TotalSeconds;
 
     public static void Log(string message) => Console.Error.WriteLine($"[bench {(int)Elapsed,4}s] {message}");
 

@@ -51,7 +51,11 @@ public sealed class Report(DateTimeOffset startedAt)
             name = r.Name, ours = r.Ours, value = Finite(r.Value), unit = r.Unit, baseline = r.Baseline, baselineValue = Finite(r.BaselineValue),
             ratio = Finite(r.Ratio), ratioText = r.RatioText, goal = r.Goal, result = r.ResultText, met = r.Result switch { Outcome.Met => true, Outcome.Missed => (bool?)false, _ => null },
         }),
-    }, new JsonSerializerOptions { WriteIndented = true, DefaultIgnoreCondition = JsonIgnoreCondition.Never });
+    }, new JsonSerializerOptions
+    {
+        WriteIndented = true, DefaultIgnoreCondition = JsonIgnoreCondition.Never,
+        Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping, // × and ≥ as they are
+    });
 
     private static double? Finite(double? v) => v is { } d && double.IsFinite(d) ? Math.Round(d, 4) : null;
 
