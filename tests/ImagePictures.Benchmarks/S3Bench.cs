@@ -3,7 +3,6 @@ using Amazon.S3;
 using Amazon.S3.Model;
 using ImagePictures.Api.Storage;
 using ImagePictures.Imaging;
-using ImagePictures.Testing;
 
 namespace ImagePictures.Benchmarks;
 

@@ -1,7 +1,5 @@
-using System.Diagnostics;
 using System.Net.Sockets;
 using ImagePictures.Api.Database;
-using ImagePictures.Faults.Tests.Infrastructure;
 
 namespace ImagePictures.Benchmarks.Harness;
 
@@ -121,19 +119,9 @@ public sealed class BenchContext
         foreach (var (k, v) in extra) settings[k] = v;
         var service = await ServiceProcess.StartAsync(settings, TimeSpan.FromSeconds(90));
         Cleanup.Add($"{name} (pid {service.Pid})", () => service.DisposeAsync().AsTask().GetAwaiter().GetResult());
-        using var http = service.Client(timeout: TimeSpan.FromSeconds(2));
-        var deadline = Stopwatch.StartNew();
-        while (true)
-        {
-            try
-            {
-                if ((await http.GetAsync("/health/ready")).IsSuccessStatusCode) return service;
-            }
-            catch (Exception e) when (e is HttpRequestException or TaskCanceledException) { }
-            if (deadline.Elapsed > TimeSpan.FromSeconds(90))
-                throw new TimeoutException($"{name} was not ready within 90 s:\n{service.Tail(50)}");
-            await Task.Delay(100);
-        }
+        try { await WaitHttpAsync(service.BaseAddress + "health/ready", TimeSpan.FromSeconds(90)); }
+        catch (TimeoutException) { throw new TimeoutException($"{name} was not ready within 90 s:\n{service.Tail(50)}"); }
+        return service;
     }
 
     /// <summary>The service must live through every section; if it died, say so rather than blame the benchmark.</summary>
@@ -153,17 +141,15 @@ public sealed class BenchContext
     public static async Task WaitHttpAsync(string url, TimeSpan timeout)
     {
         using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(2) };
-        var deadline = Stopwatch.StartNew();
-        while (deadline.Elapsed < timeout)
+        await Wait.Eventually(async () =>
         {
             try
             {
-                if ((await http.GetAsync(url)).IsSuccessStatusCode) return;
+                using var response = await http.GetAsync(url);
+                return response.IsSuccessStatusCode;
             }
-            catch (Exception e) when (e is HttpRequestException or TaskCanceledException) { }
-            await Task.Delay(100);
-        }
-        throw new TimeoutException($"{url} did not answer within {timeout.TotalSeconds} s");
+            catch (Exception e) when (e is HttpRequestException or TaskCanceledException) { return false; }
+        }, $"{url} answers", timeout);
     }
 
     /// <summary>VmRSS or VmHWM of a process, in MB.</summary>

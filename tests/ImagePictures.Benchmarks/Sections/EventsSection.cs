@@ -1,4 +1,3 @@
-using ImagePictures.Api.Tests.Events;
 using ImagePictures.Benchmarks.Harness;
 
 namespace ImagePictures.Benchmarks.Sections;
@@ -24,7 +23,7 @@ public sealed class EventsSection() : Section("events")
         var amqp = TestBroker.Instance.Uri;
         var conn = await ctx.CreateDatabaseAsync("imagepictures_events");
         var storage = Path.Combine(ctx.Work, "storage-events");
-        Faults.Tests.Infrastructure.TestPaths.NewStorageRoot(storage);
+        TestPaths.NewStorageRoot(storage);
         var service = await ctx.StartServiceAsync("the events service", conn, storage, new Dictionary<string, string>
         {
             ["Events__RabbitMq__Uri"] = amqp,

@@ -2,7 +2,6 @@ using System.Diagnostics;
 using System.Text;
 using ImagePictures.Benchmarks.Harness;
 using ImagePictures.Imaging;
-using ImagePictures.Imaging.Tests;
 
 namespace ImagePictures.Benchmarks.Sections;
 

@@ -1,6 +1,5 @@
 using System.Net.Http.Headers;
 using ImagePictures.Benchmarks.Harness;
-using ImagePictures.Imaging.Tests;
 
 namespace ImagePictures.Benchmarks.Sections;
 

@@ -1,5 +1,4 @@
 using ImagePictures.Benchmarks.Harness;
-using ImagePictures.Testing;
 
 namespace ImagePictures.Benchmarks.Sections;
 
