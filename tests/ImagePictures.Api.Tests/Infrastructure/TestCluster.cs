@@ -4,7 +4,8 @@ namespace ImagePictures.Api.Tests.Infrastructure;
 
 /// <summary>
 /// One private PostgreSQL per test process (a database per test host inside it). Stopped when the
-/// process exits; scripts/test.sh's trap stops it too if the process dies.
+/// process exits; scripts/test.sh's trap stops it too if the process dies. Like a production server
+/// it requires a password (scram-sha-256), and the service connects as a role that is no superuser.
 /// </summary>
 public static class TestCluster
 {
@@ -12,7 +13,7 @@ public static class TestCluster
     {
         var root = Environment.GetEnvironmentVariable("IMAGEPICTURES_TEST_ROOT") ?? "/tmp";
         var dir = Path.Combine(root, $"pg-api-{Environment.ProcessId}-{Guid.NewGuid():N}"[..24]);
-        var cluster = PrivatePostgres.Start(dir, durable: false);
+        var cluster = PrivatePostgres.Start(dir, durable: false, login: new("svc", $"pw-{Guid.NewGuid():N}"));
         AppDomain.CurrentDomain.ProcessExit += (_, _) =>
         {
             cluster.Stop();

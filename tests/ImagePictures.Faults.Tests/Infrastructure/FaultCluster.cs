@@ -5,17 +5,19 @@ namespace ImagePictures.Faults.Tests.Infrastructure;
 
 /// <summary>
 /// A private PostgreSQL of the test's own (the outage test stops and starts it), with one database.
-/// Always stopped and removed in DisposeAsync, even when the test failed.
+/// Always stopped and removed in DisposeAsync, even when the test failed. It requires a password
+/// (scram-sha-256) of the role the service connects as, as a production server does.
 /// </summary>
 public sealed class FaultCluster : IAsyncLifetime
 {
     public string DataDirectory { get; } = Path.Combine(TestPaths.Root, $"pg-faults-{Guid.NewGuid():N}"[..22]);
     public PrivatePostgres Postgres { get; private set; } = null!;
     public string ConnectionString { get; private set; } = "";
+    private readonly PrivatePostgres.PasswordLogin _login = new("svc", $"pw-{Guid.NewGuid():N}");
 
     public async Task InitializeAsync()
     {
-        Postgres = PrivatePostgres.Start(DataDirectory, durable: false);
+        Postgres = PrivatePostgres.Start(DataDirectory, durable: false, login: _login);
         ConnectionString = await Postgres.CreateDatabaseAsync("faults");
     }
 
@@ -23,7 +25,7 @@ public sealed class FaultCluster : IAsyncLifetime
     public void Stop() => Postgres.Stop();
 
     /// <summary>Starts the server again on the same data folder and socket.</summary>
-    public void Start() => Postgres = PrivatePostgres.Start(DataDirectory, durable: false);
+    public void Start() => Postgres = PrivatePostgres.Start(DataDirectory, durable: false, login: _login);
 
     public NpgsqlConnection Open()
     {
