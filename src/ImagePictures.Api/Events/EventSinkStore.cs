@@ -51,10 +51,12 @@ public sealed class EventSinkStore(NpgsqlDataSource db)
         ON CONFLICT (id) DO UPDATE SET disabled = false WHERE event_sinks.disabled
         """;
 
+    // Under a transaction lock, so that two admins registering at once cannot pass the cap together.
     private const string InsertWebhookSql = $"""
         WITH s AS (
             INSERT INTO event_sinks (id, kind, url, event_types, secret, cursor_seq)
-            VALUES (@id, 'webhook', @url, @eventTypes, @secret, (SELECT coalesce(max(seq), 0) FROM events))
+            SELECT @id, 'webhook', @url, @eventTypes, @secret, (SELECT coalesce(max(seq), 0) FROM events)
+            WHERE (SELECT count(*) FROM event_sinks WHERE kind = 'webhook') < @maxEndpoints
             RETURNING {Columns})
         SELECT s.*, pg_notify('{Channel}', s.id) IS NULL AS notified FROM s
         """;
@@ -86,10 +88,15 @@ public sealed class EventSinkStore(NpgsqlDataSource db)
     public static Task<EventSinkRow?> FindAsync(NpgsqlConnection conn, string id) =>
         conn.QuerySingleOrDefaultAsync<EventSinkRow>($"SELECT {Columns} FROM event_sinks WHERE id = @id", new { id });
 
-    public async Task<EventSinkRow> CreateWebhookAsync(string url, string[]? eventTypes, string secret, CancellationToken ct)
+    /// <summary>The new endpoint, or null when there are <paramref name="maxEndpoints"/> already.</summary>
+    public async Task<EventSinkRow?> CreateWebhookAsync(string url, string[]? eventTypes, string secret, int maxEndpoints, CancellationToken ct)
     {
         await using var conn = await db.OpenConnectionAsync(ct);
-        return await conn.QuerySingleAsync<EventSinkRow>(InsertWebhookSql, new { id = Guid.NewGuid().ToString(), url, eventTypes, secret });
+        await using var tx = await conn.BeginTransactionAsync(ct);
+        await conn.ExecuteAsync("SELECT pg_advisory_xact_lock(hashtext('event_sinks.webhooks'))", transaction: tx);
+        var row = await conn.QuerySingleOrDefaultAsync<EventSinkRow>(InsertWebhookSql, new { id = Guid.NewGuid().ToString(), url, eventTypes, secret, maxEndpoints }, tx);
+        await tx.CommitAsync(ct);
+        return row;
     }
 
     public async Task<IReadOnlyList<EventSinkStatusRow>> StatusAsync(string? kind, CancellationToken ct)

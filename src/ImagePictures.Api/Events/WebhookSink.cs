@@ -32,28 +32,54 @@ public static class WebhookSignature
 /// </summary>
 public static class WebhookAddresses
 {
+    /// <summary>
+    /// False for loopback, private, link-local, multicast, site-local and other inward addresses, and
+    /// for an IPv6 address that carries such an IPv4 address (mapped, IPv4-compatible, NAT64, 6to4,
+    /// Teredo): on an IPv6-only host behind NAT64, 64:ff9b::a9fe:a9fe is the metadata service.
+    /// </summary>
     public static bool IsPublic(IPAddress address)
     {
-        if (address.IsIPv4MappedToIPv6) address = address.MapToIPv4();
         if (IPAddress.IsLoopback(address) || address.Equals(IPAddress.Any) || address.Equals(IPAddress.IPv6Any) || address.Equals(IPAddress.Broadcast)) return false;
-        if (address.AddressFamily == AddressFamily.InterNetwork)
+        if (address.AddressFamily == AddressFamily.InterNetwork) return IsPublicIPv4(address.GetAddressBytes());
+        if (address.AddressFamily != AddressFamily.InterNetworkV6) return false;
+        var b = address.GetAddressBytes();
+        if (address.IsIPv6LinkLocal || address.IsIPv6SiteLocal || address.IsIPv6Multicast // fe80::/10, fec0::/10, ff00::/8
+            || (b[0] & 0xFE) == 0xFC) // unique local fc00::/7
+            return false;
+        return EmbeddedIPv4(b).All(IsPublicIPv4);
+    }
+
+    private static bool IsPublicIPv4(byte[] b) =>
+        !(b[0] == 0 || b[0] == 10 || b[0] == 127 || b[0] >= 224
+          || (b[0] == 100 && b[1] is >= 64 and <= 127)   // carrier-grade NAT
+          || (b[0] == 169 && b[1] == 254)                // link-local, cloud metadata
+          || (b[0] == 172 && b[1] is >= 16 and <= 31)
+          || (b[0] == 192 && b[1] == 168)
+          || (b[0] == 192 && b[1] == 0 && b[2] == 0)
+          || (b[0] == 198 && b[1] is 18 or 19));
+
+    /// <summary>The IPv4 addresses an IPv6 address (16 bytes) may lead to; none for an ordinary one.</summary>
+    private static IEnumerable<byte[]> EmbeddedIPv4(byte[] b)
+    {
+        static bool Zero(ReadOnlySpan<byte> s) => !s.ContainsAnyExcept((byte)0);
+        if (Zero(b.AsSpan(0, 10)) && ((b[10] == 0xFF && b[11] == 0xFF) || (b[10] == 0 && b[11] == 0)))
+            yield return b[12..16];                                  // ::ffff:a.b.c.d (mapped), ::a.b.c.d (compatible)
+        else if (b[0] == 0 && b[1] == 0x64 && b[2] == 0xFF && b[3] == 0x9B)
         {
-            var b = address.GetAddressBytes();
-            return !(b[0] == 0 || b[0] == 10 || b[0] == 127 || b[0] >= 224
-                     || (b[0] == 100 && b[1] is >= 64 and <= 127)   // carrier-grade NAT
-                     || (b[0] == 169 && b[1] == 254)                // link-local, cloud metadata
-                     || (b[0] == 172 && b[1] is >= 16 and <= 31)
-                     || (b[0] == 192 && b[1] == 168)
-                     || (b[0] == 192 && b[1] == 0 && b[2] == 0)
-                     || (b[0] == 198 && b[1] is 18 or 19));
+            if (Zero(b.AsSpan(4, 8))) yield return b[12..16];        // NAT64 well-known prefix 64:ff9b::/96
+            else if (b[4] == 0 && b[5] == 1)
+            {
+                // NAT64 local-use 64:ff9b:1::/48: the operator's prefix length is not known here, so
+                // every RFC 6052 position counts (/48, /56, /64, /96); byte 8 is always skipped.
+                yield return [b[6], b[7], b[9], b[10]];
+                yield return [b[7], b[9], b[10], b[11]];
+                yield return b[9..13];
+                yield return b[12..16];
+            }
         }
-        if (address.AddressFamily == AddressFamily.InterNetworkV6)
-        {
-            var b = address.GetAddressBytes();
-            return !(address.IsIPv6LinkLocal || address.IsIPv6SiteLocal || address.IsIPv6Multicast
-                     || (b[0] & 0xFE) == 0xFC); // unique local fc00::/7
-        }
-        return false;
+        else if (b[0] == 0x20 && b[1] == 0x02) yield return b[2..6]; // 6to4 2002:a.b.c.d::/48
+        else if (b[0] == 0x20 && b[1] == 0x01 && b[2] == 0 && b[3] == 0)
+            yield return b[12..16].Select(x => (byte)~x).ToArray();  // Teredo 2001::/32: the client's address, inverted
     }
 
     /// <summary>null when the URL's host may be used; otherwise why not.</summary>

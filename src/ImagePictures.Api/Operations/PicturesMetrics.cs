@@ -34,6 +34,8 @@ public static class PicturesMetrics
         description: "Finished job runs by job and status.");
     private static readonly Counter<long> EventsDelivered = Meter.CreateCounter<long>("imagepictures.events.delivered",
         description: "Events delivered to other services, by sink.");
+    private static readonly Counter<long> EventSinkFailures = Meter.CreateCounter<long>("imagepictures.events.sink.failures",
+        description: "Failed delivery attempts and stopped sink loops, by sink kind (dispatcher: the dispatcher cannot use the database).");
 
     /// <summary>Counts each call of an upload route by its result, and image rejections by reason.</summary>
     public static TBuilder RecordsUploads<TBuilder>(this TBuilder builder) where TBuilder : IEndpointConventionBuilder =>
@@ -95,6 +97,8 @@ public static class PicturesMetrics
     public static void JobRun(string job, string status) => JobRuns.Add(1, new KeyValuePair<string, object?>("job", job), new("status", status));
 
     public static void EventsDeliveredTo(string sink, int count) => EventsDelivered.Add(count, Tag("sink", sink));
+
+    public static void EventSinkFailed(string sink) => EventSinkFailures.Add(1, Tag("sink", sink));
 
     private static KeyValuePair<string, object?> Tag(string name, string value) => new(name, value);
 }
