@@ -12,22 +12,34 @@ public sealed record OutgoingEvent(long Seq, string Type, DateTime OccurredAt, b
 /// <summary>How far a sink got with a batch: the first <paramref name="Delivered"/> events, then <paramref name="Error"/> (null: all).</summary>
 public sealed record SinkDelivery(int Delivered, string? Error);
 
-/// <summary>A destination of the event log. The dispatcher owns the cursor, the order and the retries; a sink only delivers.</summary>
-public interface IEventSink : IAsyncDisposable // disposed when this instance stops delivering the sink
+/// <summary>
+/// A kind of destination of the event log (the RabbitMQ exchange, webhooks, …): one class, registered
+/// with <see cref="EventsSetup.AddEventSink{T}"/>, delivers every row of event_sinks of its
+/// <see cref="Kind"/>. The dispatcher owns the cursors, the order, the event-type filter and the
+/// retries; a sink only delivers.
+/// </summary>
+public interface IEventSink
 {
-    string MetricName { get; }
+    /// <summary>event_sinks.kind of the rows this sink delivers; also the metrics label.</summary>
+    string Kind { get; }
 
-    /// <summary>Events the sink does not want are passed over (the cursor moves past them).</summary>
-    bool Wants(string type);
+    /// <summary>Whether this instance can deliver the sink's rows (false: a sink that is not configured here).</summary>
+    bool IsConfigured { get; }
+
+    /// <summary>Runs once before the service takes requests (and is retried until it succeeds): e.g. registers the sink's row.</summary>
+    Task PrepareAsync(EventSinkStore store, CancellationToken ct);
 
     /// <summary>Delivers the events in order and reports how many of them are confirmed delivered.</summary>
-    Task<SinkDelivery> DeliverAsync(IReadOnlyList<OutgoingEvent> events, CancellationToken ct);
+    Task<SinkDelivery> DeliverAsync(EventSinkRow row, IReadOnlyList<OutgoingEvent> events, CancellationToken ct);
 
     /// <summary>How long to wait after the n-th failure in a row (n ≥ 1).</summary>
     TimeSpan RetryDelay(int failures);
 
-    /// <summary>After how long of failing the sink is disabled (null: never).</summary>
+    /// <summary>After how long of failing a row is disabled (null: never).</summary>
     TimeSpan? DisableAfter { get; }
+
+    /// <summary>Where the row delivers to, as the admin dashboard shows it.</summary>
+    string Target(EventSinkStatusRow row);
 }
 
 /// <summary>
@@ -51,9 +63,11 @@ public interface IEventSink : IAsyncDisposable // disposed when this instance st
 /// </para>
 /// </summary>
 public sealed class EventDispatcher(
-    NpgsqlDataSource db, EventSinkStore store, EventsOptions options, RabbitMqConnection rabbitMq, WebhookClient webhooks,
+    NpgsqlDataSource db, EventSinkStore store, IEnumerable<IEventSink> sinks, EventsOptions options,
     TimeProvider clock, ILogger<EventDispatcher> log) : BackgroundService
 {
+    private readonly Dictionary<string, IEventSink> _sinks = sinks.ToDictionary(s => s.Kind);
+
     private const int LockClass = 0x1_0AE_0E5; // first key of pg_try_advisory_lock(int, int); the second is hashtext(sink id)
     private const int BatchSize = 500;
     public const int DatabaseSlots = 4; // pooled connections the sink loops use at once, whatever the number of sinks
@@ -74,21 +88,20 @@ public sealed class EventDispatcher(
     public IReadOnlyDictionary<string, string> SinksThatCannotRun => _cannotRun;
     private readonly ConcurrentDictionary<string, string> _cannotRun = new();
 
-    private bool _registered;
+    private bool _prepared;
 
-    /// <summary>The RabbitMQ sink is registered before the service takes requests, so it hears every change from the first.</summary>
+    /// <summary>The sinks are prepared before the service takes requests (a sink that registers its row hears every change from the first).</summary>
     public override async Task StartAsync(CancellationToken ct)
     {
-        try { await RegisterRabbitMqAsync(ct); }
-        catch (Exception e) when (e is NpgsqlException or TimeoutException) { log.LogWarning(e, "The RabbitMQ sink is registered once the database answers"); }
+        try { await PrepareAsync(ct); }
+        catch (Exception e) when (e is NpgsqlException or TimeoutException) { log.LogWarning(e, "The event sinks are prepared once the database answers"); }
         await base.StartAsync(ct);
     }
 
-    private async Task RegisterRabbitMqAsync(CancellationToken ct)
+    private async Task PrepareAsync(CancellationToken ct)
     {
-        await store.EnsureRabbitMqAsync(options.RabbitMqUri is not null, ct);
-        _registered = true;
-        if (options.RabbitMqUri is not null) _ = rabbitMq.DeclareAtStartAsync(ct);
+        foreach (var sink in _sinks.Values) await sink.PrepareAsync(store, ct);
+        _prepared = true;
     }
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -98,7 +111,7 @@ public sealed class EventDispatcher(
         {
             try
             {
-                if (!_registered) await RegisterRabbitMqAsync(stoppingToken);
+                if (!_prepared) await PrepareAsync(stoppingToken);
                 await DispatchAsync(stoppingToken);
             }
             catch (Exception e) when (!stoppingToken.IsCancellationRequested)
@@ -167,14 +180,13 @@ public sealed class EventDispatcher(
         var enabled = await conn.QueryAsync<(string Id, string Kind)>("SELECT id, kind FROM event_sinks WHERE NOT disabled ORDER BY created_at");
         foreach (var (id, kind) in enabled)
         {
-            if (kind == "rabbitmq" && options.RabbitMqUri is null) continue;
-            if (_running.ContainsKey(id)) continue;
+            if (!_sinks.TryGetValue(kind, out var sink) || !sink.IsConfigured || _running.ContainsKey(id)) continue;
             if (!await conn.ExecuteScalarAsync<bool>("SELECT pg_try_advisory_lock(@LockClass, hashtext(@id))", new { LockClass, id }))
                 continue;
             log.LogInformation("This instance now delivers the events to sink {Sink}", id);
             var loop = new SinkLoop();
             _running[id] = loop;
-            loop.Task = Task.Run(() => RunSinkAsync(id, kind, loop, session), CancellationToken.None);
+            loop.Task = Task.Run(() => RunSinkAsync(id, sink, loop, session), CancellationToken.None);
         }
     }
 
@@ -215,9 +227,8 @@ public sealed class EventDispatcher(
         WithDatabaseAsync(async conn => { await work(conn); return true; }, ct);
 
     /// <summary>Delivers one sink while this instance holds its lock; returns when the sink is gone or disabled, the dispatcher's connection broke, or on an error.</summary>
-    private async Task RunSinkAsync(string id, string kind, SinkLoop loop, CancellationToken ct)
+    private async Task RunSinkAsync(string id, IEventSink sink, SinkLoop loop, CancellationToken ct)
     {
-        IEventSink? sink = null;
         try
         {
             Hole? hole = null;
@@ -232,7 +243,6 @@ public sealed class EventDispatcher(
                 }, ct);
                 _cannotRun.TryRemove(id, out _);
                 if (row is null || row.Disabled) return;
-                sink ??= Create(row);
 
                 var (batch, cursor, waiting) = Take(rows, row.CursorSeq, ref hole);
                 if (batch.Count == 0)
@@ -242,9 +252,10 @@ public sealed class EventDispatcher(
                     continue;
                 }
 
-                var wanted = batch.Where(e => sink.Wants(e.Type)).ToList();
-                var result = wanted.Count == 0 ? new SinkDelivery(0, null) : await sink.DeliverAsync(wanted, ct);
-                if (result.Delivered > 0) Operations.PicturesMetrics.EventsDeliveredTo(sink.MetricName, result.Delivered);
+                // Events the row does not want are passed over (the cursor moves past them).
+                var wanted = batch.Where(e => row.EventTypes is not { Length: > 0 } types || types.Contains(e.Type)).ToList();
+                var result = wanted.Count == 0 ? new SinkDelivery(0, null) : await sink.DeliverAsync(row, wanted, ct);
+                if (result.Delivered > 0) Operations.PicturesMetrics.EventsDeliveredTo(sink.Kind, result.Delivered);
                 if (result.Error is null)
                 {
                     await WithDatabaseAsync(conn => AdvanceAsync(conn, id, cursor, healthy: true), ct);
@@ -255,7 +266,7 @@ public sealed class EventDispatcher(
                 // Everything before the first event that failed is delivered.
                 var delivered = wanted[result.Delivered].Seq - 1;
                 failures++;
-                Operations.PicturesMetrics.EventSinkFailed(sink.MetricName);
+                Operations.PicturesMetrics.EventSinkFailed(sink.Kind);
                 if (await WithDatabaseAsync(conn => FailAsync(conn, row, sink, delivered, progressed: result.Delivered > 0, result.Error), ct)) return;
                 var until = clock.GetUtcNow() + sink.RetryDelay(failures);
                 while (!loop.SinkChanged && clock.GetUtcNow() < until && !ct.IsCancellationRequested)
@@ -265,11 +276,10 @@ public sealed class EventDispatcher(
         catch (OperationCanceledException) when (ct.IsCancellationRequested) { }
         catch (Exception e)
         {
-            await CannotRunAsync(id, kind, e, ct);
+            await CannotRunAsync(id, sink.Kind, e, ct);
         }
         finally
         {
-            if (sink is not null) await sink.DisposeAsync();
             _claimSoon = true; // the lock is released, and the sink taken up again, at the next claim
         }
     }
@@ -292,13 +302,6 @@ public sealed class EventDispatcher(
             log.LogWarning(recording, "The error of sink {Sink} could not be recorded", id);
         }
     }
-
-    private IEventSink Create(EventSinkRow row) => row.Kind switch
-    {
-        "rabbitmq" => new RabbitMqSink(rabbitMq, options),
-        "webhook" => new WebhookSink(row, webhooks, options, clock),
-        _ => throw new InvalidOperationException($"Unknown sink kind {row.Kind}"),
-    };
 
     private sealed record Hole(long From, long Horizon);
 

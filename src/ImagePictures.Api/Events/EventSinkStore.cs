@@ -40,14 +40,12 @@ public sealed record EventSinkStatusRow
 public sealed class EventSinkStore(NpgsqlDataSource db)
 {
     public const string Channel = "event_sinks";
-    public const string RabbitMqId = "rabbitmq";
-
     private const string Columns = "id, kind, url, event_types, secret, cursor_seq, disabled, failing_since, last_error, created_at";
 
     // A new sink starts after the newest event: it hears what happens from now on.
-    private const string EnsureRabbitMqSql = """
+    private const string RegisterSql = """
         INSERT INTO event_sinks (id, kind, cursor_seq)
-        VALUES ('rabbitmq', 'rabbitmq', (SELECT coalesce(max(seq), 0) FROM events))
+        VALUES (@id, @kind, (SELECT coalesce(max(seq), 0) FROM events))
         ON CONFLICT (id) DO UPDATE SET disabled = false WHERE event_sinks.disabled
         """;
 
@@ -72,17 +70,11 @@ public sealed class EventSinkStore(NpgsqlDataSource db)
         ORDER BY s.kind, s.created_at, s.id
         """;
 
-    public async Task EnsureRabbitMqAsync(bool configured, CancellationToken ct)
+    /// <summary>For a sink of a single row (as the RabbitMQ exchange): creates or re-enables the row, or disables it (event-prune then stops keeping events for it).</summary>
+    public async Task RegisterAsync(string id, string kind, bool enabled, CancellationToken ct)
     {
         await using var conn = await db.OpenConnectionAsync(ct);
-        // Without a URI the sink is off, so event-prune stops keeping events for it.
-        await conn.ExecuteAsync(configured ? EnsureRabbitMqSql : "UPDATE event_sinks SET disabled = true WHERE id = 'rabbitmq' AND NOT disabled");
-    }
-
-    public async Task<IReadOnlyList<(string Id, string Kind)>> EnabledAsync(CancellationToken ct)
-    {
-        await using var conn = await db.OpenConnectionAsync(ct);
-        return (await conn.QueryAsync<(string, string)>("SELECT id, kind FROM event_sinks WHERE NOT disabled ORDER BY created_at")).ToList();
+        await conn.ExecuteAsync(enabled ? RegisterSql : "UPDATE event_sinks SET disabled = true WHERE id = @id AND NOT disabled", new { id, kind });
     }
 
     public static Task<EventSinkRow?> FindAsync(NpgsqlConnection conn, string id) =>

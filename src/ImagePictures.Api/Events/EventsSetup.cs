@@ -50,7 +50,7 @@ public sealed record EventsOptions
     }
 }
 
-/// <summary>The dispatcher with its two kinds of sink, the webhook admin routes and the dashboard's view of the sinks.</summary>
+/// <summary>The dispatcher with its sinks, the webhook admin routes and the dashboard's view of the sinks.</summary>
 public static class EventsSetup
 {
     public static void AddEvents(this WebApplicationBuilder builder)
@@ -59,11 +59,15 @@ public static class EventsSetup
         services.AddSingleton(sp => EventsOptions.From(sp.GetRequiredService<IConfiguration>(), sp.GetRequiredService<IHostEnvironment>()));
         services.TryAddSingleton(TimeProvider.System); // tests replace the clock to live through 24 h of failures
         services.AddSingleton<EventSinkStore>();
-        services.AddSingleton<RabbitMqConnection>();
-        services.AddSingleton<WebhookClient>();
+        services.AddEventSink<RabbitMqSink>();
+        services.AddEventSink<WebhookSink>();
         services.AddSingleton<EventDispatcher>();
         services.AddHostedService(sp => sp.GetRequiredService<EventDispatcher>());
         services.AddScoped<IEventSinkStatusSource, EventSinkStatusSource>();
         services.AddHealthChecks().AddCheck<EventsHealthCheck>("events", tags: ["ready"]);
     }
+
+    /// <summary>Adds a kind of sink: the dispatcher delivers every row of event_sinks of its kind through it.</summary>
+    public static IServiceCollection AddEventSink<T>(this IServiceCollection services) where T : class, IEventSink =>
+        services.AddSingleton<IEventSink, T>();
 }

@@ -139,28 +139,30 @@ public sealed class WebhookClient : IDisposable
 }
 
 /// <summary>
-/// One webhook endpoint: each event is a POST of its JSON, signed; any 2xx is success. One event at
-/// a time, so that n+1 is sent only after n succeeded.
+/// The webhook endpoints: each event is a POST of its JSON to the row's url, signed with the row's
+/// secret; any 2xx is success. One event at a time, so that n+1 is sent only after n succeeded.
 /// </summary>
-public sealed class WebhookSink(EventSinkRow row, WebhookClient client, EventsOptions options, TimeProvider clock) : IEventSink
+public sealed class WebhookSink(EventsOptions options, TimeProvider clock) : IEventSink, IDisposable
 {
-    private readonly HashSet<string>? _types = row.EventTypes is { Length: > 0 } t ? t.ToHashSet() : null;
+    private readonly WebhookClient _client = new(options);
 
-    public string MetricName => "webhook";
-    public bool Wants(string type) => _types is null || _types.Contains(type);
+    public string Kind => "webhook";
+    public bool IsConfigured => true;
     public TimeSpan? DisableAfter => options.WebhookDisableAfter;
     public TimeSpan RetryDelay(int failures) => options.WebhookRetryDelays[Math.Min(failures, options.WebhookRetryDelays.Length) - 1];
+    public string Target(EventSinkStatusRow row) => row.Url ?? "";
+    public Task PrepareAsync(EventSinkStore store, CancellationToken ct) => Task.CompletedTask; // rows come from the admin routes
 
-    public async Task<SinkDelivery> DeliverAsync(IReadOnlyList<OutgoingEvent> events, CancellationToken ct)
+    public async Task<SinkDelivery> DeliverAsync(EventSinkRow row, IReadOnlyList<OutgoingEvent> events, CancellationToken ct)
     {
         for (var i = 0; i < events.Count; i++)
         {
-            if (await SendAsync(events[i], ct) is { } error) return new SinkDelivery(i, error);
+            if (await SendAsync(row, events[i], ct) is { } error) return new SinkDelivery(i, error);
         }
         return new SinkDelivery(events.Count, null);
     }
 
-    private async Task<string?> SendAsync(OutgoingEvent e, CancellationToken ct)
+    private async Task<string?> SendAsync(EventSinkRow row, OutgoingEvent e, CancellationToken ct)
     {
         var id = e.Seq.ToString(CultureInfo.InvariantCulture);
         var timestamp = clock.GetUtcNow().ToUnixTimeSeconds();
@@ -171,7 +173,7 @@ public sealed class WebhookSink(EventSinkRow row, WebhookClient client, EventsOp
         request.Headers.Add("webhook-signature", WebhookSignature.Sign(row.Secret!, id, timestamp, e.Body));
         try
         {
-            using var response = await client.Http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, ct);
+            using var response = await _client.Http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, ct);
             var status = (int)response.StatusCode;
             return status is >= 200 and < 300 ? null : $"HTTP {status} {response.ReasonPhrase} for event {id}";
         }
@@ -185,5 +187,5 @@ public sealed class WebhookSink(EventSinkRow row, WebhookClient client, EventsOp
         }
     }
 
-    public ValueTask DisposeAsync() => ValueTask.CompletedTask;
+    public void Dispose() => _client.Dispose();
 }
