@@ -4,25 +4,23 @@ using System.Net.Http.Headers;
 using System.Net.Sockets;
 using System.Security.Cryptography;
 using System.Text;
+using StandardWebhooks;
 
 namespace ImagePictures.Api.Events;
 
-/// <summary>Standard Webhooks signing: whsec_ secrets and the v1 signature of "{id}.{timestamp}.{body}".</summary>
+/// <summary>
+/// Standard Webhooks signing, through the StandardWebhooks library: whsec_ secrets and the v1
+/// signature (HMAC-SHA256) of "{id}.{timestamp}.{body}". The body is the event's UTF-8 JSON, so
+/// handing the library its text signs exactly its bytes.
+/// </summary>
 public static class WebhookSignature
 {
     public const string SecretPrefix = "whsec_";
 
     public static string NewSecret() => SecretPrefix + Convert.ToBase64String(RandomNumberGenerator.GetBytes(32));
 
-    public static string Sign(string secret, string id, long timestamp, ReadOnlySpan<byte> body)
-    {
-        var key = Convert.FromBase64String(secret[SecretPrefix.Length..]);
-        var prefix = Encoding.UTF8.GetBytes($"{id}.{timestamp.ToString(CultureInfo.InvariantCulture)}.");
-        var content = new byte[prefix.Length + body.Length];
-        prefix.CopyTo(content, 0);
-        body.CopyTo(content.AsSpan(prefix.Length));
-        return "v1," + Convert.ToBase64String(HMACSHA256.HashData(key, content));
-    }
+    public static string Sign(string secret, string id, long timestamp, ReadOnlySpan<byte> body) =>
+        new StandardWebhook(secret).Sign(id, DateTimeOffset.FromUnixTimeSeconds(timestamp), Encoding.UTF8.GetString(body));
 }
 
 /// <summary>
