@@ -64,7 +64,7 @@ public interface IEventSink
 /// </summary>
 public sealed class EventDispatcher(
     NpgsqlDataSource db, EventSinkStore store, IEnumerable<IEventSink> sinks, EventsOptions options,
-    TimeProvider clock, ILogger<EventDispatcher> log) : BackgroundService
+    TimeProvider clock, Operations.PicturesMetrics metrics, ILogger<EventDispatcher> log) : BackgroundService
 {
     private readonly Dictionary<string, IEventSink> _sinks = sinks.ToDictionary(s => s.Kind);
 
@@ -117,7 +117,7 @@ public sealed class EventDispatcher(
             catch (Exception e) when (!stoppingToken.IsCancellationRequested)
             {
                 DispatcherError = $"The event dispatcher cannot use the database: {e.Message}";
-                Operations.PicturesMetrics.EventSinkFailed("dispatcher");
+                metrics.EventSinkFailed("dispatcher");
                 log.LogWarning(e, "The event dispatcher cannot use the database; retrying");
                 try { await Task.Delay(options.PollInterval, clock, stoppingToken); }
                 catch (OperationCanceledException) { break; }
@@ -255,7 +255,7 @@ public sealed class EventDispatcher(
                 // Events the row does not want are passed over (the cursor moves past them).
                 var wanted = batch.Where(e => row.EventTypes is not { Length: > 0 } types || types.Contains(e.Type)).ToList();
                 var result = wanted.Count == 0 ? new SinkDelivery(0, null) : await sink.DeliverAsync(row, wanted, ct);
-                if (result.Delivered > 0) Operations.PicturesMetrics.EventsDeliveredTo(sink.Kind, result.Delivered);
+                if (result.Delivered > 0) metrics.EventsDeliveredTo(sink.Kind, result.Delivered);
                 if (result.Error is null)
                 {
                     await WithDatabaseAsync(conn => AdvanceAsync(conn, id, cursor, healthy: true), ct);
@@ -266,7 +266,7 @@ public sealed class EventDispatcher(
                 // Everything before the first event that failed is delivered.
                 var delivered = wanted[result.Delivered].Seq - 1;
                 failures++;
-                Operations.PicturesMetrics.EventSinkFailed(sink.Kind);
+                metrics.EventSinkFailed(sink.Kind);
                 if (await WithDatabaseAsync(conn => FailAsync(conn, row, sink, delivered, progressed: result.Delivered > 0, result.Error), ct)) return;
                 var until = clock.GetUtcNow() + sink.RetryDelay(failures);
                 while (!loop.SinkChanged && clock.GetUtcNow() < until && !ct.IsCancellationRequested)
@@ -289,7 +289,7 @@ public sealed class EventDispatcher(
     {
         var error = $"Delivery stopped: {e.Message}";
         _cannotRun[id] = error;
-        Operations.PicturesMetrics.EventSinkFailed(kind);
+        metrics.EventSinkFailed(kind);
         log.LogWarning(e, "Delivery to sink {Sink} stopped; it is taken up again on the next poll", id);
         try
         {

@@ -1,24 +1,37 @@
 using ImagePictures.Api.Database;
 using Npgsql;
 
-namespace ImagePictures.Faults.Tests.Infrastructure;
+namespace ImagePictures.Testing;
 
 /// <summary>
-/// A private PostgreSQL of the test's own (the outage test stops and starts it), with one database.
+/// A private PostgreSQL of the test's own (an outage test stops and starts it), with one database.
 /// Always stopped and removed in DisposeAsync, even when the test failed. It requires a password
 /// (scram-sha-256) of the role the service connects as, as a production server does.
 /// </summary>
-public sealed class FaultCluster : IAsyncLifetime
+public sealed partial class TestCluster : IAsyncDisposable
 {
     public string DataDirectory { get; } = Path.Combine(TestPaths.Root, $"pg-faults-{Guid.NewGuid():N}"[..22]);
     public PrivatePostgres Postgres { get; private set; } = null!;
     public string ConnectionString { get; private set; } = "";
     private readonly PrivatePostgres.PasswordLogin _login = new("svc", $"pw-{Guid.NewGuid():N}");
 
-    public async Task InitializeAsync()
+    private TestCluster() { }
+
+    /// <summary>Starts a cluster of the caller's own with one database.</summary>
+    public static async Task<TestCluster> StartOwnAsync(string database = "faults")
     {
-        Postgres = PrivatePostgres.Start(DataDirectory, durable: false, login: _login);
-        ConnectionString = await Postgres.CreateDatabaseAsync("faults");
+        var own = new TestCluster();
+        try
+        {
+            own.Postgres = PrivatePostgres.Start(own.DataDirectory, durable: false, login: own._login);
+            own.ConnectionString = await own.Postgres.CreateDatabaseAsync(database);
+            return own;
+        }
+        catch
+        {
+            await own.DisposeAsync();
+            throw;
+        }
     }
 
     /// <summary>Stops the server (fast shutdown: sessions are terminated, as in a real outage).</summary>
@@ -34,7 +47,7 @@ public sealed class FaultCluster : IAsyncLifetime
         return conn;
     }
 
-    public Task DisposeAsync()
+    public ValueTask DisposeAsync()
     {
         try
         {
@@ -42,6 +55,6 @@ public sealed class FaultCluster : IAsyncLifetime
             Postgres?.Stop();
         }
         finally { TestPaths.DeleteQuietly(DataDirectory); }
-        return Task.CompletedTask;
+        return ValueTask.CompletedTask;
     }
 }
