@@ -54,8 +54,10 @@ public sealed class PrivatePostgres : IAsyncDisposable
         var bin = FindBinDirectory();
         var asRoot = Environment.UserName == "root";
 
+        var initialised = false;
         if (!File.Exists(Path.Combine(dataDirectory, "PG_VERSION")))
         {
+            initialised = true;
             Directory.CreateDirectory(dataDirectory);
             if (asRoot)
             {
@@ -93,7 +95,7 @@ public sealed class PrivatePostgres : IAsyncDisposable
             asPostgres: asRoot);
         log($"started a private PostgreSQL in {dataDirectory}");
         var cluster = new PrivatePostgres(dataDirectory, startedByUs: true, login);
-        if (login is not null) cluster.EnsureLoginRole();
+        if (login is not null && initialised) cluster.CreateLoginRole();
         return cluster;
     }
 
@@ -106,15 +108,13 @@ public sealed class PrivatePostgres : IAsyncDisposable
         return path;
     }
 
-    private void EnsureLoginRole()
+    private void CreateLoginRole()
     {
-        using var conn = new NpgsqlConnection(ConnectionString);
+        using var conn = new NpgsqlConnection(new NpgsqlConnectionStringBuilder(ConnectionString) { Pooling = false }.ConnectionString);
         conn.Open();
-        using var exists = new NpgsqlCommand("SELECT 1 FROM pg_roles WHERE rolname = $1", conn) { Parameters = { new() { Value = _login!.Role } } };
-        if (exists.ExecuteScalar() is not null) return;
         // Identifiers and the password cannot be parameters here; both come from our own code, quoted.
         using var create = new NpgsqlCommand(
-            $"CREATE ROLE \"{_login.Role.Replace("\"", "")}\" LOGIN PASSWORD '{_login.Password.Replace("'", "''")}'", conn);
+            $"CREATE ROLE \"{_login!.Role.Replace("\"", "")}\" LOGIN PASSWORD '{_login.Password.Replace("'", "''")}'", conn);
         create.ExecuteNonQuery();
     }
 
