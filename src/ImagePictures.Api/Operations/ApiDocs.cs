@@ -90,6 +90,12 @@ public static partial class ApiDocs
                     .OfType<AllowedValuesAttribute>().FirstOrDefault();
                 if (allowed is not null)
                     schema.Enum = allowed.Values.Select(v => (JsonNode)JsonValue.Create(v?.ToString())!).ToList();
+                // [Required] on a settable property: the body must name it, even as null (RenameRequest.Title).
+                foreach (var property in context.JsonPropertyInfo is null ? context.JsonTypeInfo.Properties : [])
+                {
+                    if (property.AttributeProvider?.IsDefined(typeof(RequiredAttribute), true) == true)
+                        (schema.Required ??= new HashSet<string>()).Add(property.Name);
+                }
                 return Task.CompletedTask;
             });
         });
