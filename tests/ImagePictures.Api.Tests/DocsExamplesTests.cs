@@ -3,7 +3,6 @@ using System.Text;
 using System.Text.RegularExpressions;
 using ImagePictures.Api.Hosting;
 using ImagePictures.Api.Tests.Infrastructure;
-using ImagePictures.Imaging.Tests;
 using Xunit.Abstractions;
 
 namespace ImagePictures.Api.Tests;
