@@ -27,7 +27,7 @@ public class LandingPageTests(PicturesApplication app) : IClassFixture<PicturesA
             Assert.Contains($"href=\"{href}\"", html);
         Assert.Matches("database</th><td class=\"ok\">ok", html);
         Assert.Matches("storage</th><td class=\"ok\">ok", html);
-        Assert.Matches("broker</th><td class=\"bad\">not configured", html);
+        Assert.Matches("broker</th><td class=\"off\">not configured", html);
     }
 
     [Fact]

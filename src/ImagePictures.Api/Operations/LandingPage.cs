@@ -92,14 +92,14 @@ public static class LandingPage
         static string E(string s) => WebUtility.HtmlEncode(s);
         var links = string.Join("\n", page.Links.Values.Select(l => $"<li><a href=\"{E(l.Href)}\">{E(l.Title)}</a> <code>{E(l.Href)}</code></li>"));
         var states = string.Join("\n", page.Dependencies.Select(d =>
-            $"<tr><th scope=\"row\">{E(d.Key)}</th><td class=\"{(d.Value.Status == "ok" ? "ok" : "bad")}\">{E(d.Value.Status)}</td><td>{E(d.Value.Detail)}</td></tr>"));
+            $"<tr><th scope=\"row\">{E(d.Key)}</th><td class=\"{d.Value.Status switch { "ok" => "ok", "not configured" => "off", _ => "bad" }}\">{E(d.Value.Status)}</td><td>{E(d.Value.Detail)}</td></tr>"));
         return $$"""
             <!DOCTYPE html>
             <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
             <title>ImagePictures</title>
             <style>body{font-family:system-ui,sans-serif;max-width:40rem;margin:3rem auto;padding:0 1rem;line-height:1.5}
             code{font-size:.9em}table{border-collapse:collapse}th,td{text-align:left;padding:.2rem .8rem .2rem 0}
-            .ok{color:#176f2c}.bad{color:#a4161a;font-weight:600}</style></head>
+            .ok{color:#176f2c}.off{color:#555}.bad{color:#a4161a;font-weight:600}</style></head>
             <body><h1>ImagePictures <small>{{E(page.Version)}}</small></h1>
             <p>{{E(page.Description)}}</p>
             <h2>Where to go</h2>
