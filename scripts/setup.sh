@@ -15,6 +15,9 @@ if [[ "$mode" == test ]]; then
   [[ -x /usr/lib/rabbitmq/bin/rabbitmq-server ]] || missing+=(rabbitmq-server)
   # The shipped nginx site is tested with nginx itself (NginxSiteTests).
   command -v nginx >/dev/null || [[ -x /usr/sbin/nginx ]] || missing+=(nginx)
+  # The documentation's commands run in the tests (DocsExamplesTests) with curl and jq, as a reader would.
+  command -v curl >/dev/null || missing+=(curl)
+  command -v jq >/dev/null || missing+=(jq)
 fi
 # Ceph's S3 gateway (radosgw) with a monitor and an OSD: the real S3 server of the S3 storage tests and benchmark rows.
 if [[ "$mode" == test || "$mode" == bench ]]; then
@@ -56,8 +59,11 @@ if ! command -v dotnet >/dev/null; then
   exit 1
 fi
 
-# The browser sample's SignalR client, and the one bundled into /client/live-avatar.js, come from npm.
-for dir in wwwroot-sample src/ImagePictures.Api/LiveAvatar; do
+# The browser sample's SignalR client, and the one bundled into /client/live-avatar.js, come from npm;
+# so do the OpenAPI checks (tests/openapi: Redocly, Spectral, openapi-typescript, tsc), for tests.
+dirs=(wwwroot-sample src/ImagePictures.Api/LiveAvatar)
+[[ "$mode" == test ]] && dirs+=(tests/openapi)
+for dir in "${dirs[@]}"; do
   if [[ -f $dir/package-lock.json && ! -d $dir/node_modules ]]; then
     (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error)
   fi

@@ -36,6 +36,7 @@ app.UseAuthorization();
 app.UseRateLimiter();
 app.UseAntiforgery();
 
+app.MapLandingPage();
 app.MapHealth();
 app.MapMetrics();
 app.MapApiDocs();

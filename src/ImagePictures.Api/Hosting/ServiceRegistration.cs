@@ -55,6 +55,9 @@ public static class ServiceRegistration
         services.Configure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
         services.AddProblemDetails(o => o.CustomizeProblemDetails = Problems.Customize);
         services.AddExceptionHandler<ProblemExceptionHandler>();
+        // Numbers are JSON numbers: the web defaults also read "12" as 12, which no client needs and
+        // which turns every integer of the OpenAPI document into an integer-or-string union.
+        services.ConfigureHttpJsonOptions(o => o.SerializerOptions.NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.Strict);
         services.AddApiDocs();
         builder.WebHost.ConfigureKestrel(k =>
         {

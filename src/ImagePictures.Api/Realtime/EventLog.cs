@@ -1,3 +1,4 @@
+using System.ComponentModel.DataAnnotations;
 using System.Text.Json;
 using Dapper;
 using ImagePictures.Api.Pictures;
@@ -17,7 +18,11 @@ public static class EventTypes
     public const string UserPicturesDeleted = nameof(UserPicturesDeleted);
 }
 
-public sealed record PictureEvent(long Seq, string Type, string UserId, Guid? PictureId, DateTime OccurredAt, PictureJson? Picture);
+public sealed record PictureEvent(
+    long Seq,
+    [property: AllowedValues(EventTypes.PictureUploaded, EventTypes.PictureUpdated, EventTypes.ActivePictureChanged, EventTypes.PictureTrashed,
+        EventTypes.PictureRestored, EventTypes.PicturePurged, EventTypes.UserPicturesDeleted)] string Type,
+    string UserId, Guid? PictureId, DateTime OccurredAt, PictureJson? Picture);
 
 /// <summary>
 /// Records an event in the transaction of the change it reports, and notifies listeners in that

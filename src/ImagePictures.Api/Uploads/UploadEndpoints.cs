@@ -18,7 +18,7 @@ public static class UploadEndpoints
 
     public sealed record StagedUploadJson(Guid Id, DateTime ExpiresAt, int Width, int Height, string PreviewUrl);
     public sealed record CropJson(int X, int Y, int Width, int Height);
-    public sealed record CommitRequest(bool Activate, CropJson? Crop);
+    public sealed record CommitRequest(bool Activate = false, CropJson? Crop = null);
 
     public static RouteGroupBuilder MapUploads(this IEndpointRouteBuilder app)
     {
