@@ -213,7 +213,7 @@ class AvatarEditorElement extends HTMLElement {
   get tokenProvider() { return this._tokenProvider; }
   set tokenProvider(fn) {
     this._tokenProvider = typeof fn === 'function' ? fn : null;
-    if (this.isConnected) this.restart();
+    if (this.started) this.restart();
   }
   get userId() { return this.getAttribute('user-id') || ''; }
   get maxBytes() { const n = Number(this.getAttribute('max-bytes')); return n > 0 ? n : DEFAULT_MAX_BYTES; }
@@ -239,13 +239,15 @@ class AvatarEditorElement extends HTMLElement {
     }
     if (!this.hasAttribute('tabindex') && !this.hasAttribute('role')) this.setAttribute('role', 'region');
     if (!this.hasAttribute('aria-label')) this.setAttribute('aria-label', this._strings.heading);
+    this.started = true;
     this.restart();
   }
 
-  disconnectedCallback() { this.stopHub(); this.destroyCropper(); }
+  disconnectedCallback() { this.started = false; this.stopHub(); this.destroyCropper(); }
 
   attributeChangedCallback(name, oldValue, newValue) {
-    if (oldValue === newValue || !this.isConnected) return;
+    // Also called for each attribute while the element upgrades, before connectedCallback: that one starts.
+    if (oldValue === newValue || !this.started) return;
     if (name === 'service' || name === 'user-id') this.restart();
     else this.render();
   }
@@ -385,10 +387,11 @@ class AvatarEditorElement extends HTMLElement {
       await connection.start();
       // The token's own user is joined by the service; an admin editing someone else watches them.
       await connection.invoke('Watch', [this.userId]).catch(() => {});
-      const wasOffline = this.offline;
-      this.offline = false;
-      this.render();
-      if (wasOffline) await this.catchUp();
+      if (this.offline) {
+        this.offline = false;
+        this.render();
+        await this.catchUp();
+      }
     } catch {
       if (connection === this.hub) { this.offline = true; this.render(); }
     }
@@ -647,7 +650,7 @@ class AvatarEditorElement extends HTMLElement {
     this.dispatchEvent(new CustomEvent('upload', { bubbles: true, composed: true, detail: { picture, crop } }));
     this.changed({ picture });
     await this.guard(() => this.refresh());
-    this.root.querySelector(`[data-picture-id="${picture.id}"] [data-testid=activate], [data-testid=file-input]`)?.focus();
+    this.root.querySelector(`[data-picture-id="${picture.id}"] [data-testid=activate], [data-testid=choose]`)?.focus();
   }
 
   async cancelCrop() {
@@ -829,9 +832,10 @@ class AvatarEditorElement extends HTMLElement {
     const s = this._strings;
     const accept = ACCEPTED_TYPES.join(',') + ',.heic,.heif';
     const onFiles = (input) => { const file = input.files && input.files[0]; input.value = ''; if (file) this.choose(file); };
+    // The buttons below open these (hidden) inputs, so the inputs themselves stay out of the tab order.
     const fileInput = h('input', { type: 'file', accept, class: 'visually-hidden', id: 'file', 'data-testid': 'file-input',
-      'data-focus-key': 'file-input', onchange: (e) => onFiles(e.target) });
-    const cameraInput = h('input', { type: 'file', accept: 'image/*', capture: 'user', class: 'visually-hidden', id: 'camera',
+      tabindex: -1, 'aria-label': s.choose, onchange: (e) => onFiles(e.target) });
+    const cameraInput = h('input', { type: 'file', accept: 'image/*', capture: 'user', class: 'visually-hidden', id: 'camera', 'aria-label': s.camera,
       'data-testid': 'camera-input', tabindex: -1, onchange: (e) => onFiles(e.target) });
     const busy = !!this.status;
     const drop = h('div', { class: 'drop', part: 'dropzone', 'data-testid': 'dropzone',
