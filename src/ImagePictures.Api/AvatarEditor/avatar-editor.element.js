@@ -281,7 +281,8 @@ class AvatarEditorElement extends HTMLElement {
       return;
     }
     this.render();
-    if (!this.userId) return;
+    // Every route needs the user's token: nothing to ask for until the page gives a way to get one.
+    if (!this.userId || !this._tokenProvider) return;
     this.guard(() => this.refresh());
     this.startHub();
   }
@@ -918,3 +919,25 @@ class AvatarEditorElement extends HTMLElement {
 
 if (!customElements.get('avatar-editor')) customElements.define('avatar-editor', AvatarEditorElement);
 export { AvatarEditorElement };
+
+const EVENTS = ['change', 'upload', 'error', 'close'];
+
+/**
+ * For hosts that are not JavaScript (the Blazor <AvatarEditor>): the token comes from `dotnet.invokeMethodAsync('GetToken')`
+ * and every event goes to `dotnet.invokeMethodAsync('Dispatch', type, detailJson)`.
+ */
+export function connectDotNet(element, dotnet, strings) {
+  disconnectDotNet(element);
+  const forward = (e) => { dotnet.invokeMethodAsync('Dispatch', e.type, JSON.stringify(e.detail ?? null)); };
+  for (const type of EVENTS) element.addEventListener(type, forward);
+  element.dotNetForward = forward;
+  if (strings) element.strings = strings;
+  element.tokenProvider = () => dotnet.invokeMethodAsync('GetToken');
+}
+
+export function disconnectDotNet(element) {
+  const forward = element && element.dotNetForward;
+  if (!forward) return;
+  for (const type of EVENTS) element.removeEventListener(type, forward);
+  element.dotNetForward = null;
+}
