@@ -208,6 +208,10 @@ class AvatarEditorElement extends HTMLElement {
   }
 
   // ---- public surface ----
+  /** The hub connection: connected, reconnecting or disconnected; reflected as the `connection` attribute for styling and pages. */
+  get connection() { return this.getAttribute('connection') || 'disconnected'; }
+  set connection(state) { if (this.getAttribute('connection') !== state) this.setAttribute('connection', state); }
+
   get strings() { return this._strings; }
   set strings(value) { this._strings = { ...DEFAULT_STRINGS, ...(value || {}) }; this.render(); }
   get tokenProvider() { return this._tokenProvider; }
@@ -374,9 +378,14 @@ class AvatarEditorElement extends HTMLElement {
     for (const method of ['PictureUploaded', 'PictureUpdated', 'ActivePictureChanged', 'PictureTrashed', 'PictureRestored', 'PicturePurged', 'UserPicturesDeleted']) {
       connection.on(method, (event) => { if (generation === this.generation) this.onEvent(event); });
     }
-    connection.onreconnecting(() => { this.offline = true; this.render(); });
-    connection.onreconnected(() => { this.offline = false; this.render(); this.catchUp(); });
-    connection.onclose(() => { if (generation === this.generation) { this.offline = true; this.render(); } });
+    connection.onreconnecting(() => { this.offline = true; this.connection = 'reconnecting'; this.render(); });
+    connection.onreconnected(() => { this.offline = false; this.connection = 'connected'; this.render(); this.catchUp(); });
+    connection.onclose(() => {
+      if (generation !== this.generation) return;
+      this.offline = true;
+      this.connection = 'disconnected';
+      this.render();
+    });
     this.hub = connection;
     this.connectHub();
   }
@@ -386,6 +395,7 @@ class AvatarEditorElement extends HTMLElement {
     if (!connection || connection.state !== HubConnectionState.Disconnected) return;
     try {
       await connection.start();
+      this.connection = 'connected';
       // The token's own user is joined by the service; an admin editing someone else watches them.
       await connection.invoke('Watch', [this.userId]).catch(() => {});
       if (this.offline) {
@@ -394,7 +404,7 @@ class AvatarEditorElement extends HTMLElement {
         await this.catchUp();
       }
     } catch {
-      if (connection === this.hub) { this.offline = true; this.render(); }
+      if (connection === this.hub) { this.offline = true; this.connection = 'disconnected'; this.render(); }
     }
   }
 
@@ -402,6 +412,7 @@ class AvatarEditorElement extends HTMLElement {
     const connection = this.hub;
     this.hub = null;
     this.offline = false;
+    this.connection = 'disconnected';
     if (connection) connection.stop().catch(() => {});
   }
 
