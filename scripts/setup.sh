@@ -54,9 +54,9 @@ if ! command -v dotnet >/dev/null; then
   exit 1
 fi
 
-# The browser sample's SignalR client, the ones bundled into /client/live-avatar.js and /client/avatar-editor.js
-# (with Cropper.js and esbuild), and the axe-core of the browser tests come from npm.
-for dir in wwwroot-sample src/ImagePictures.Api/LiveAvatar src/ImagePictures.Api/AvatarEditor tests/ImagePictures.Api.Tests/Browser/axe; do
+# The SignalR clients bundled into /client/live-avatar.js and /client/avatar-editor.js (with Cropper.js and
+# esbuild), and the axe-core of the browser tests, come from npm.
+for dir in src/ImagePictures.Api/LiveAvatar src/ImagePictures.Api/AvatarEditor tests/ImagePictures.Api.Tests/Browser/axe; do
   if [[ -f $dir/package-lock.json && ! -d $dir/node_modules ]]; then
     (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error)
   fi
