@@ -554,7 +554,7 @@ class AvatarEditorElement extends HTMLElement {
       container: stage,
       template: '<cropper-canvas background>'
         + '<cropper-image initial-center-size="contain"></cropper-image>'
-        + '<cropper-shade hidden></cropper-shade>'
+        + '<cropper-shade theme-color="rgba(0, 0, 0, 0.6)"></cropper-shade>'
         + '<cropper-selection aspect-ratio="1" initial-coverage="0.8" movable resizable zoomable outlined precise>'
         + '<cropper-grid role="grid" covered></cropper-grid>'
         + '<cropper-handle action="move" theme-color="rgba(255, 255, 255, 0.2)"></cropper-handle>'
@@ -758,7 +758,7 @@ class AvatarEditorElement extends HTMLElement {
       return;
     }
     const focusedKey = this.root.activeElement?.getAttribute('data-focus-key');
-    this.main.replaceChildren(
+    this.main.replaceChildren(...[
       h('header', { part: 'header' },
         h('h2', { id: 'heading' }, s.heading),
         h('span', { class: 'quota', part: 'quota', 'data-testid': 'quota', title: s.quotaLabel, 'aria-label': `${s.quotaLabel}: ${format(s.quota, { count: this.pictures.length + this.trashed.length, max: this.maxPictures })}` },
@@ -770,7 +770,7 @@ class AvatarEditorElement extends HTMLElement {
         h('button', { type: 'button', part: 'button', 'data-testid': 'reconnect', onclick: () => this.connectHub() }, s.reconnect)) : null,
       this.renderProblem(),
       this.renderStatus(),
-      this.view === 'crop' ? this.renderCrop() : this.renderLists());
+      this.view === 'crop' ? this.renderCrop() : this.renderLists()].filter(Boolean));
     if (this.view === 'crop' && this.staged) this.setUpCropper();
     if (focusedKey) this.root.querySelector(`[data-focus-key="${CSS.escape(focusedKey)}"]`)?.focus();
   }
