@@ -24,7 +24,7 @@ public static class AvatarEndpoints
     public enum AvatarOutcome { Picture, Default, NotModified, NotFound }
 
     private sealed record Services(
-        ActiveAvatarCache Avatars, LivePictureCache Pictures, VariantCache Variants, DefaultAvatar Defaults, VariantTable Table, ILogger Log);
+        ActiveAvatarCache Avatars, LivePictureCache Pictures, VariantCache Variants, DefaultAvatar Defaults, VariantTable Table, PicturesMetrics Metrics, ILogger Log);
 
     public static void AddAvatars(this WebApplicationBuilder builder)
     {
@@ -42,7 +42,7 @@ public static class AvatarEndpoints
     {
         var sp = app.ServiceProvider;
         var s = new Services(sp.GetRequiredService<ActiveAvatarCache>(), sp.GetRequiredService<LivePictureCache>(), sp.GetRequiredService<VariantCache>(),
-            sp.GetRequiredService<DefaultAvatar>(), sp.GetRequiredService<VariantTable>(), sp.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(AvatarEndpoints)));
+            sp.GetRequiredService<DefaultAvatar>(), sp.GetRequiredService<VariantTable>(), sp.GetRequiredService<PicturesMetrics>(), sp.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(AvatarEndpoints)));
         app.MapMethods("/avatars/{userId}", GetAndHead, http => GetAvatar(http, s)).ShortCircuit().ExcludeFromDescription();
         app.MapMethods("/pictures/{pictureId}/{size}", GetAndHead, http => GetVariant(http, s)).ShortCircuit().ExcludeFromDescription();
     }
@@ -90,7 +90,7 @@ public static class AvatarEndpoints
                 }
             }
             if (outcome == AvatarOutcome.NotFound) await Problems.Write(http, 404, "Not found", "This user has no active picture.");
-            Counted(outcome);
+            Counted(s.Metrics, outcome);
         }
         catch (Exception e)
         {
@@ -99,7 +99,7 @@ public static class AvatarEndpoints
     }
 
     /// <summary>The one place where an avatar request's outcome is known (imagepictures.avatar.requests counts here).</summary>
-    private static void Counted(AvatarOutcome outcome) => PicturesMetrics.AvatarRequest(outcome switch
+    private static void Counted(PicturesMetrics metrics, AvatarOutcome outcome) => metrics.AvatarRequest(outcome switch
     {
         AvatarOutcome.Picture => "picture",
         AvatarOutcome.Default => "default",
