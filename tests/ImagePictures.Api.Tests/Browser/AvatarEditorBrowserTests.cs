@@ -6,7 +6,6 @@ using System.Text.RegularExpressions;
 using ImagePictures.Api.Hosting;
 using ImagePictures.Api.Pictures;
 using ImagePictures.Api.Tests.Infrastructure;
-using ImagePictures.Imaging.Tests;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Playwright;
