@@ -419,9 +419,12 @@ class AvatarEditorElement extends HTMLElement {
   /** After a reconnect: the events missed since the last one seen, then the lists as they are now. */
   async catchUp() {
     await this.guard(async () => {
-      if (this.lastSeq != null) {
-        const missed = await this.request('GET', `/api/users/${encodeURIComponent(this.userId)}/events?after=${this.lastSeq}&limit=1000`);
-        for (const event of missed || []) this.noteEvent(event);
+      // Page by page (the route answers at most 1,000 at a time), oldest first, from the last one seen.
+      while (this.lastSeq != null) {
+        const after = this.lastSeq;
+        const page = (await this.request('GET', `/api/users/${encodeURIComponent(this.userId)}/events?after=${after}&limit=1000`)) || [];
+        for (const event of page) this.noteEvent(event);
+        if (page.length < 1000 || this.lastSeq === after) break;
       }
       await this.refresh();
     });

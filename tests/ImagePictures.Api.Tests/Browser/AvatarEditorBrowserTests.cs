@@ -265,6 +265,34 @@ public class AvatarEditorBrowserTests(AvatarEditorApplication app) : ChromiumTes
     }
 
     [Fact]
+    public async Task AfterALostConnectionItOffersReconnectAndCatchesUpWithWhatItMissed()
+    {
+        const string user = "ae-gap";
+        var page = await OpenEditorAsync(user);
+        var editor = page.Locator("avatar-editor");
+        await Assertions.Expect(editor).ToHaveAttributeAsync("connection", "connected");
+        var seen = await app.UploadAsync(user, TestImages.Blue);
+        await Assertions.Expect(Picture(page, seen.Id)).ToBeVisibleAsync();
+
+        // The hub goes away: the editor says so and offers to reconnect.
+        var catchUp = page.WaitForRequestAsync(r => r.Url.Contains($"/api/users/{user}/events?after="));
+        app.HubUnreachable = true;
+        Assert.Equal(1, app.DropHubConnections());
+        await Assertions.Expect(TestId(page, "reconnect")).ToBeVisibleAsync();
+
+        // A picture uploaded meanwhile: no hub message can carry it.
+        var missed = await app.UploadAsync(user, TestImages.Green);
+        app.HubUnreachable = false;
+
+        // Back: the events route brings what was missed (its change event), and the grid shows it.
+        Assert.Contains("after=", (await catchUp).Url);
+        await Assertions.Expect(Picture(page, missed.Id)).ToBeVisibleAsync();
+        await Assertions.Expect(editor).ToHaveAttributeAsync("connection", "connected");
+        Assert.Contains(await EditorEventsAsync(page, "change"), e => e.Contains("PictureUploaded") && e.Contains(missed.Id.ToString()));
+        await Assertions.Expect(TestId(page, "reconnect")).ToHaveCountAsync(0);
+    }
+
+    [Fact]
     public async Task RefusedFilesShowTheServicesOwnWords()
     {
         const string user = "ae-refused";
