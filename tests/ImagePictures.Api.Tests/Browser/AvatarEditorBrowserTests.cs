@@ -375,6 +375,44 @@ public class AvatarEditorBrowserTests(AvatarEditorApplication app) : ChromiumTes
     }
 
     [Fact]
+    public async Task ADroppedOrPastedImageIsUploadedAndABusyAnswerIsWaitedOutAndRetried()
+    {
+        const string user = "ae-drop-paste";
+        var page = await OpenEditorAsync(user);
+        var posts = 0;
+        // The first staging is answered 429 with Retry-After, as the rate limit would.
+        await page.RouteAsync($"{app.BaseUrl}/api/uploads", async route =>
+        {
+            if (route.Request.Method == "POST" && Interlocked.Increment(ref posts) == 1)
+                await route.FulfillAsync(new()
+                {
+                    Status = 429, ContentType = "application/problem+json",
+                    Headers = new Dictionary<string, string>
+                    {
+                        ["Retry-After"] = "1", ["Access-Control-Allow-Origin"] = "*", ["Access-Control-Expose-Headers"] = "Retry-After",
+                    },
+                    Body = """{"status":429,"title":"Too many uploads","detail":"Wait a moment."}""",
+                });
+            else await route.ContinueAsync();
+        });
+        var jpeg = Convert.ToBase64String(TestImages.SolidJpeg(300, 300, TestImages.Red));
+        const string file = "b64 => { const bytes = Uint8Array.from(atob(b64), c => c.charCodeAt(0)); const data = new DataTransfer(); data.items.add(new File([bytes], 'image.jpg', { type: 'image/jpeg' })); return data; }";
+
+        // Dropped on the editor: the wait is shown, then the retry stages it.
+        await page.EvaluateAsync($"b64 => document.querySelector('avatar-editor').shadowRoot.querySelector('[data-testid=dropzone]').dispatchEvent(new DragEvent('drop', {{ dataTransfer: ({file})(b64), bubbles: true, cancelable: true }}))", jpeg);
+        await Assertions.Expect(page.Locator("avatar-editor [role=status]")).ToContainTextAsync("trying again in 1 s");
+        await TestId(page, "crop-confirm").ClickAsync();
+        await Assertions.Expect(page.Locator("avatar-editor [data-testid=picture]")).ToHaveCountAsync(1);
+        Assert.Equal(2, posts);
+
+        // Pasted into the editor.
+        await page.EvaluateAsync($"b64 => document.querySelector('avatar-editor').dispatchEvent(new ClipboardEvent('paste', {{ clipboardData: ({file})(b64), bubbles: true, cancelable: true }}))", jpeg);
+        await TestId(page, "crop-confirm").ClickAsync();
+        await Assertions.Expect(page.Locator("avatar-editor [data-testid=picture]")).ToHaveCountAsync(2);
+        Assert.Equal(2, (await app.Api(user).GetFromJsonAsync<PictureJson[]>($"/api/users/{user}/pictures"))!.Length);
+    }
+
+    [Fact]
     public async Task AxeFindsNoSeriousViolationInLightOrDarkInTheGridTheCropperAndTheTrash()
     {
         const string user = "ae-axe";
