@@ -59,10 +59,11 @@ if ! command -v dotnet >/dev/null; then
   exit 1
 fi
 
-# The browser sample's SignalR client, and the one bundled into /client/live-avatar.js, come from npm;
-# so do the OpenAPI checks (tests/openapi: Redocly, Spectral, openapi-typescript, tsc), for tests.
-dirs=(wwwroot-sample src/ImagePictures.Api/LiveAvatar)
-[[ "$mode" == test ]] && dirs+=(tests/openapi)
+# The SignalR clients bundled into /client/live-avatar.js and /client/avatar-editor.js (with Cropper.js and
+# esbuild) come from npm; so do, for tests, the axe-core of the browser tests and the OpenAPI checks
+# (tests/openapi: Redocly, Spectral, openapi-typescript, tsc).
+dirs=(src/ImagePictures.Api/LiveAvatar src/ImagePictures.Api/AvatarEditor)
+[[ "$mode" == test ]] && dirs+=(tests/ImagePictures.Api.Tests/Browser/axe tests/openapi)
 for dir in "${dirs[@]}"; do
   if [[ -f $dir/package-lock.json && ! -d $dir/node_modules ]]; then
     (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error)

@@ -1,5 +1,6 @@
 using ImagePictures.Api.Administration;
 using ImagePictures.Api.Auth;
+using ImagePictures.Api.Clients;
 using ImagePictures.Api.Avatars;
 using ImagePictures.Api.Database;
 using ImagePictures.Api.Events;
@@ -27,6 +28,7 @@ public static class ServiceRegistration
         builder.AddUploadRateLimit();
         builder.AddPicturesHealthChecks();
         builder.AddRealtime();
+        builder.AddApiCors();
         builder.AddPicturesTelemetry();
         builder.AddReverseProxy();
         builder.AddEvents();
