@@ -10,6 +10,7 @@ namespace ImagePictures.Api.Tests;
 /// Every number the API takes, at and beyond its range: overflow, negative, huge, fractional and
 /// not a number are 400 with a problem detail, never 500.
 /// </summary>
+[Trait("Category", "Api")]
 public class NumericInputTests(PicturesApplication app) : IClassFixture<PicturesApplication>
 {
     private static StringContent Json(string json) => new(json, Encoding.UTF8, "application/json");

@@ -8,6 +8,7 @@ using ImagePictures.Api.Tests.Infrastructure;
 namespace ImagePictures.Api.Tests;
 
 /// <summary>Titles are checked before any work: at most 200 characters, no control characters but tab.</summary>
+[Trait("Category", "Api")]
 public class TitleTests(PicturesApplication app) : IClassFixture<PicturesApplication>
 {
     private static byte[] Photo() { using var img = TestImages.Split(300, 200, TestImages.Red, TestImages.Blue); return TestImages.Jpeg(img); }

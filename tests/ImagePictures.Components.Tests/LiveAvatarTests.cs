@@ -31,6 +31,7 @@ public sealed class FakeAvatarEvents : IAvatarEvents
     }
 }
 
+[Trait("Category", "Unit")]
 public class LiveAvatarTests : BunitContext
 {
     private readonly FakeAvatarEvents _events = new();

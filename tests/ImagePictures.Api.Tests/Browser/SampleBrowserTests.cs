@@ -25,6 +25,7 @@ public sealed class BrowserApplication : PicturesApplication
 /// Alice and Bob side by side in Debian's Chromium (never a downloaded browser): Bob watches
 /// Alice, and every change Alice makes shows on Bob's page without a reload.
 /// </summary>
+[Trait("Category", "Browser")]
 public class SampleBrowserTests(BrowserApplication app) : ChromiumTest, IClassFixture<BrowserApplication>
 {
     private static readonly string Artifacts = Path.Combine(RepositoryRoot.Find(), "test-artifacts");

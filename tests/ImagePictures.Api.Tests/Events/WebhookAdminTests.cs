@@ -6,6 +6,7 @@ using ImagePictures.Api.Tests.Infrastructure;
 namespace ImagePictures.Api.Tests.Events;
 
 /// <summary>The admin routes' refusals, on a service that does not allow private addresses (as in production).</summary>
+[Trait("Category", "Api")]
 public class WebhookAdminTests(WebhookAdminTests.Application app) : IClassFixture<WebhookAdminTests.Application>
 {
     public sealed class Application : PicturesApplication

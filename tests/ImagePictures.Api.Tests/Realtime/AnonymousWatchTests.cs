@@ -18,6 +18,7 @@ public sealed class NoAnonymousWatchApplication : PicturesApplication
 }
 
 /// <summary>A connection without a token: it may watch, hears the public shape of avatar changes only, and is capped per address.</summary>
+[Trait("Category", "Api")]
 public class AnonymousWatchTests(AnonymousWatchApplication app) : IClassFixture<AnonymousWatchApplication>
 {
     private async Task<RecordingHubConnection> ConnectAnonymousAsync()
@@ -128,8 +129,7 @@ public class AnonymousWatchTests(AnonymousWatchApplication app) : IClassFixture<
             // One closes: room for one more.
             await open[0].DisposeAsync();
             open.RemoveAt(0);
-            var deadline = DateTime.UtcNow + Soon;
-            while ((await NegotiateAnonymous()).StatusCode == HttpStatusCode.TooManyRequests && DateTime.UtcNow < deadline) await Task.Delay(50);
+            await Eventually(async () => (await NegotiateAnonymous()).StatusCode != HttpStatusCode.TooManyRequests, "the closed connection's place was given back");
             open.Add(await ConnectAnonymousAsync());
         }
         finally
@@ -139,6 +139,7 @@ public class AnonymousWatchTests(AnonymousWatchApplication app) : IClassFixture<
     }
 }
 
+[Trait("Category", "Api")]
 public class NoAnonymousWatchTests(NoAnonymousWatchApplication app) : IClassFixture<NoAnonymousWatchApplication>
 {
     [Fact]
