@@ -222,6 +222,14 @@ public class AvatarCacheFloodTests(TinyAvatarCacheApplication app) : IClassFixtu
         using var img = TestImages.Split(300, 300, TestImages.Red, TestImages.Red);
         var upload = await app.ClientFor("popular").PostAsync("/api/users/me/pictures?activate=true", TestUploads.Form(TestImages.Jpeg(img)));
         Assert.Equal(HttpStatusCode.Created, upload.StatusCode);
+        // The upload's events reach the cache through the relay, and each one, as a change, keeps a lookup
+        // under way at that moment out of the cache: wait for them, so that none lands in the counting below.
+        var relay = app.Services.GetRequiredService<ImagePictures.Api.Realtime.EventRelay>();
+        await using (var conn = new Npgsql.NpgsqlConnection(app.ConnectionString))
+        {
+            var events = await Dapper.SqlMapper.ExecuteScalarAsync<long>(conn, "SELECT count(*) FROM events");
+            await Eventually(() => relay.DeliveredCount >= events, "the upload's events went through the relay");
+        }
         var avatars = app.Services.GetRequiredService<Avatars.ActiveAvatarCache>();
         Assert.False(avatars.IndexComplete); // over Avatars:IndexLimit: the cache alone answers
         var client = app.CreateClient();
