@@ -13,6 +13,8 @@ if [[ "$mode" == test ]]; then
   [[ -x /usr/bin/chromium ]] || missing+=(chromium)
   # The events tests run a private RabbitMQ broker (never the system one).
   [[ -x /usr/lib/rabbitmq/bin/rabbitmq-server ]] || missing+=(rabbitmq-server)
+  # The shipped nginx site is tested with nginx itself (NginxSiteTests).
+  command -v nginx >/dev/null || [[ -x /usr/sbin/nginx ]] || missing+=(nginx)
 fi
 # Ceph's S3 gateway (radosgw) with a monitor and an OSD: the real S3 server of the S3 storage tests and benchmark rows.
 if [[ "$mode" == test || "$mode" == bench ]]; then

@@ -143,5 +143,7 @@ public class NumericInputTests(PicturesApplication app) : IClassFixture<Pictures
         var response = await client.PostAsync($"/api/uploads/{id}/commit", Json($"{{\"activate\":false,\"crop\":{crop}}}"));
         await AssertBadRequest(response, mentions, crop);
         Assert.Equal(HttpStatusCode.OK, (await client.GetAsync($"/api/uploads/{id}/preview")).StatusCode);
+        // Abandoned, so that the cases together stay within Uploads:MaxStagedPerUser.
+        Assert.Equal(HttpStatusCode.NoContent, (await client.DeleteAsync($"/api/uploads/{id}")).StatusCode);
     }
 }

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Diagnostics.Metrics;
 using ImagePictures.Api.Auth;
 using ImagePictures.Api.Pictures;
+using ImagePictures.Api.Uploads;
 using ImagePictures.Imaging;
 
 namespace ImagePictures.Api.Operations;
@@ -25,6 +26,7 @@ public sealed class PicturesMetrics
     private readonly Counter<long> _hubEvents;
     private readonly Counter<long> _jobRuns;
     private readonly Counter<long> _eventsDelivered;
+    private readonly Counter<long> _eventSinkFailures;
 
     public PicturesMetrics(IMeterFactory meters)
     {
@@ -48,6 +50,8 @@ public sealed class PicturesMetrics
             description: "Finished job runs by job and status.");
         _eventsDelivered = meter.CreateCounter<long>("imagepictures.events.delivered",
             description: "Events delivered to other services, by sink.");
+        _eventSinkFailures = meter.CreateCounter<long>("imagepictures.events.sink.failures",
+            description: "Failed delivery attempts and stopped sink loops, by sink kind (dispatcher: the dispatcher cannot use the database).");
     }
 
     /// <summary>One call of an upload route: created, rejected (with the reason when the image was refused) or failed.</summary>
@@ -90,6 +94,8 @@ public sealed class PicturesMetrics
 
     public void EventsDeliveredTo(string sink, int count) => _eventsDelivered.Add(count, Tag("sink", sink));
 
+    public void EventSinkFailed(string sink) => _eventSinkFailures.Add(1, Tag("sink", sink));
+
     private static KeyValuePair<string, object?> Tag(string name, string value) => new(name, value);
 }
 
@@ -115,7 +121,7 @@ public static class UploadMetricsFilter
                     ImageRejectedException { Kind: RejectionKind.TooManyPixels } => ("rejected", "too_many_pixels"),
                     ImageRejectedException => ("rejected", "undecodable"),
                     BadHttpRequestException { StatusCode: 413 } => ("rejected", "too_large"),
-                    BadHttpRequestException or QuotaExceededException or AccessDeniedException => ("rejected", null),
+                    BadHttpRequestException or QuotaExceededException or StagedUploadLimitException or AccessDeniedException => ("rejected", null),
                     _ => ("failed", (string?)null),
                 };
                 metrics.Upload(result, reason);

@@ -62,29 +62,6 @@ public static class EventsKit
         return await conn.ExecuteScalarAsync<string>("SELECT row_to_json(s)::text FROM (SELECT id, cursor_seq, disabled, failing_since, last_error FROM event_sinks WHERE id = @sinkId) s", new { sinkId }) ?? "none";
     }
 
-    /// <summary>
-    /// Returns once the dispatcher's delivery loop for <paramref name="sinkId"/> has read the event log after
-    /// this call began and then started its next statement: whatever it decided about what it read (deliver,
-    /// or wait for a hole) has been done. The loop's backend is the one holding the sink's advisory lock.
-    /// </summary>
-    public static async Task SinkHasReadTheLogAsync(string connectionString, string sinkId)
-    {
-        await using var conn = new NpgsqlConnection(connectionString);
-        var since = await conn.ExecuteScalarAsync<DateTime>("SELECT clock_timestamp()");
-        const string LastStatement = """
-            SELECT a.query_start AS Started, a.query AS Query FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
-            WHERE l.locktype = 'advisory' AND l.objsubid = 2 AND l.objid = hashtext(@sinkId)::oid AND l.granted
-            """;
-        var read = DateTime.MinValue;
-        await Eventually(async () => await conn.QuerySingleOrDefaultAsync<Statement>(LastStatement, new { sinkId }) is { } s
-                && s.Started > since && s.Query.Contains("pg_snapshot_xmin") && (read = s.Started) > DateTime.MinValue,
-            $"the delivery loop of {sinkId} read the event log");
-        await Eventually(async () => await conn.QuerySingleOrDefaultAsync<Statement>(LastStatement, new { sinkId }) is { } s && s.Started > read,
-            $"the delivery loop of {sinkId} went on after reading the event log");
-    }
-
-    private sealed record Statement(DateTime Started, string Query);
-
     public static async Task<long[]> SeqsAsync(string connectionString, long after)
     {
         await using var conn = new NpgsqlConnection(connectionString);
