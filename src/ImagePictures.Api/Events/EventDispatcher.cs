@@ -81,6 +81,14 @@ public sealed class EventDispatcher(
     /// <summary>The sinks this instance delivers right now (holds the lock of).</summary>
     internal IReadOnlyCollection<string> HeldSinks => _running.Keys.ToList();
 
+    /// <summary>
+    /// Where the loop of a sink this instance delivers stopped last: at <c>Missing</c>, a seq that a running transaction
+    /// may still commit, having read up to <c>ReadUpTo</c>; null when it is not waiting for a hole. Tests use it to know
+    /// that later events are held back without waiting for a while.
+    /// </summary>
+    internal (long Missing, long ReadUpTo)? WaitingAtHole(string sinkId) =>
+        _running.TryGetValue(sinkId, out var loop) && loop.AtHole is { } h ? (h.Missing, h.ReadUpTo) : null;
+
     /// <summary>Why the dispatcher itself cannot run (it cannot hold its connection), or null.</summary>
     public string? DispatcherError { get; private set; }
 
@@ -196,6 +204,7 @@ public sealed class EventDispatcher(
         private readonly SemaphoreSlim _wake = new(0, 1);
         public Task Task { get; set; } = Task.CompletedTask;
         public volatile bool SinkChanged;
+        public volatile HoleWait? AtHole;
 
         public void Wake()
         {
@@ -245,6 +254,7 @@ public sealed class EventDispatcher(
                 if (row is null || row.Disabled) return;
 
                 var (batch, cursor, waiting) = Take(rows, row.CursorSeq, ref hole);
+                loop.AtHole = waiting ? new HoleWait(cursor + 1, rows[^1].Seq) : null;
                 if (batch.Count == 0)
                 {
                     if (cursor > row.CursorSeq) await WithDatabaseAsync(conn => AdvanceAsync(conn, id, cursor, healthy: failures == 0), ct);
@@ -304,6 +314,8 @@ public sealed class EventDispatcher(
     }
 
     private sealed record Hole(long From, long Horizon);
+
+    private sealed record HoleWait(long Missing, long ReadUpTo);
 
     private sealed record LogRow(long Seq, string Type, string UserId, Guid? PictureId, DateTime OccurredAt, string? Payload, long Xmin, long Horizon);
 

@@ -189,7 +189,9 @@ public class WebhookTests(WebhookFixture f) : IClassFixture<WebhookFixture>
         var lateSeq = await slow.ExecuteScalarAsync<long>(
             "INSERT INTO events (user_id, type, picture_id) VALUES (@user, 'PictureUpdated', @id) RETURNING seq", new { user, id = picture.Id }, tx);
         await EventsKit.RenameAsync(f.App.ClientFor(user), user, picture.Id, "after the late one");
-        await Task.Delay(1000); // TODO(suite): a signal that the sink's loop has read past the hole (the dispatcher's loops now share pooled connections)
+        // The loop has read the later seq and stopped at the hole below it (it then only rereads until the hole settles).
+        await Eventually(() => f.App.Dispatcher.WaitingAtHole(id) is { } at && at.Missing == lateSeq && at.ReadUpTo > lateSeq,
+            "the sink's loop read past the hole and waits at it");
         Assert.Single(Receiver.AcceptedSeqs("late")); // the later seq waits for the hole below it
         await slow.ExecuteAsync("SELECT pg_notify('picture_events', @lateSeq::text)", new { lateSeq }, tx);
         await tx.CommitAsync();

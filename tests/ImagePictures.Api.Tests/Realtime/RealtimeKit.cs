@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Http.Json;
+using System.Text.Json;
 using ImagePictures.Api.Pictures;
 using ImagePictures.Api.Realtime;
 using ImagePictures.Api.Tests.Infrastructure;
@@ -52,6 +53,22 @@ public static class RealtimeKit
         var response = await app.ClientFor(userId).GetAsync($"/api/users/{userId}/events?after={after}{(limit is { } l ? $"&limit={l}" : "")}");
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         return (await response.Content.ReadFromJsonAsync<PictureEvent[]>())!;
+    }
+
+    /// <summary>
+    /// The events this connection received since its previous marker (or since it connected) and before a new one: the
+    /// connection watches <paramref name="markerUser"/>, who activates a new picture, and that avatar change is awaited.
+    /// Every change committed before this call is in the list or is never sent to this connection, so a test proves that
+    /// an event did not come without waiting for a while: PostgreSQL notifies each instance's relay in commit order (one
+    /// LISTEN connection per instance, so on every instance of a cluster alike), the relay sends each batch in seq order
+    /// and awaits each send before the next, and the connection writes its messages in the order they were sent.
+    /// </summary>
+    public static async Task<HubMessage[]> ReceivedBeforeMarkerAsync(this RecordingHubConnection client, PicturesApplication app, string markerUser)
+    {
+        await client.Watch(markerUser);
+        var marker = await UploadAsync(app, markerUser, activate: true);
+        return await client.ReceivedBeforeAsync(m => m.Target == EventTypes.ActivePictureChanged
+            && m.Arguments[0].GetProperty("pictureId") is { ValueKind: JsonValueKind.String } id && id.GetGuid() == marker.Id, Soon);
     }
 
     /// <summary>The next event of this type, checked to be about <paramref name="userId"/>.</summary>

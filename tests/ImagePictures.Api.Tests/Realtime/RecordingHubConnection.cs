@@ -31,7 +31,8 @@ public sealed class RecordingHubConnection : IAsyncDisposable
     private readonly ConcurrentDictionary<string, Channel<HubMessage>> _byType = new();
     private readonly List<HubMessage> _received = [];
     private readonly TaskCompletionSource _closed = new(TaskCreationOptions.RunContinuationsAsynchronously);
-    private event Action<HubMessage>? Arrived;
+    private TaskCompletionSource _nextArrival = new(TaskCreationOptions.RunContinuationsAsynchronously); // completes on the next Record
+    private int _sinceMarker; // index in _received just after the last marker
 
     private RecordingHubConnection(HubConnection connection)
     {
@@ -117,34 +118,46 @@ public sealed class RecordingHubConnection : IAsyncDisposable
         }
     }
 
-    /// <summary>True when no event (of <paramref name="type"/>, or of any type) arrives within <paramref name="within"/> from now.</summary>
-    public async Task<bool> NothingArrivesAsync(string? type, TimeSpan within)
+    /// <summary>
+    /// Waits for the first event since the previous marker (or since connecting) that <paramref name="isMarker"/> accepts,
+    /// and returns the events received before it since then. The marker stays in <see cref="Received"/> and in
+    /// <see cref="NextAsync"/>'s queue. See <see cref="RealtimeKit.ReceivedBeforeMarkerAsync"/> for why this proves absence.
+    /// </summary>
+    public async Task<HubMessage[]> ReceivedBeforeAsync(Func<HubMessage, bool> isMarker, TimeSpan within)
     {
-        var arrival = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        void OnArrival(HubMessage m)
+        using var timeout = new CancellationTokenSource(within);
+        while (true)
         {
-            if (type is null || m.Target == type) arrival.TrySetResult();
-        }
-        Arrived += OnArrival;
-        try
-        {
-            return await Task.WhenAny(arrival.Task, Task.Delay(within)) != arrival.Task;
-        }
-        finally
-        {
-            Arrived -= OnArrival;
+            Task next;
+            lock (_received)
+            {
+                var at = _received.FindIndex(_sinceMarker, m => isMarker(m));
+                if (at >= 0)
+                {
+                    var before = _received.GetRange(_sinceMarker, at - _sinceMarker).ToArray();
+                    _sinceMarker = at + 1;
+                    return before;
+                }
+                next = _nextArrival.Task;
+            }
+            try { await next.WaitAsync(timeout.Token); }
+            catch (OperationCanceledException) { throw new TimeoutException($"No marker event within {within}."); }
         }
     }
-
-    public Task<bool> NothingArrivesAsync(TimeSpan within) => NothingArrivesAsync(null, within);
 
     public ValueTask DisposeAsync() => Connection.DisposeAsync();
 
     private void Record(HubMessage message)
     {
-        lock (_received) _received.Add(message);
+        TaskCompletionSource arrived;
+        lock (_received)
+        {
+            _received.Add(message);
+            arrived = _nextArrival;
+            _nextArrival = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        }
         ChannelFor(message.Target).Writer.TryWrite(message);
-        Arrived?.Invoke(message);
+        arrived.TrySetResult();
     }
 
     private Channel<HubMessage> ChannelFor(string type) => _byType.GetOrAdd(type, _ => Channel.CreateUnbounded<HubMessage>());
