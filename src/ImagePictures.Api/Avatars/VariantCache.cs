@@ -28,6 +28,14 @@ public sealed class VariantCache(PictureStore store, IOptions<AvatarCacheOptions
         return bytes;
     }
 
+    /// <summary>Bytes made from a variant (a picture at a size that is not stored), by their ETag.</summary>
+    public bool TryGet(string etag, out byte[]? bytes) => _bytes.TryGetValue(etag, out bytes);
+
+    public void Keep(string etag, byte[] bytes)
+    {
+        if (bytes.Length <= MaxFileBytes) _bytes.Set(etag, bytes, new MemoryCacheEntryOptions { Size = bytes.Length + EntryOverhead });
+    }
+
     /// <summary>The one place where the image routes read a variant from storage.</summary>
     private async Task<byte[]?> ReadAsync(string userId, Guid pictureId, int size, bool webp, bool hasAlpha, CancellationToken ct)
     {
