@@ -4,6 +4,7 @@ using ImagePictures.Api.Operations;
 using ImagePictures.Imaging;
 using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Primitives;
+using Microsoft.AspNetCore.Http.Metadata;
 
 namespace ImagePictures.Api.Gravatar;
 
@@ -35,7 +36,21 @@ public static class GravatarEndpoints
         var sp = app.ServiceProvider;
         var s = new Services(sp.GetRequiredService<EmailHashIndex>(), sp.GetRequiredService<ActiveAvatarCache>(), sp.GetRequiredService<AvatarImages>(),
             sp.GetRequiredService<IOptions<AvatarSettings>>().Value, sp.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(GravatarEndpoints)));
-        app.MapMethods("/avatar/{hash}", GetAndHead, http => GetAvatar(http, s)).ShortCircuit().ExcludeFromDescription();
+        // A Delegate, not a RequestDelegate, so that the route appears in the OpenAPI document.
+        app.MapMethods("/avatar/{hash}", GetAndHead, (Delegate)((HttpContext http) => GetAvatar(http, s))).ShortCircuit()
+            .WithName("GetAvatarByEmailHash").WithTags("Avatars")
+            .WithSummary("Gravatar/Libravatar-compatible avatar by e-mail hash (MD5 or SHA-256); no token")
+            .WithMetadata(
+                new ProducesResponseTypeMetadata(StatusCodes.Status200OK, typeof(byte[]), ["image/jpeg", "image/png", "image/webp"]),
+                new ProducesResponseTypeMetadata(StatusCodes.Status302Found),
+                new ProducesResponseTypeMetadata(StatusCodes.Status304NotModified),
+                new ProducesResponseTypeMetadata(StatusCodes.Status400BadRequest, typeof(Microsoft.AspNetCore.Mvc.ProblemDetails), ["application/problem+json"]),
+                new ProducesResponseTypeMetadata(StatusCodes.Status404NotFound, typeof(Microsoft.AspNetCore.Mvc.ProblemDetails), ["application/problem+json"]))
+            .AddOpenApiOperationTransformer((operation, _, _) =>
+            {
+                operation.Parameters = GravatarQuery.OpenApiParameters();
+                return Task.CompletedTask;
+            });
         app.MapEmails();
     }
 
@@ -173,6 +188,36 @@ public static class GravatarEndpoints
 public readonly record struct GravatarQuery(int Size, AvatarDefault? Default, Uri? RedirectTo, bool ForceDefault, string? Initials)
 {
     public const int DefaultSize = 80;
+
+    /// <summary>The route's parameters as the OpenAPI document lists them.</summary>
+    public static List<Microsoft.OpenApi.IOpenApiParameter> OpenApiParameters()
+    {
+        static Microsoft.OpenApi.OpenApiParameter Query(string name, Microsoft.OpenApi.JsonSchemaType type, string description) => new()
+        {
+            Name = name, In = Microsoft.OpenApi.ParameterLocation.Query, Description = description,
+            Schema = new Microsoft.OpenApi.OpenApiSchema { Type = type },
+        };
+        const Microsoft.OpenApi.JsonSchemaType text = Microsoft.OpenApi.JsonSchemaType.String, number = Microsoft.OpenApi.JsonSchemaType.Integer;
+        return
+        [
+            new Microsoft.OpenApi.OpenApiParameter
+            {
+                Name = "hash", In = Microsoft.OpenApi.ParameterLocation.Path, Required = true,
+                Description = "MD5 (32 hex) or SHA-256 (64 hex) of the trimmed, lower-cased e-mail address, either case; optionally followed by .jpg, .jpeg, .png or .webp to force the format.",
+                Schema = new Microsoft.OpenApi.OpenApiSchema { Type = text, Pattern = "^([0-9a-fA-F]{32}|[0-9a-fA-F]{64})(\\.(jpg|jpeg|png|webp))?$" },
+            },
+            Query("s", number, "Size in pixels, 1-512 (above: 512; missing, not a number or below 1: 80)."),
+            Query("size", number, "Same as s."),
+            Query("d", text, "Default when there is no picture: 404, mp (mm), identicon, monsterid, wavatar, robohash (these three as identicon), retro, initials, color, blank, or an absolute URL (302 only to a host in Avatars:AllowedDefaultRedirectHosts). Missing: Avatars:DefaultStyle."),
+            Query("default", text, "Same as d."),
+            Query("f", text, "y: always answer the default."),
+            Query("forcedefault", text, "Same as f."),
+            Query("name", text, "Name whose initials d=initials draws."),
+            Query("initials", text, "Letters that d=initials draws."),
+            Query("r", text, "Rating: accepted and ignored."),
+            Query("rating", text, "Same as r."),
+        ];
+    }
 
     public static GravatarQuery Parse(string? queryString)
     {

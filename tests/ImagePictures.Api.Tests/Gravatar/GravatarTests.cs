@@ -350,6 +350,23 @@ public class GravatarTests(PicturesApplication app) : IClassFixture<PicturesAppl
     }
 
     [Fact]
+    public async Task TheOpenApiDocumentDescribesTheNewRoutes()
+    {
+        using var doc = JsonDocument.Parse(await app.CreateClient().GetStringAsync("/openapi/v1.json"));
+        var paths = doc.RootElement.GetProperty("paths");
+        Assert.True(paths.TryGetProperty("/avatar/{hash}", out var avatarPath), string.Join(", ", paths.EnumerateObject().Select(p => p.Name)));
+        var avatar = avatarPath.GetProperty("get");
+        var parameters = avatar.GetProperty("parameters").EnumerateArray().Select(p => p.GetProperty("name").GetString()).ToList();
+        Assert.Superset(new HashSet<string?> { "hash", "s", "size", "d", "default", "f", "forcedefault", "r", "rating", "name", "initials" }, parameters.ToHashSet());
+        var ok = avatar.GetProperty("responses").GetProperty("200").GetProperty("content");
+        foreach (var type in new[] { "image/jpeg", "image/png", "image/webp" }) Assert.True(ok.TryGetProperty(type, out _), type);
+        Assert.True(avatar.GetProperty("responses").TryGetProperty("404", out _));
+        var emails = paths.GetProperty("/api/users/{userId}/emails");
+        Assert.True(emails.TryGetProperty("put", out _) && emails.TryGetProperty("get", out _));
+        Assert.True(paths.GetProperty("/api/users/{userId}/emails/{hash}").TryGetProperty("delete", out _));
+    }
+
+    [Fact]
     public async Task TheUserAvatarRouteTakesTheGeneratedDefaultsToo()
     {
         foreach (var d in new[] { "mp", "identicon", "retro", "initials", "color", "blank" })
