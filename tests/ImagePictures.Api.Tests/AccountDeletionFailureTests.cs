@@ -5,7 +5,6 @@ using System.Text.Json;
 using Xunit.Abstractions;
 using ImagePictures.Api.Pictures;
 using ImagePictures.Api.Tests.Infrastructure;
-using ImagePictures.Imaging.Tests;
 
 namespace ImagePictures.Api.Tests;
 

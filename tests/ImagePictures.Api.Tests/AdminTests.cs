@@ -4,7 +4,6 @@ using System.Net.Http.Json;
 using System.Text.Json;
 using Dapper;
 using ImagePictures.Api.Tests.Infrastructure;
-using ImagePictures.Imaging.Tests;
 using Npgsql;
 
 namespace ImagePictures.Api.Tests;

@@ -2,7 +2,6 @@ using System.Net;
 using System.Net.Http.Json;
 using ImagePictures.Api.Pictures;
 using ImagePictures.Api.Tests.Infrastructure;
-using ImagePictures.Imaging.Tests;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace ImagePictures.Api.Tests;

@@ -7,7 +7,6 @@ using ImagePictures.Api.Operations;
 using ImagePictures.Api.Tests.Browser;
 using ImagePictures.Api.Tests.Infrastructure;
 using ImagePictures.Api.Tests.Realtime;
-using ImagePictures.Imaging.Tests;
 
 namespace ImagePictures.Api.Tests;
 

@@ -95,7 +95,7 @@ public abstract class JobTests(JobTests.Application app)
         public S3Application() => UseS3();
     }
 
-    private static byte[] Photo() { using var img = Imaging.Tests.TestImages.Split(300, 200, Imaging.Tests.TestImages.Red, Imaging.Tests.TestImages.Blue); return Imaging.Tests.TestImages.Jpeg(img); }
+    private static byte[] Photo() { using var img = TestImages.Split(300, 200, TestImages.Red, TestImages.Blue); return TestImages.Jpeg(img); }
 
     private async Task<PictureJson> Upload(string user)
     {

@@ -3,7 +3,6 @@ using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
 using ImagePictures.Api.Tests.Infrastructure;
-using ImagePictures.Imaging.Tests;
 
 namespace ImagePictures.Api.Tests;
 

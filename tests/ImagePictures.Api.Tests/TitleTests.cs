@@ -4,7 +4,6 @@ using System.Text;
 using System.Text.Json;
 using ImagePictures.Api.Pictures;
 using ImagePictures.Api.Tests.Infrastructure;
-using ImagePictures.Imaging.Tests;
 
 namespace ImagePictures.Api.Tests;
 

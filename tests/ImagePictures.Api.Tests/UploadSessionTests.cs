@@ -5,7 +5,6 @@ using Dapper;
 using ImagePictures.Api.Jobs;
 using ImagePictures.Api.Pictures;
 using ImagePictures.Api.Tests.Infrastructure;
-using ImagePictures.Imaging.Tests;
 using Npgsql;
 
 namespace ImagePictures.Api.Tests;

@@ -4,7 +4,6 @@ using System.Net.Http.Json;
 using System.Text;
 using ImagePictures.Api.Pictures;
 using ImagePictures.Api.Tests.Infrastructure;
-using ImagePictures.Imaging.Tests;
 
 namespace ImagePictures.Api.Tests;
 

@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using System.Net;
 using ImagePictures.Faults.Tests.Infrastructure;
-using ImagePictures.Imaging.Tests;
 
 namespace ImagePictures.Faults.Tests;
 
@@ -12,12 +11,12 @@ namespace ImagePictures.Faults.Tests;
 /// </summary>
 public sealed class FullDiskTests(ITestOutputHelper output) : IAsyncLifetime
 {
-    private readonly FaultCluster _cluster = new();
+    private TestCluster _cluster = null!;
     private readonly string _mount = TestPaths.NewDirectory("faults-tmpfs");
     private ServiceProcess? _service;
     private bool _mounted;
 
-    public Task InitializeAsync() => _cluster.InitializeAsync();
+    public async Task InitializeAsync() => _cluster = await TestCluster.StartOwnAsync();
 
     public async Task DisposeAsync()
     {
@@ -30,7 +29,7 @@ public sealed class FullDiskTests(ITestOutputHelper output) : IAsyncLifetime
             }
             finally
             {
-                await _cluster.DisposeAsync();
+                if (_cluster is not null) await _cluster.DisposeAsync();
                 TestPaths.DeleteQuietly(_mount);
             }
         }

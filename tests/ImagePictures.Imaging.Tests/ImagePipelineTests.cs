@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using System.Text;
 using NetVips;
-using static ImagePictures.Imaging.Tests.TestImages;
+using static ImagePictures.Testing.TestImages;
 
 namespace ImagePictures.Imaging.Tests;
 

@@ -44,7 +44,7 @@ public sealed record AvatarCacheOptions
 /// Every change invalidates its user (on this instance directly, on the others through the event
 /// relay).
 /// </summary>
-public sealed class ActiveAvatarCache(NpgsqlDataSource db, VariantTable table, IOptions<AvatarCacheOptions> options, ILogger<ActiveAvatarCache> log)
+public sealed class ActiveAvatarCache(NpgsqlDataSource db, VariantTable table, IOptions<AvatarCacheOptions> options, Operations.PicturesMetrics metrics, ILogger<ActiveAvatarCache> log)
 {
     private const string ActiveSql = """
         SELECT p.id AS PictureId, p.content_hash AS ContentHash, p.has_alpha AS HasAlpha
@@ -70,7 +70,7 @@ public sealed class ActiveAvatarCache(NpgsqlDataSource db, VariantTable table, I
     {
         if (_indexComplete && !_index.ContainsKey(userId)) return ValueTask.FromResult<PublicPicture?>(null);
         var hit = _cache.TryGet(userId, out var cached);
-        Operations.PicturesMetrics.AvatarCacheLookup(hit);
+        metrics.AvatarCacheLookup(hit);
         return hit ? ValueTask.FromResult(cached) : _cache.LoadAsync(userId, async token =>
         {
             await using var conn = await db.OpenConnectionAsync(token);

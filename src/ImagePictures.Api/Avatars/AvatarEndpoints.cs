@@ -27,7 +27,7 @@ public static class AvatarEndpoints
 
     private sealed record Services(
         ActiveAvatarCache Avatars, LivePictureCache Pictures, VariantCache Variants, DefaultAvatar Defaults, VariantTable Table,
-        AvatarImages Images, AvatarSettings Settings, ILogger Log);
+        AvatarImages Images, AvatarSettings Settings, PicturesMetrics Metrics, ILogger Log);
 
     public static void AddAvatars(this WebApplicationBuilder builder)
     {
@@ -48,7 +48,7 @@ public static class AvatarEndpoints
         var sp = app.ServiceProvider;
         var s = new Services(sp.GetRequiredService<ActiveAvatarCache>(), sp.GetRequiredService<LivePictureCache>(), sp.GetRequiredService<VariantCache>(),
             sp.GetRequiredService<DefaultAvatar>(), sp.GetRequiredService<VariantTable>(), sp.GetRequiredService<AvatarImages>(),
-            sp.GetRequiredService<IOptions<AvatarSettings>>().Value, sp.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(AvatarEndpoints)));
+            sp.GetRequiredService<IOptions<AvatarSettings>>().Value, sp.GetRequiredService<PicturesMetrics>(), sp.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(AvatarEndpoints)));
         app.MapMethods("/avatars/{userId}", GetAndHead, http => GetAvatar(http, s)).ShortCircuit().ExcludeFromDescription();
         app.MapMethods("/pictures/{pictureId}/{size}", GetAndHead, http => GetVariant(http, s)).ShortCircuit().ExcludeFromDescription();
     }
@@ -112,7 +112,7 @@ public static class AvatarEndpoints
                 }
             }
             if (outcome == AvatarOutcome.NotFound) await Problems.Write(http, 404, "Not found", "This user has no active picture.");
-            Counted(outcome);
+            Counted(s.Metrics, outcome);
         }
         catch (Exception e)
         {
@@ -121,7 +121,7 @@ public static class AvatarEndpoints
     }
 
     /// <summary>The one place where an avatar request's outcome is known (imagepictures.avatar.requests counts here).</summary>
-    internal static void Counted(AvatarOutcome outcome) => PicturesMetrics.AvatarRequest(outcome switch
+    internal static void Counted(PicturesMetrics metrics, AvatarOutcome outcome) => metrics.AvatarRequest(outcome switch
     {
         AvatarOutcome.Picture => "picture",
         AvatarOutcome.Default => "default",

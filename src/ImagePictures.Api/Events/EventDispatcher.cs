@@ -49,7 +49,7 @@ public interface IEventSink : IAsyncDisposable // disposed when this instance st
 /// </summary>
 public sealed class EventDispatcher(
     NpgsqlDataSource db, EventSinkStore store, EventsOptions options, RabbitMqConnection rabbitMq, WebhookClient webhooks,
-    TimeProvider clock, ILogger<EventDispatcher> log) : BackgroundService
+    TimeProvider clock, Operations.PicturesMetrics metrics, ILogger<EventDispatcher> log) : BackgroundService
 {
     private const int LockClass = 0x1_0AE_0E5; // first key of pg_try_advisory_lock(int, int); the second is hashtext(sink id)
     private const int BatchSize = 500;
@@ -155,7 +155,7 @@ public sealed class EventDispatcher(
 
                 var wanted = batch.Where(e => sink.Wants(e.Type)).ToList();
                 var result = wanted.Count == 0 ? new SinkDelivery(0, null) : await sink.DeliverAsync(wanted, ct);
-                if (result.Delivered > 0) Operations.PicturesMetrics.EventsDeliveredTo(sink.MetricName, result.Delivered);
+                if (result.Delivered > 0) metrics.EventsDeliveredTo(sink.MetricName, result.Delivered);
                 if (result.Error is null)
                 {
                     await AdvanceAsync(conn, id, cursor, healthy: true);

@@ -23,7 +23,7 @@ public static class GravatarEndpoints
     private static readonly StringValues NoSniff = "nosniff";
     private static readonly StringValues AnyOrigin = "*";
 
-    private sealed record Services(EmailHashIndex Emails, ActiveAvatarCache Avatars, AvatarImages Images, AvatarSettings Settings, ILogger Log);
+    private sealed record Services(EmailHashIndex Emails, ActiveAvatarCache Avatars, AvatarImages Images, AvatarSettings Settings, PicturesMetrics Metrics, ILogger Log);
 
     public static void AddGravatar(this WebApplicationBuilder builder)
     {
@@ -35,7 +35,8 @@ public static class GravatarEndpoints
     {
         var sp = app.ServiceProvider;
         var s = new Services(sp.GetRequiredService<EmailHashIndex>(), sp.GetRequiredService<ActiveAvatarCache>(), sp.GetRequiredService<AvatarImages>(),
-            sp.GetRequiredService<IOptions<AvatarSettings>>().Value, sp.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(GravatarEndpoints)));
+            sp.GetRequiredService<IOptions<AvatarSettings>>().Value, sp.GetRequiredService<PicturesMetrics>(),
+            sp.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(GravatarEndpoints)));
         // A Delegate, not a RequestDelegate, so that the route appears in the OpenAPI document.
         app.MapMethods("/avatar/{hash}", GetAndHead, (Delegate)((HttpContext http) => GetAvatar(http, s))).ShortCircuit()
             .WithName("GetAvatarByEmailHash").WithTags("Avatars")
@@ -89,11 +90,11 @@ public static class GravatarEndpoints
             {
                 var format = forced ?? Negotiate(http, picture.HasAlpha);
                 var etag = AvatarImages.SizedETag(picture, q.Size, format);
-                if (IsNotModified(http, etag, forced is null)) { Counted(AvatarEndpoints.AvatarOutcome.NotModified); return; }
+                if (IsNotModified(http, etag, forced is null)) { AvatarEndpoints.Counted(s.Metrics, AvatarEndpoints.AvatarOutcome.NotModified); return; }
                 if (await s.Images.PictureAsync(picture, q.Size, format, etag, http.RequestAborted) is { } bytes)
                 {
                     WriteImage(http, bytes, GeneratedAvatars.ContentType(format), etag, forced is null);
-                    Counted(AvatarEndpoints.AvatarOutcome.Picture);
+                    AvatarEndpoints.Counted(s.Metrics, AvatarEndpoints.AvatarOutcome.Picture);
                     return;
                 }
                 // else: its files are gone (the account is being deleted): answer the default.
@@ -117,7 +118,7 @@ public static class GravatarEndpoints
                 http.Response.Headers.Location = url.AbsoluteUri;
                 http.Response.Headers.AccessControlAllowOrigin = AnyOrigin;
                 http.Response.Headers.CacheControl = CacheControl;
-                Counted(AvatarEndpoints.AvatarOutcome.Default);
+                AvatarEndpoints.Counted(s.Metrics, AvatarEndpoints.AvatarOutcome.Default);
                 return;
             }
             choice = null; // a host not allowed: as if d were missing (no open redirect)
@@ -126,7 +127,7 @@ public static class GravatarEndpoints
         if (chosen.NotFound)
         {
             await Problems.Write(http, 404, "Not found", "No picture is registered for this hash (d=404 asks for no default).");
-            Counted(AvatarEndpoints.AvatarOutcome.NotFound);
+            AvatarEndpoints.Counted(s.Metrics, AvatarEndpoints.AvatarOutcome.NotFound);
             return;
         }
         AvatarImages.Made made;
@@ -141,15 +142,14 @@ public static class GravatarEndpoints
         {
             made = await s.Images.DefaultPictureAsync(q.Size, forced ?? Negotiate(http, await s.Images.DefaultHasAlphaAsync()));
         }
-        if (IsNotModified(http, made.ETag, negotiated)) { Counted(AvatarEndpoints.AvatarOutcome.NotModified); return; }
+        if (IsNotModified(http, made.ETag, negotiated)) { AvatarEndpoints.Counted(s.Metrics, AvatarEndpoints.AvatarOutcome.NotModified); return; }
         WriteImage(http, made.Bytes, made.ContentType, made.ETag, negotiated);
-        Counted(AvatarEndpoints.AvatarOutcome.Default);
+        AvatarEndpoints.Counted(s.Metrics, AvatarEndpoints.AvatarOutcome.Default);
     }
 
     private static AvatarFormat Negotiate(HttpContext http, bool hasAlpha) =>
         ImageRequestHeaders.PrefersWebP(http.Request.Headers.Accept, hasAlpha) ? AvatarFormat.WebP : hasAlpha ? AvatarFormat.Png : AvatarFormat.Jpeg;
 
-    private static void Counted(AvatarEndpoints.AvatarOutcome outcome) => AvatarEndpoints.Counted(outcome);
 
     private static bool IsNotModified(HttpContext http, string etag, bool negotiated)
     {

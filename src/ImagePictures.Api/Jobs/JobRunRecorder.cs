@@ -40,7 +40,7 @@ public sealed record JobNode(string Name)
 /// keeps succeeded jobs for a day only, so job_runs is the history: each job keeps at least its last
 /// 50 runs and every run of the last 7 days.
 /// </summary>
-public sealed class JobRunRecorder(NpgsqlDataSource db, JobNode node, ILogger<JobRunRecorder> log)
+public sealed class JobRunRecorder(NpgsqlDataSource db, JobNode node, Operations.PicturesMetrics metrics, ILogger<JobRunRecorder> log)
 {
     public const string Columns = "id, job_name, started_at, finished_at, node, status, found, deleted, failed, error";
     public const int KeptRuns = 50;
@@ -69,7 +69,7 @@ public sealed class JobRunRecorder(NpgsqlDataSource db, JobNode node, ILogger<Jo
             var outcome = await job(ct);
             await CompleteAsync(id, outcome.Status, outcome);
             log.LogInformation("Job {Job} {Status}: found {Found}, deleted {Deleted}, failed {Failed}", name, outcome.Status, outcome.Found, outcome.Deleted, outcome.Failed);
-            Operations.PicturesMetrics.JobRun(name, outcome.Status);
+            metrics.JobRun(name, outcome.Status);
             return outcome;
         }
         catch (Exception e)
@@ -79,7 +79,7 @@ public sealed class JobRunRecorder(NpgsqlDataSource db, JobNode node, ILogger<Jo
                 stopped ? "Stopped by shutdown before it finished; Hangfire runs it again." : e.Message));
             if (stopped) log.LogWarning("Job {Job} was stopped by shutdown; Hangfire runs it again", name);
             else log.LogError(e, "Job {Job} failed", name);
-            Operations.PicturesMetrics.JobRun(name, "failed");
+            metrics.JobRun(name, "failed");
             throw;
         }
         finally

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Microsoft.Extensions.Diagnostics.Metrics;
 using Npgsql;
 using OpenTelemetry;
 using OpenTelemetry.Metrics;
@@ -8,7 +9,7 @@ using OpenTelemetry.Trace;
 namespace ImagePictures.Api.Operations;
 
 /// <summary>
-/// OpenTelemetry: the service's meter plus ASP.NET Core, HttpClient and Npgsql instrumentation.
+/// OpenTelemetry: the service's meter plus ASP.NET Core's, HttpClient and Npgsql instrumentation.
 /// /metrics serves Prometheus text when Metrics:Prometheus (default true); metrics and traces go
 /// to OTLP when OTEL_EXPORTER_OTLP_ENDPOINT is set (the exporter reads the standard OTEL_* variables).
 /// Query strings never reach a span: the hub's access_token rides there.
@@ -19,13 +20,19 @@ public static class Telemetry
     {
         var prometheus = builder.Configuration.GetValue("Metrics:Prometheus", true);
         var otlp = !string.IsNullOrWhiteSpace(builder.Configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]);
+        builder.Services.AddSingleton<PicturesMetrics>();
+        // Our meter and ASP.NET Core's are made by this host's IMeterFactory and enabled for this host only
+        // (MeterScope.Local). AddMeter would subscribe by name to every same-named meter in the process, and
+        // when another host (a second instance in a test process) disposes its meters, OpenTelemetry stops
+        // exporting the instruments they share with ours (open-telemetry/opentelemetry-dotnet#6412).
+        builder.Services.AddMetrics(metrics => metrics
+            .EnableMetrics(PicturesMetrics.MeterName, scopes: MeterScope.Local)
+            .EnableMetrics("Microsoft.AspNetCore", scopes: MeterScope.Local));
         var otel = builder.Services.AddOpenTelemetry()
             .ConfigureResource(r => r.AddService("imagepictures"))
             .WithMetrics(m =>
             {
-                m.AddMeter(PicturesMetrics.MeterName)
-                    .AddAspNetCoreInstrumentation()
-                    .AddHttpClientInstrumentation()
+                m.AddHttpClientInstrumentation()
                     .AddNpgsqlInstrumentation();
                 if (prometheus) m.AddPrometheusExporter();
             })

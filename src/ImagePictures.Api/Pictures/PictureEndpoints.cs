@@ -30,7 +30,7 @@ public static class PictureEndpoints
     }
 
     private static async Task<IResult> Upload(Owner owner, HttpRequest request, bool? activate, PictureService pictures,
-        ImagePipeline imaging, IOptions<PictureOptions> options, CancellationToken ct)
+        ImagePipeline imaging, IOptions<PictureOptions> options, PicturesMetrics metrics, CancellationToken ct)
     {
         NormalizedPicture normalized;
         string? title;
@@ -38,7 +38,7 @@ public static class PictureEndpoints
         using (var upload = await UploadForm.ReadAsync(request, options.Value.MaxUploadBytes, ct))
         {
             await pictures.EnsureQuotaAsync(owner.Id, ct);
-            using (PicturesMetrics.TimeNormalize()) normalized = await imaging.NormalizeAsync(upload.Bytes, ct: ct);
+            using (metrics.TimeNormalize()) normalized = await imaging.NormalizeAsync(upload.Bytes, ct: ct);
             title = upload.Title;
         }
         var (picture, _) = await pictures.CreateAsync(owner.Id, normalized, title, activate ?? false, isDefault: false, ct);

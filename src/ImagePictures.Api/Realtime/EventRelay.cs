@@ -21,7 +21,7 @@ namespace ImagePictures.Api.Realtime;
 /// </summary>
 public sealed class EventRelay(
     NpgsqlDataSource db, IHubContext<PicturesHub, IPicturesClient> hub, IHubContext<PicturesHub> untypedHub,
-    ActiveAvatarCache avatars, LivePictureCache pictures, Gravatar.EmailHashIndex emails, ILogger<EventRelay> log)
+    ActiveAvatarCache avatars, LivePictureCache pictures, Gravatar.EmailHashIndex emails, Operations.PicturesMetrics metrics, ILogger<EventRelay> log)
     : BackgroundService
 {
     internal const long CatchUpWindow = 1000;
@@ -163,7 +163,7 @@ public sealed class EventRelay(
                     await untypedHub.Clients.Group(PicturesHub.PublicWatchGroup(e.UserId)).SendAsync(e.Type, PublicPictureEvent.From(e));
                 }
                 Interlocked.Increment(ref _deliveredCount);
-                Operations.PicturesMetrics.HubEventPushed(e.Type);
+                metrics.HubEventPushed(e.Type);
                 Delivered?.Invoke(e);
             }
             catch (Exception ex)

@@ -27,7 +27,7 @@ public interface IPicturesClient
 /// Realtime:AnonymousWatch is on) joins no owner group: it only watches, with a watch budget of its
 /// own, hears the public shape, and counts against its address's cap.
 /// </summary>
-public sealed class PicturesHub(WatchRegistry watches, HubConnectionLimits limits, IOptions<RealtimeOptions> options) : Hub<IPicturesClient>
+public sealed class PicturesHub(WatchRegistry watches, HubConnectionLimits limits, IOptions<RealtimeOptions> options, Operations.PicturesMetrics metrics) : Hub<IPicturesClient>
 {
     private const string LimitKey = "limit-key";
 
@@ -49,14 +49,14 @@ public sealed class PicturesHub(WatchRegistry watches, HubConnectionLimits limit
         if (!limits.TryOpen(key, max)) throw new HubException(HubConnectionLimits.RefusalDetail(key, max));
         Context.Items[LimitKey] = key;
         if (!IsAnonymous) await Groups.AddToGroupAsync(Context.ConnectionId, UserGroup(Context.User!.UserId()!));
-        Operations.PicturesMetrics.HubConnected(Context.Items, IsAnonymous ? "anonymous" : "user");
+        metrics.HubConnected(Context.Items, IsAnonymous ? "anonymous" : "user");
         await base.OnConnectedAsync();
     }
 
     public override Task OnDisconnectedAsync(Exception? exception)
     {
         watches.Forget(Context.ConnectionId);
-        Operations.PicturesMetrics.HubDisconnected(Context.Items);
+        metrics.HubDisconnected(Context.Items);
         if (Context.Items.TryGetValue(LimitKey, out var key)) limits.Close((string)key!);
         return base.OnDisconnectedAsync(exception);
     }

@@ -62,7 +62,7 @@ public static class UploadEndpoints
     }
 
     private static async Task<IResult> Commit(HttpContext http, Guid uploadId, CommitRequest body, UploadSessions uploads,
-        ImagePipeline imaging, PictureService pictures, CancellationToken ct)
+        ImagePipeline imaging, PictureService pictures, PicturesMetrics metrics, CancellationToken ct)
     {
         var userId = Caller(http);
         var (state, picture) = await uploads.CommitAsync(userId, uploadId, async row =>
@@ -71,7 +71,7 @@ public static class UploadEndpoints
             await pictures.EnsureQuotaAsync(userId, ct);
             var bytes = (await uploads.ReadFileAsync(row, ct)).Bytes;
             NormalizedPicture normalized;
-            try { using (PicturesMetrics.TimeNormalize()) normalized = await imaging.NormalizeAsync(bytes, crop, ct); }
+            try { using (metrics.TimeNormalize()) normalized = await imaging.NormalizeAsync(bytes, crop, ct); }
             catch (ArgumentOutOfRangeException) { throw new BadHttpRequestException(CropDetail(row)); }
             var (created, _) = await pictures.CreateAsync(userId, normalized, title: null, body.Activate, isDefault: false, ct);
             return (created, created.Id);

@@ -4,7 +4,6 @@ using System.Net.Http.Json;
 using ImagePictures.Api.Pictures;
 using ImagePictures.Api.Tests.Infrastructure;
 using ImagePictures.Api.Tests.Realtime;
-using ImagePictures.Imaging.Tests;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
@@ -81,7 +80,7 @@ public class LiveAvatarBrowserTests(LiveAvatarApplication app) : ChromiumTest, I
         Assert.StartsWith($"{app.BaseUrl}/avatars/la-alice?size=128&v=", await aliceLarge.GetAttributeAsync("src"));
 
         // One Watch for both users of the three elements, answered.
-        await WaitUntil(() => watchCalls.Count >= 1 && Volatile.Read(ref completions) >= 1, "the elements never watched");
+        await Eventually(() => watchCalls.Count >= 1 && Volatile.Read(ref completions) >= 1, "the elements never watched");
         Assert.Single(watchCalls);
         Assert.Contains("\"la-alice\"", watchCalls.Single());
         Assert.Contains("\"la-bob\"", watchCalls.Single());
@@ -107,7 +106,7 @@ public class LiveAvatarBrowserTests(LiveAvatarApplication app) : ChromiumTest, I
 
         // The server drops it: the page reconnects, watches again, and the next change still arrives.
         Assert.Equal(1, app.DropHubConnections());
-        await WaitUntil(() => watchCalls.Count >= 2 && Volatile.Read(ref completions) >= 2, "the elements did not watch again after the drop");
+        await Eventually(() => watchCalls.Count >= 2 && Volatile.Read(ref completions) >= 2, "the elements did not watch again after the drop");
         var green = await app.UploadAsync("la-bob", TestImages.Green);
         await app.ActivateAsync("la-bob", green.Id);
         await Assertions.Expect(bob).ToHaveAttributeAsync("src", new System.Text.RegularExpressions.Regex($"v={green.ContentHash[..16]}"), new() { Timeout = 5000 });
@@ -131,12 +130,12 @@ public class LiveAvatarBrowserTests(LiveAvatarApplication app) : ChromiumTest, I
         var sent = new ConcurrentQueue<string>();
         page.WebSocket += (_, ws) => ws.FrameSent += (_, f) => { if (f.Text is { } t && (t.Contains("\"target\":\"Watch\"") || t.Contains("\"target\":\"Unwatch\""))) sent.Enqueue(t); };
         await page.GotoAsync(app.SiteUrl);
-        await WaitUntil(() => sent.Count >= 1, "the page never watched");
+        await Eventually(() => sent.Count >= 1, "the page never watched");
 
         await page.EvaluateAsync("() => { const a = document.createElement('live-avatar'); a.id = 'carol'; a.setAttribute('user-id', 'la-carol'); document.body.append(a); }");
-        await WaitUntil(() => sent.Any(t => t.Contains("\"Watch\"") && t.Contains("la-carol")), "a new element did not watch");
+        await Eventually(() => sent.Any(t => t.Contains("\"Watch\"") && t.Contains("la-carol")), "a new element did not watch");
         await page.EvaluateAsync("() => document.querySelector('#carol').remove()");
-        await WaitUntil(() => sent.Any(t => t.Contains("\"Unwatch\"") && t.Contains("la-carol")), "a removed element did not unwatch");
+        await Eventually(() => sent.Any(t => t.Contains("\"Unwatch\"") && t.Contains("la-carol")), "a removed element did not unwatch");
         // Alice still has an element: she stays watched.
         await page.EvaluateAsync("() => document.querySelector('#alice-small').remove()");
         await Task.Delay(300);
@@ -177,16 +176,6 @@ public class LiveAvatarBrowserTests(LiveAvatarApplication app) : ChromiumTest, I
         Assert.True(changed, "the dashboard's avatar never followed the activation");
         Assert.True(await SecondOriginApplication.LoadedAsync(avatar));
         Assert.Empty(errors);
-    }
-
-    private static async Task WaitUntil(Func<bool> condition, string failure)
-    {
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(15);
-        while (!condition())
-        {
-            if (DateTime.UtcNow > deadline) Assert.Fail(failure);
-            await Task.Delay(25);
-        }
     }
 
     private sealed class Change

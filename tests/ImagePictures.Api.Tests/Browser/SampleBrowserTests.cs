@@ -1,7 +1,6 @@
 using System.Text.RegularExpressions;
 using ImagePictures.Api.Hosting;
 using ImagePictures.Api.Tests.Infrastructure;
-using ImagePictures.Imaging.Tests;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.Extensions.DependencyInjection;

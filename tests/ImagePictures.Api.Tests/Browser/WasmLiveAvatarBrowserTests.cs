@@ -4,7 +4,6 @@ using System.Reflection;
 using System.Text.RegularExpressions;
 using ImagePictures.Api.Pictures;
 using ImagePictures.Api.Tests.Infrastructure;
-using ImagePictures.Imaging.Tests;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;

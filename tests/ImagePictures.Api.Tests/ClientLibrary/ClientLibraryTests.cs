@@ -2,7 +2,6 @@ using System.Collections.Concurrent;
 using System.Net;
 using ImagePictures.Api.Tests.Infrastructure;
 using ImagePictures.Client;
-using ImagePictures.Imaging.Tests;
 using Microsoft.AspNetCore.SignalR.Client;
 using Microsoft.Extensions.DependencyInjection;
 
@@ -11,7 +10,6 @@ namespace ImagePictures.Api.Tests.ClientLibrary;
 /// <summary>ImagePictures.Client against the real service on a Kestrel port, over real PostgreSQL and storage.</summary>
 public class ClientLibraryTests(KestrelPicturesApplication app) : IClassFixture<KestrelPicturesApplication>
 {
-    private static readonly TimeSpan Soon = TimeSpan.FromSeconds(10);
 
     private ImagePicturesClient ClientAs(string? userId, string[]? roles = null, string[]? scopes = null, bool retry = false, HttpMessageHandler? handler = null)
     {
@@ -181,27 +179,27 @@ public class ClientLibraryTests(KestrelPicturesApplication app) : IClassFixture<
         await events.WatchAsync(watched);
 
         var live = await me.UploadPictureAsync(user, Jpeg(TestImages.Blue), "live.jpg");
-        await WaitUntil(() => uploads.Any(e => e.PictureId == live.Id), "the own upload did not arrive");
+        await Eventually(() => uploads.Any(e => e.PictureId == live.Id), "the own upload did not arrive");
         var other = ClientAs(watched);
         var watchedPicture = await other.UploadPictureAsync(watched, Jpeg(TestImages.Green), "w.jpg", activate: true);
-        await WaitUntil(() => avatarChanges.Any(e => e.UserId == watched && e.PictureId == watchedPicture.Id), "the watched user's change did not arrive");
+        await Eventually(() => avatarChanges.Any(e => e.UserId == watched && e.PictureId == watchedPicture.Id), "the watched user's change did not arrive");
 
         // The hub goes away; meanwhile two own changes happen. Back again: both arrive, once.
         app.HubUnreachable = true;
         Assert.True(app.DropHubConnections() >= 1);
-        await WaitUntil(() => events.State != HubConnectionState.Connected, "the client did not notice the drop");
+        await Eventually(() => events.State != HubConnectionState.Connected, "the client did not notice the drop");
         var missed1 = await me.UploadPictureAsync(user, Jpeg(TestImages.Green), "missed1.jpg");
         await me.RenamePictureAsync(user, missed1.Id, "missed");
         app.HubUnreachable = false;
-        await WaitUntil(() => Volatile.Read(ref reconnects) == 1, "the client did not reconnect", TimeSpan.FromSeconds(30));
-        await WaitUntil(() => received.Any(e => e.Type == PictureEventTypes.PictureUpdated && e.PictureId == missed1.Id), "the missed rename did not arrive");
+        await Eventually(() => Volatile.Read(ref reconnects) == 1, "the client did not reconnect");
+        await Eventually(() => received.Any(e => e.Type == PictureEventTypes.PictureUpdated && e.PictureId == missed1.Id), "the missed rename did not arrive");
         Assert.Contains(uploads, e => e.PictureId == missed1.Id);
 
         // The watch was renewed: the watched user's next change arrives.
         var watchedNext = await other.UploadPictureAsync(watched, Jpeg(TestImages.Red), "w2.jpg", activate: true);
-        await WaitUntil(() => avatarChanges.Any(e => e.PictureId == watchedNext.Id), "the watch did not survive the reconnect");
+        await Eventually(() => avatarChanges.Any(e => e.PictureId == watchedNext.Id), "the watch did not survive the reconnect");
         var after = await me.UploadPictureAsync(user, Jpeg(TestImages.Blue), "after.jpg");
-        await WaitUntil(() => uploads.Any(e => e.PictureId == after.Id), "own events stopped after the reconnect");
+        await Eventually(() => uploads.Any(e => e.PictureId == after.Id), "own events stopped after the reconnect");
 
         await Task.Delay(500); // nothing doubled is still on its way
         var own = received.Where(e => e.UserId == user).ToList();
@@ -223,16 +221,16 @@ public class ClientLibraryTests(KestrelPicturesApplication app) : IClassFixture<
 
         var owner = ClientAs("cl-public");
         var picture = await owner.UploadPictureAsync("cl-public", Jpeg(TestImages.Red), "p.jpg", title: "secret title", activate: true);
-        await WaitUntil(() => changes.Any(c => c.Picture?.Id == picture.Id), "the public avatar change did not arrive");
+        await Eventually(() => changes.Any(c => c.Picture?.Id == picture.Id), "the public avatar change did not arrive");
         var change = changes.Single(c => c.Picture?.Id == picture.Id);
         Assert.Equal(picture.ContentHash[..16], change.Version);
         Assert.Null(change.Picture!.Title); // the public shape only
         Assert.Equal(0, change.Picture.Bytes);
 
         app.DropHubConnections();
-        await WaitUntil(() => changes.Any(c => c.Version.StartsWith('r')), "no reload after the reconnect");
+        await Eventually(() => changes.Any(c => c.Version.StartsWith('r')), "no reload after the reconnect");
         var next = await owner.UploadPictureAsync("cl-public", Jpeg(TestImages.Blue), "q.jpg", activate: true);
-        await WaitUntil(() => changes.Any(c => c.Picture?.Id == next.Id), "the change after the reconnect did not arrive");
+        await Eventually(() => changes.Any(c => c.Picture?.Id == next.Id), "the change after the reconnect did not arrive");
     }
 
     [Fact]
@@ -248,16 +246,6 @@ public class ClientLibraryTests(KestrelPicturesApplication app) : IClassFixture<
         var client = services.GetRequiredService<ImagePicturesClient>();
         Assert.True((await client.CreateDefaultPictureAsync("cl-registered")).Created);
         Assert.Same(services.GetRequiredService<ImagePicturesEvents>(), services.GetRequiredService<IAvatarEvents>());
-    }
-
-    private static async Task WaitUntil(Func<bool> condition, string failure, TimeSpan? within = null)
-    {
-        var deadline = DateTime.UtcNow + (within ?? Soon);
-        while (!condition())
-        {
-            if (DateTime.UtcNow > deadline) Assert.Fail(failure);
-            await Task.Delay(25);
-        }
     }
 
     private sealed class SyncProgress(Action<UploadProgress> report) : IProgress<UploadProgress>

@@ -44,19 +44,6 @@ public class EventsApplication : PicturesApplication
 
 public static class EventsKit
 {
-    public static readonly TimeSpan Patience = TimeSpan.FromSeconds(60);
-
-    /// <summary>Polls until <paramref name="done"/> holds (60 s at most, then fails with <paramref name="what"/>).</summary>
-    public static async Task Eventually(Func<Task<bool>> done, string what)
-    {
-        var clock = Stopwatch.StartNew();
-        while (!await done())
-        {
-            if (clock.Elapsed > Patience) throw new TimeoutException($"Not within {Patience.TotalSeconds} s: {what}");
-            await Task.Delay(50);
-        }
-    }
-
     public static async Task<long> NewestSeqAsync(string connectionString)
     {
         await using var conn = new NpgsqlConnection(connectionString);

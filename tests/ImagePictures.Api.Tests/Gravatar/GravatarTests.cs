@@ -11,7 +11,6 @@ using ImagePictures.Api.Realtime;
 using ImagePictures.Api.Tests.Infrastructure;
 using ImagePictures.Api.Tests.Realtime;
 using Microsoft.Extensions.DependencyInjection;
-using ImagePictures.Imaging.Tests;
 
 namespace ImagePictures.Api.Tests.Gravatar;
 
@@ -309,9 +308,7 @@ public class GravatarTests(PicturesApplication app) : IClassFixture<PicturesAppl
         await hub.NextAsync(EventTypes.ActivePictureChanged, Patience);
         var emails = app.Services.GetRequiredService<EmailHashIndex>();
         var avatars = app.Services.GetRequiredService<ActiveAvatarCache>();
-        var clock = Stopwatch.StartNew();
-        while (!(emails.IndexComplete && avatars.IndexComplete) && clock.Elapsed < Patience) await Task.Delay(50);
-        Assert.True(emails.IndexComplete && avatars.IndexComplete);
+        await Wait.Eventually(() => emails.IndexComplete && avatars.IndexComplete, "the e-mail hash index and the avatar index are loaded");
         await Get($"/avatar/{Md5(email)}?s=64"); // the user's picture row, once
         var (emailQueries, avatarQueries) = (emails.Queries, avatars.Queries);
         for (var i = 0; i < 100; i++)

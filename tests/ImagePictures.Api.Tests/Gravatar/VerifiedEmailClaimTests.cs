@@ -47,8 +47,8 @@ public class VerifiedEmailClaimTests : IAsyncLifetime
         Assert.Equal(GravatarTests.Sha256(email), registered.Sha256);
 
         // The hash route finds her picture at once.
-        using var img = ImagePictures.Imaging.Tests.TestImages.Split(200, 200, ImagePictures.Imaging.Tests.TestImages.Red, ImagePictures.Imaging.Tests.TestImages.Red);
-        Assert.Equal(HttpStatusCode.Created, (await gina.PostAsync("/api/users/me/pictures?activate=true", TestUploads.Form(ImagePictures.Imaging.Tests.TestImages.Jpeg(img)))).StatusCode);
+        using var img = TestImages.Split(200, 200, TestImages.Red, TestImages.Red);
+        Assert.Equal(HttpStatusCode.Created, (await gina.PostAsync("/api/users/me/pictures?activate=true", TestUploads.Form(TestImages.Jpeg(img)))).StatusCode);
         Assert.Equal(HttpStatusCode.OK, (await _app.CreateClient().GetAsync($"/avatar/{GravatarTests.Md5(email)}?s=40&d=404")).StatusCode);
 
         // Another subject whose token claims the same verified address does not get it.

@@ -29,13 +29,6 @@ public class ConnectionLimitTests(BrowserApplication app) : IClassFixture<Browse
         return client;
     }
 
-    private static async Task Eventually(Func<bool> condition, string what)
-    {
-        var clock = Stopwatch.StartNew();
-        while (!condition() && clock.Elapsed < TimeSpan.FromSeconds(10)) await Task.Delay(50);
-        Assert.True(condition(), what);
-    }
-
     [Fact]
     public async Task TheTwentyFirstConnectionOfAUserIs429OnNegotiateAndOthersAreUnaffected()
     {

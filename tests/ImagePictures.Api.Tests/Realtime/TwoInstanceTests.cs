@@ -58,7 +58,7 @@ public class TwoInstanceTests(TwoInstances cluster) : IClassFixture<TwoInstances
         // A change through A: B's cache learns it from the relay, not from its own requests.
         await using var watcher = await ConnectAsync(cluster.B, "ti-bob-watcher");
         await watcher.Watch("ti-bob");
-        var second = await UploadAsync(cluster.A, "ti-bob", activate: true, image: ImagePictures.Imaging.Tests.TestImages.SolidJpeg(300, 300, ImagePictures.Imaging.Tests.TestImages.Green));
+        var second = await UploadAsync(cluster.A, "ti-bob", activate: true, image: TestImages.SolidJpeg(300, 300, TestImages.Green));
         await watcher.Expect(EventTypes.ActivePictureChanged, "ti-bob", TimeSpan.FromSeconds(1));
         Assert.NotEqual(first.Id, second.Id);
         var after = await viaB.GetAsync("/avatars/ti-bob?size=64");

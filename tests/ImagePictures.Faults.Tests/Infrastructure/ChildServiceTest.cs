@@ -6,13 +6,13 @@ namespace ImagePictures.Faults.Tests.Infrastructure;
 /// </summary>
 public abstract class ChildServiceTest : IAsyncLifetime
 {
-    protected FaultCluster Cluster { get; } = new();
+    protected TestCluster Cluster { get; private set; } = null!;
     protected string StorageRoot { get; private set; } = "";
     protected ServiceProcess? Child { get; set; }
 
     public virtual async Task InitializeAsync()
     {
-        await Cluster.InitializeAsync();
+        Cluster = await TestCluster.StartOwnAsync();
         StorageRoot = TestPaths.NewStorageRoot();
     }
 
@@ -21,7 +21,7 @@ public abstract class ChildServiceTest : IAsyncLifetime
         try { if (Child is not null) await Child.DisposeAsync(); }
         finally
         {
-            await Cluster.DisposeAsync();
+            if (Cluster is not null) await Cluster.DisposeAsync();
             TestPaths.DeleteQuietly(StorageRoot);
         }
     }

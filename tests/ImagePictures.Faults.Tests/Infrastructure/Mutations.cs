@@ -1,6 +1,5 @@
 using System.Buffers.Binary;
 using System.Text;
-using ImagePictures.Imaging.Tests;
 
 namespace ImagePictures.Faults.Tests.Infrastructure;
 

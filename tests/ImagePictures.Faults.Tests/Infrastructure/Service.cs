@@ -40,8 +40,8 @@ public static class Service
         return Enumerable.Range(0, count).Select(_ =>
         {
             double[] colour = [random.Next(256), random.Next(256), random.Next(256)];
-            using var img = ImagePictures.Imaging.Tests.TestImages.Split(96, 80, colour, ImagePictures.Imaging.Tests.TestImages.Blue);
-            return ImagePictures.Imaging.Tests.TestImages.Jpeg(img, 80);
+            using var img = TestImages.Split(96, 80, colour, TestImages.Blue);
+            return TestImages.Jpeg(img, 80);
         }).ToArray();
     }
 }

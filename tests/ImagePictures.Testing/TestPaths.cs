@@ -1,6 +1,6 @@
 using ImagePictures.Api.Hosting;
 
-namespace ImagePictures.Faults.Tests.Infrastructure;
+namespace ImagePictures.Testing;
 
 /// <summary>Temporary folders under IMAGEPICTURES_TEST_ROOT (scripts/test.sh stops leftover clusters there).</summary>
 public static class TestPaths

@@ -1,22 +1,35 @@
 using ImagePictures.Api.Database;
 using Npgsql;
 
-namespace ImagePictures.Faults.Tests.Infrastructure;
+namespace ImagePictures.Testing;
 
 /// <summary>
-/// A private PostgreSQL of the test's own (the outage test stops and starts it), with one database.
+/// A private PostgreSQL of the test's own (an outage test stops and starts it), with one database.
 /// Always stopped and removed in DisposeAsync, even when the test failed.
 /// </summary>
-public sealed class FaultCluster : IAsyncLifetime
+public sealed partial class TestCluster : IAsyncDisposable
 {
     public string DataDirectory { get; } = Path.Combine(TestPaths.Root, $"pg-faults-{Guid.NewGuid():N}"[..22]);
     public PrivatePostgres Postgres { get; private set; } = null!;
     public string ConnectionString { get; private set; } = "";
 
-    public async Task InitializeAsync()
+    private TestCluster() { }
+
+    /// <summary>Starts a cluster of the caller's own with one database.</summary>
+    public static async Task<TestCluster> StartOwnAsync(string database = "faults")
     {
-        Postgres = PrivatePostgres.Start(DataDirectory, durable: false);
-        ConnectionString = await Postgres.CreateDatabaseAsync("faults");
+        var own = new TestCluster();
+        try
+        {
+            own.Postgres = PrivatePostgres.Start(own.DataDirectory, durable: false);
+            own.ConnectionString = await own.Postgres.CreateDatabaseAsync(database);
+            return own;
+        }
+        catch
+        {
+            await own.DisposeAsync();
+            throw;
+        }
     }
 
     /// <summary>Stops the server (fast shutdown: sessions are terminated, as in a real outage).</summary>
@@ -32,7 +45,7 @@ public sealed class FaultCluster : IAsyncLifetime
         return conn;
     }
 
-    public Task DisposeAsync()
+    public ValueTask DisposeAsync()
     {
         try
         {
@@ -40,6 +53,6 @@ public sealed class FaultCluster : IAsyncLifetime
             Postgres?.Stop();
         }
         finally { TestPaths.DeleteQuietly(DataDirectory); }
-        return Task.CompletedTask;
+        return ValueTask.CompletedTask;
     }
 }

@@ -1,12 +1,13 @@
 using ImagePictures.Api.Database;
 
-namespace ImagePictures.Api.Tests.Infrastructure;
+namespace ImagePictures.Testing;
 
 /// <summary>
 /// One private PostgreSQL per test process (a database per test host inside it). Stopped when the
-/// process exits; scripts/test.sh's trap stops it too if the process dies.
+/// process exits; scripts/test.sh's trap stops it too if the process dies. A test that stops and starts
+/// PostgreSQL takes a cluster of its own instead (<see cref="StartOwnAsync"/>, in TestCluster.Own.cs).
 /// </summary>
-public static class TestCluster
+public sealed partial class TestCluster
 {
     private static readonly Lazy<PrivatePostgres> Cluster = new(() =>
     {

@@ -1,12 +1,14 @@
 using System.Buffers.Binary;
 using System.Text;
 using NetVips;
+using ImagePictures.Imaging;
+using Xunit;
 using Vips = NetVips.NetVips;
 
-namespace ImagePictures.Imaging.Tests;
+namespace ImagePictures.Testing;
 
 /// <summary>Generates and inspects test images through libvips (NetVips).</summary>
-internal static class TestImages
+public static class TestImages
 {
     public static readonly double[] Red = [255, 0, 0];
     public static readonly double[] Blue = [0, 0, 255];

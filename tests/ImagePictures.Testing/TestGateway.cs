@@ -1,9 +1,7 @@
-using ImagePictures.Testing;
-
-namespace ImagePictures.Api.Tests.Infrastructure;
+namespace ImagePictures.Testing;
 
 /// <summary>
-/// One private Ceph S3 gateway per test process (a bucket per test host inside it), started on first
+/// One private Ceph S3 gateway per test process (a bucket per test host or fault test inside it), started on first
 /// use and stopped when the process exits; scripts/test.sh's trap stops it too if the process dies.
 /// </summary>
 public static class TestGateway

@@ -4,7 +4,7 @@ using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Sockets;
 
-namespace ImagePictures.Faults.Tests.Infrastructure;
+namespace ImagePictures.Testing;
 
 /// <summary>
 /// The real service as a child process: `dotnet ImagePictures.Api.dll` from the build output that

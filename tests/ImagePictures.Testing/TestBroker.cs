@@ -3,7 +3,7 @@ using System.Net;
 using System.Net.Sockets;
 using RabbitMQ.Client;
 
-namespace ImagePictures.Api.Tests.Events;
+namespace ImagePictures.Testing;
 
 /// <summary>
 /// One private RabbitMQ broker (Debian's rabbitmq-server) per test process, under
