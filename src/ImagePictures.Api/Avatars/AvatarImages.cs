@@ -67,7 +67,10 @@ public sealed class AvatarImages(VariantCache variants, DefaultAvatar defaults, 
         if (stored >= 0) return await variants.GetAsync(picture, stored, picture.ETag(stored, table), table, ct);
         if (variants.TryGet(etag, out var kept)) return kept;
         var source = SourceSlot(size, picture.HasAlpha);
-        var bytes = await variants.GetAsync(picture, source, picture.ETag(source, table), table, ct);
+        // Above the largest stored size (Pictures:Sizes may stop below 512), from the master.
+        var bytes = size > table.Size(source)
+            ? await variants.GetMasterAsync(picture, ct)
+            : await variants.GetAsync(picture, source, picture.ETag(source, table), table, ct);
         if (bytes is null) return null;
         var resized = GeneratedAvatars.Resize(bytes, size, format);
         variants.Keep(etag, resized);
@@ -86,7 +89,8 @@ public sealed class AvatarImages(VariantCache variants, DefaultAvatar defaults, 
         var etag = $"\"default-{prepared.Variants[0].ETag.Split('-')[1]}-{size}.{Extension(format)}\"";
         if (!variants.TryGet(etag, out var bytes))
         {
-            bytes = GeneratedAvatars.Resize(prepared.Variants[SourceSlot(size, hasAlpha)].Bytes, size, format);
+            var source = SourceSlot(size, hasAlpha);
+            bytes = GeneratedAvatars.Resize(size > table.Size(source) ? prepared.Picture.Master.Bytes : prepared.Variants[source].Bytes, size, format);
             variants.Keep(etag, bytes);
         }
         return new Made(bytes!, GeneratedAvatars.ContentType(format), etag);
@@ -106,6 +110,6 @@ public sealed class AvatarImages(VariantCache variants, DefaultAvatar defaults, 
         };
     }
 
-    /// <summary>The smallest stored size at least this large (the largest is the master's size), in its lossless-or-JPEG file.</summary>
+    /// <summary>The smallest stored size at least this large (else the largest), in its PNG or JPEG file.</summary>
     private int SourceSlot(int size, bool hasAlpha) => table.SlotFor(size, webp: false);
 }

@@ -38,6 +38,16 @@ public sealed class VariantCache(PictureStore store, IOptions<AvatarCacheOptions
         if (bytes.Length <= MaxMadeBytes) _bytes.Set(etag, bytes, new MemoryCacheEntryOptions { Size = bytes.Length + EntryOverhead });
     }
 
+    /// <summary>The master (master.jpg or master.png), for sizes above the largest stored variant; kept like a made image.</summary>
+    public async ValueTask<byte[]?> GetMasterAsync(PublicPicture picture, CancellationToken ct)
+    {
+        var key = picture.Tag + "-master";
+        if (_bytes.TryGetValue(key, out byte[]? hit)) return hit;
+        var file = await store.ReadPictureFileAsync(picture.UserId, picture.PictureId, picture.HasAlpha ? "master.png" : "master.jpg", ct);
+        if (file?.Bytes is { } bytes) Keep(key, bytes);
+        return file?.Bytes;
+    }
+
     /// <summary>The one place where the image routes read a variant from storage.</summary>
     private async Task<byte[]?> ReadAsync(string userId, Guid pictureId, int size, bool webp, bool hasAlpha, CancellationToken ct)
     {

@@ -15,7 +15,6 @@ namespace ImagePictures.Api.Gravatar;
 public static class VerifiedEmailClaim
 {
     private const int MaxRemembered = 100_000;
-    private static readonly ConcurrentDictionary<(string Sub, string Sha256), byte> Seen = new();
 
     public static void UseVerifiedEmailClaims(this IApplicationBuilder app)
     {
@@ -23,23 +22,24 @@ public static class VerifiedEmailClaim
         if (!settings.TrustVerifiedEmailClaim) return;
         var emails = app.ApplicationServices.GetRequiredService<EmailAddresses>();
         var log = app.ApplicationServices.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(VerifiedEmailClaim));
+        var seen = new ConcurrentDictionary<(string Sub, string Sha256), byte>();
         app.Use(async (http, next) =>
         {
             var user = http.User;
             if (user.Identity?.IsAuthenticated == true && user.FindFirst("email")?.Value is { } email
                 && user.FindFirst("email_verified")?.Value is { } verified && verified.Equals("true", StringComparison.OrdinalIgnoreCase)
                 && user.UserId() is { } sub && UserIds.IsValid(sub) && EmailAddresses.IsValid(email)
-                && EmailAddresses.Hash(email) is var hash && !Seen.ContainsKey((sub, hash.Sha256)))
+                && EmailAddresses.Hash(email) is var hash && !seen.ContainsKey((sub, hash.Sha256)))
             {
                 try
                 {
                     await emails.ClaimAsync(sub, hash, http.RequestAborted);
-                    if (Seen.Count >= MaxRemembered) Seen.Clear(); // at worst, one more cheap no-op insert per user
-                    Seen.TryAdd((sub, hash.Sha256), 0);
+                    if (seen.Count >= MaxRemembered) seen.Clear(); // at worst, one more cheap no-op insert per user
+                    seen.TryAdd((sub, hash.Sha256), 0);
                 }
                 catch (EmailAddresses.HeldByAnotherUserException)
                 {
-                    Seen.TryAdd((sub, hash.Sha256), 0);
+                    seen.TryAdd((sub, hash.Sha256), 0);
                 }
                 catch (Exception e) when (e is Npgsql.NpgsqlException or TimeoutException or OperationCanceledException)
                 {

@@ -384,7 +384,8 @@ public class GravatarTests(PicturesApplication app) : IClassFixture<PicturesAppl
 /// <summary>Avatars:DefaultStyle and Avatars:AllowedDefaultRedirectHosts set.</summary>
 public sealed class StyledAvatarsApplication : PicturesApplication
 {
-    public StyledAvatarsApplication() => With("Avatars:DefaultStyle", "identicon").With("Avatars:AllowedDefaultRedirectHosts:0", "img.example.org");
+    public StyledAvatarsApplication() => With("Avatars:DefaultStyle", "identicon").With("Avatars:AllowedDefaultRedirectHosts:0", "img.example.org")
+        .With("Pictures:Sizes:0", "32").With("Pictures:Sizes:1", "64");
 }
 
 [Trait("Category", "Api")]
@@ -405,5 +406,21 @@ public class GravatarSettingsTests(StyledAvatarsApplication app) : IClassFixture
         var other = await client.GetAsync($"/avatar/{hash}?s=50&d={Uri.EscapeDataString("https://img.example.org.evil.example/x.png")}");
         Assert.Equal(HttpStatusCode.OK, other.StatusCode);
         Assert.StartsWith("\"g-", other.Headers.ETag!.Tag); // as if d were missing: the configured identicon
+    }
+
+    [Fact]
+    public async Task ASizeAboveTheLargestStoredVariantIsMadeFromTheMaster()
+    {
+        var put = await app.ClientFor("styled-master").PutAsJsonAsync("/api/users/me/emails", new { emails = new[] { "master@example.com" } });
+        Assert.Equal(HttpStatusCode.OK, put.StatusCode);
+        using var img = TestImages.Split(300, 300, TestImages.Red, TestImages.Red);
+        Assert.Equal(HttpStatusCode.Created, (await app.ClientFor("styled-master").PostAsync("/api/users/me/pictures?activate=true", TestUploads.Form(TestImages.Jpeg(img)))).StatusCode);
+        var response = await app.CreateClient().GetAsync($"/avatar/{GravatarTests.Md5("master@example.com")}.jpg?s=300");
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var bytes = await response.Content.ReadAsByteArrayAsync();
+        Assert.Equal((300, 300), (TestImages.Size(bytes).W, TestImages.Size(bytes).H));
+        TestImages.AssertColour(TestImages.Red, TestImages.Pixel(TestImages.Decode(bytes), 150, 150));
+        var unknown = await app.CreateClient().GetAsync($"/avatar/{GravatarTests.Md5("nobody-master@example.com")}.png?s=400&d=image");
+        Assert.Equal(400, TestImages.Size(await unknown.Content.ReadAsByteArrayAsync()).W); // the copied default picture, from its master
     }
 }
