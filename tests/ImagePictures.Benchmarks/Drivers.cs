@@ -1,64 +1,22 @@
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text.Json;
-using ImagePictures.Api.Database;
-
 
 namespace ImagePictures.Benchmarks;
 
 public static class Drivers
 {
-    public static void Result(params (string Key, object Value)[] values) =>
-        Console.WriteLine("RESULT " + string.Join(' ', values.Select(v => $"{v.Key}={Format(v.Value)}")));
-
-    private static string Format(object v) => v switch
-    {
-        double d => d.ToString("0.###", System.Globalization.CultureInfo.InvariantCulture),
-        _ => Convert.ToString(v, System.Globalization.CultureInfo.InvariantCulture) ?? "",
-    };
-
-    public static int PgStart(string dataDir)
-    {
-        var pg = PrivatePostgres.Start(dataDir, durable: true, m => Console.Error.WriteLine("pg: " + m));
-        // Restarted with pg_stat_statements, so that the million-user run can count statements too.
-        pg.Stop();
-        File.AppendAllText(Path.Combine(dataDir, "postgresql.conf"), "\nshared_preload_libraries = 'pg_stat_statements'\n");
-        pg = PrivatePostgres.Start(dataDir, durable: true, m => Console.Error.WriteLine("pg: " + m));
-        var conn = pg.CreateDatabaseAsync("imagepictures").GetAwaiter().GetResult();
-        using (var db = new Npgsql.NpgsqlConnection(conn))
-        {
-            db.Open();
-            using var create = new Npgsql.NpgsqlCommand("CREATE EXTENSION IF NOT EXISTS pg_stat_statements", db);
-            create.ExecuteNonQuery();
-        }
-        Result(("conn", conn));
-        return 0;
-    }
-
-    public static async Task<int> PgDatabaseAsync(string dataDir, string name)
-    {
-        // Start() on a running cluster only attaches to it.
-        var conn = await PrivatePostgres.Start(dataDir, durable: true).CreateDatabaseAsync(name);
-        Result(("conn", conn));
-        return 0;
-    }
-
-    public static int PgStop(string dataDir)
-    {
-        // Start() on a running cluster only attaches to it; Stop() then stops it.
-        if (!File.Exists(Path.Combine(dataDir, "postmaster.pid"))) return 0;
-        PrivatePostgres.Start(dataDir, durable: true).Stop();
-        return 0;
-    }
+    public sealed record AvatarSeed(string Path, string Variant, string ETag, string Type, long Bytes);
+    public sealed record FanoutSeed(string Token, string A, string B);
 
     /// <summary>Gaussian noise over a diagonal gradient, 4000x3000, JPEG Q90: compresses like a photo (several MB).</summary>
-    public static int GenJpeg(string bigPath, string smallPath)
+    /// <returns>the size of the big one, in bytes</returns>
+    public static long GenJpeg(string bigPath, string smallPath)
     {
         var big = PhotoImage.Jpeg(4000, 3000);
         File.WriteAllBytes(bigPath, big);
         File.WriteAllBytes(smallPath, PhotoImage.Jpeg(800, 600));
-        Result(("bytes", big.Length), ("mb", big.Length / 1048576.0));
-        return 0;
+        return big.Length;
     }
 
     public static HttpClient Client(string url) => new(new SocketsHttpHandler { MaxConnectionsPerServer = 256, PooledConnectionLifetime = TimeSpan.FromMinutes(30) })
@@ -88,7 +46,7 @@ public static class Drivers
         return JsonDocument.Parse(body).RootElement.Clone();
     }
 
-    public static async Task<int> SeedAvatarAsync(string url, string jpegPath, string outFile)
+    public static async Task<AvatarSeed> SeedAvatarAsync(string url, string jpegPath, string outFile)
     {
         using var http = Client(url);
         const string user = "bench-avatar";
@@ -99,19 +57,17 @@ public static class Drivers
         using var response = await http.SendAsync(request);
         response.EnsureSuccessStatusCode();
         await File.WriteAllBytesAsync(outFile, await response.Content.ReadAsByteArrayAsync());
-        Result(("path", $"/avatars/{user}?size=64"), ("variant", $"/pictures/{picture.GetProperty("id").GetString()}/64"), ("etag", response.Headers.ETag!.Tag), ("type", response.Content.Headers.ContentType!.MediaType!),
-            ("bytes", new FileInfo(outFile).Length));
-        return 0;
+        return new AvatarSeed($"/avatars/{user}?size=64", $"/pictures/{picture.GetProperty("id").GetString()}/64", response.Headers.ETag!.Tag,
+            response.Content.Headers.ContentType!.MediaType!, new FileInfo(outFile).Length);
     }
 
-    public static async Task<int> SeedFanoutAsync(string url, string jpegPath, string user)
+    public static async Task<FanoutSeed> SeedFanoutAsync(string url, string jpegPath, string user)
     {
         using var http = Client(url);
         var token = await TokenAsync(http, user);
         var jpeg = await File.ReadAllBytesAsync(jpegPath);
         var a = await UploadAsync(http, token, user, jpeg, activate: true);
         var b = await UploadAsync(http, token, user, jpeg, activate: false);
-        Result(("token", token), ("a", a.GetProperty("id").GetString()!), ("b", b.GetProperty("id").GetString()!));
-        return 0;
+        return new FanoutSeed(token, a.GetProperty("id").GetString()!, b.GetProperty("id").GetString()!);
     }
 }

@@ -27,7 +27,11 @@ public static class Events
 {
     private const int Batch = 500;
 
-    public static async Task<int> RunAsync(string svc, string conn, string amqpUri, string exchange, int n, int webhookN)
+    public sealed record Result(
+        double RmqRate, double RmqBareRate, int RmqN, uint RmqReceived, bool RmqCaughtUp,
+        double WebhookRate, double WebhookBareRate, int WebhookN, int WebhookReceived, bool WebhookCaughtUp);
+
+    public static async Task<Result> RunAsync(string svc, string conn, string amqpUri, string exchange, int n, int webhookN)
     {
         var http = new HttpClient { BaseAddress = new Uri(svc) };
         var token = (await (await http.PostAsJsonAsync("/dev/token", new { userId = "bench-admin", roles = new[] { "admin" } })).Content.ReadFromJsonAsync<JsonElement>()).GetProperty("accessToken").GetString();
@@ -77,10 +81,7 @@ public static class Events
         var whReceived = receiver.Count;
         await http.DeleteAsync($"/api/admin/webhooks/{id}");
 
-        Drivers.Result(
-            ("rmq_rate", n / rmqSeconds), ("rmq_bare_rate", bareRate), ("rmq_n", n), ("rmq_received", rmqReceived), ("rmq_caught_up", rmqCaughtUp),
-            ("wh_rate", webhookN / whSeconds), ("wh_bare_rate", bareWebhookRate), ("wh_n", webhookN), ("wh_received", whReceived), ("wh_caught_up", whCaughtUp));
-        return rmqCaughtUp && whCaughtUp ? 0 : 1;
+        return new Result(n / rmqSeconds, bareRate, n, rmqReceived, rmqCaughtUp, webhookN / whSeconds, bareWebhookRate, webhookN, whReceived, whCaughtUp);
     }
 
     private static async Task<string> BindAsync(IChannel channel, string exchange)

@@ -48,17 +48,16 @@ public static class ImageSharpLoop
         return output.Length;
     }
 
-    public static async Task<int> LoopAsync(string jpegPath, double seconds, int threads, double warmupSeconds)
+    public static async Task<Ingest.LoopResult> LoopAsync(string jpegPath, double seconds, int threads, double warmupSeconds)
     {
         var jpeg = await File.ReadAllBytesAsync(jpegPath);
         await Ingest.LoopAsync(threads, warmupSeconds, (_, _) => Task.Run(() => Normalize(jpeg)));
         var (count, elapsed, latencies) = await Ingest.LoopAsync(threads, seconds, (_, _) => Task.Run(() => Normalize(jpeg)));
-        Ingest.Report(count, elapsed, latencies, errors: 0);
-        return 0;
+        return Ingest.Report(count, elapsed, latencies, errors: 0);
     }
 
     /// <summary>Peak RSS of this process while it normalises <paramref name="concurrent"/> copies of the image at once.</summary>
-    public static async Task<int> MemoryAsync(string jpegPath, int concurrent)
+    public static async Task<Ingest.MemoryResult> MemoryAsync(string jpegPath, int concurrent)
     {
         var jpeg = await File.ReadAllBytesAsync(jpegPath);
         Normalize(jpeg); // load the code and the pools once, as a running service has
@@ -69,7 +68,6 @@ public static class ImageSharpLoop
         var sw = Stopwatch.StartNew();
         await Task.WhenAll(Enumerable.Range(0, concurrent).Select(_ => Task.Run(() => Normalize(jpeg))));
         var after = Ingest.Status(pid);
-        Drivers.Result(("peak_mb", after.HwmKb / 1024.0), ("rss_before_mb", before.RssKb / 1024.0), ("seconds", sw.Elapsed.TotalSeconds), ("peak_reset", reset));
-        return 0;
+        return new Ingest.MemoryResult(after.HwmKb / 1024.0, before.RssKb / 1024.0, after.RssKb / 1024.0, concurrent, 0, sw.Elapsed.TotalSeconds, reset);
     }
 }

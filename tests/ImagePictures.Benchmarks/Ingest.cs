@@ -11,17 +11,22 @@ namespace ImagePictures.Benchmarks;
 /// </summary>
 public static class Ingest
 {
-    public static async Task<int> BaselineAsync(string jpegPath, double seconds, int threads, double warmupSeconds)
+    /// <summary>A timed loop's outcome: operations per second, latencies, failed operations.</summary>
+    public sealed record LoopResult(double Rate, int Count, double Seconds, double P50Ms, double P99Ms, int Errors);
+
+    /// <summary>Peak RSS (VmHWM, reset before the burst when the kernel allows it) during a burst of work.</summary>
+    public sealed record MemoryResult(double PeakMb, double RssBeforeMb, double RssAfterMb, int Ok, int Failed, double Seconds, bool PeakReset);
+
+    public static async Task<LoopResult> BaselineAsync(string jpegPath, double seconds, int threads, double warmupSeconds)
     {
         var jpeg = await File.ReadAllBytesAsync(jpegPath);
         using var pipeline = new ImagePipeline(new ImagingOptions());
         await LoopAsync(threads, warmupSeconds, (_, _) => pipeline.NormalizeAsync(jpeg));
         var (count, elapsed, latencies) = await LoopAsync(threads, seconds, (_, _) => pipeline.NormalizeAsync(jpeg));
-        Report(count, elapsed, latencies, errors: 0);
-        return 0;
+        return Report(count, elapsed, latencies, errors: 0);
     }
 
-    public static async Task<int> HttpAsync(string url, string jpegPath, double seconds, int clients, double warmupSeconds)
+    public static async Task<LoopResult> HttpAsync(string url, string jpegPath, double seconds, int clients, double warmupSeconds)
     {
         var jpeg = await File.ReadAllBytesAsync(jpegPath);
         using var http = Drivers.Client(url);
@@ -37,12 +42,11 @@ public static class Ingest
             try { await Drivers.UploadAsync(http, tokens[client], $"bench-ingest-{client}", jpeg, activate: false); }
             catch (HttpRequestException e) { Interlocked.Increment(ref errors); Console.Error.WriteLine(e.Message); throw; }
         });
-        Report(count, elapsed, latencies, errors);
-        return errors == 0 ? 0 : 1;
+        return Report(count, elapsed, latencies, errors);
     }
 
     /// <summary>Peak RSS of <paramref name="pid"/> during <paramref name="concurrent"/> simultaneous uploads.</summary>
-    public static async Task<int> MemoryAsync(string url, string jpegPath, int pid, int concurrent)
+    public static async Task<MemoryResult> MemoryAsync(string url, string jpegPath, int pid, int concurrent)
     {
         var jpeg = await File.ReadAllBytesAsync(jpegPath);
         using var http = Drivers.Client(url);
@@ -58,9 +62,8 @@ public static class Ingest
             catch (HttpRequestException e) { Console.Error.WriteLine(e.Message); return false; }
         }));
         var after = Status(pid);
-        Drivers.Result(("peak_mb", after.HwmKb / 1024.0), ("rss_before_mb", before.RssKb / 1024.0), ("rss_after_mb", after.RssKb / 1024.0),
-            ("ok", results.Count(r => r)), ("failed", results.Count(r => !r)), ("seconds", sw.Elapsed.TotalSeconds), ("peak_reset", reset));
-        return 0;
+        return new MemoryResult(after.HwmKb / 1024.0, before.RssKb / 1024.0, after.RssKb / 1024.0,
+            results.Count(r => r), results.Count(r => !r), sw.Elapsed.TotalSeconds, reset);
     }
 
     internal static bool TryResetPeak(int pid)
@@ -108,11 +111,10 @@ public static class Ingest
         return (latencies.Count, lastEnd, latencies);
     }
 
-    internal static void Report(int count, TimeSpan elapsed, List<double> latencies, int errors)
+    internal static LoopResult Report(int count, TimeSpan elapsed, List<double> latencies, int errors)
     {
         latencies.Sort();
-        Drivers.Result(("rate", count / elapsed.TotalSeconds), ("count", count), ("seconds", elapsed.TotalSeconds),
-            ("p50_ms", Percentile(latencies, 0.50)), ("p99_ms", Percentile(latencies, 0.99)), ("errors", errors));
+        return new LoopResult(count / elapsed.TotalSeconds, count, elapsed.TotalSeconds, Percentile(latencies, 0.50), Percentile(latencies, 0.99), errors);
     }
 
     public static double Percentile(List<double> sorted, double p) =>

@@ -1,60 +1,84 @@
-using ImagePictures.Benchmarks;
+using ImagePictures.Api.Hosting;
+using ImagePictures.Benchmarks.Harness;
+using ImagePictures.Benchmarks.Sections;
 
-// Drivers for scripts/bench.sh. Every measuring command ends with one line "RESULT key=value ...".
-return args.FirstOrDefault() switch
-{
-    "pg-start" => Drivers.PgStart(args[1]),
-    "pg-stop" => Drivers.PgStop(args[1]),
-    "gen-jpeg" => Drivers.GenJpeg(args[1], args[2]),
-    "ingest-baseline" => await Ingest.BaselineAsync(args[1], double.Parse(args[2]), int.Parse(args[3]), double.Parse(args[4])),
-    "ingest" => await Ingest.HttpAsync(args[1], args[2], double.Parse(args[3]), int.Parse(args[4]), double.Parse(args[5])),
-    "ingest-mem" => await Ingest.MemoryAsync(args[1], args[2], int.Parse(args[3]), int.Parse(args[4])),
-    "seed-avatar" => await Drivers.SeedAvatarAsync(args[1], args[2], args[3]),
-    "seed-fanout" => await Drivers.SeedFanoutAsync(args[1], args[2], args[3]),
-    "purge" => await Purge.RunAsync(args[1], args[2], args[3], int.Parse(args[4])),
-    "purge-fs-baseline" => Purge.FileSystemBaseline(args[1], int.Parse(args[2])),
-    "ingest-imagesharp" => await ImageSharpLoop.LoopAsync(args[1], double.Parse(args[2]), int.Parse(args[3]), double.Parse(args[4])),
-    "ingest-imagesharp-mem" => await ImageSharpLoop.MemoryAsync(args[1], int.Parse(args[2])),
-    "zipf-seed" => await Zipf.SeedAsync(args[1], args[2], args[3], int.Parse(args[4]), int.Parse(args[5]), args[6], int.Parse(args[7]), double.Parse(args[8], System.Globalization.CultureInfo.InvariantCulture)),
-    "pg-counters" => await Zipf.CountersAsync(args[1]),
-    "s3-start" => S3Bench.Start(args[1]),
-    "s3-stop" => S3Bench.Stop(args[1]),
-    "s3-bucket" => await S3Bench.CreateBucketAsync(args[1], args[2]),
-    "pg-db" => await Drivers.PgDatabaseAsync(args[1], args[2]),
-    "ingest-s3-baseline" => await S3Bench.IngestBaselineAsync(args[1], double.Parse(args[2]), int.Parse(args[3]), double.Parse(args[4]), args[5], args[6]),
-    "purge-s3" => await S3Bench.PurgeAsync(args[1], args[2], args[3], args[4], int.Parse(args[5])),
-    "purge-s3-baseline" => await S3Bench.PurgeBaselineAsync(args[1], args[2], int.Parse(args[3]), args[4]),
-    "events" => await Events.RunAsync(args[1], args[2], args[3], args[4], int.Parse(args[5]), int.Parse(args[6])),
-    "micro" => Micro.Run(args.Skip(1).ToArray()),
-    _ => Usage(),
-};
+// The benchmark reads /proc and starts nginx, wrk and Linux daemons.
+[assembly: System.Runtime.Versioning.SupportedOSPlatform("linux")]
 
-static int Usage()
+namespace ImagePictures.Benchmarks;
+
+/// <summary>
+/// The benchmark (scripts/bench.sh [--quick] [--only a,b] [--out file]): starts PostgreSQL, the service and each
+/// section's baselines, runs the sections, and writes the report as Markdown and JSON. Also the entry point of
+/// its own measuring children ("child …") and of the BenchmarkDotNet micro benchmarks ("micro …").
+/// Not top-level statements: the service's own Program class must keep its name (ServiceProcess finds the
+/// service's assembly through it).
+/// </summary>
+public static class BenchmarkProgram
 {
-    Console.Error.WriteLine("""
-        usage: ImagePictures.Benchmarks <command>
-          pg-start <dataDir>                     start (or attach to) a private PostgreSQL; prints RESULT conn=...
-          pg-stop <dataDir>                      stop it
-          gen-jpeg <big.jpg> <small.jpg>         12 MP noise+gradient JPEG Q90 and a small one
-          ingest-baseline <jpeg> <seconds> <threads> <warmup s>   ImagePipeline.NormalizeAsync in-process
-          ingest <url> <jpeg> <seconds> <clients> <warmup s>      uploads through HTTP
-          ingest-mem <url> <jpeg> <pid> <concurrent>   peak RSS (VmHWM) of <pid> during a burst
-          seed-avatar <url> <jpeg> <outFile>     upload + activate; writes /avatars/{u}?size=64 WebP bytes; prints both paths
-          seed-fanout <url> <jpeg> <user>        two pictures for <user>; prints RESULT token= a= b=
-          purge <url> <conn> <storageRoot> <n>   seed n expired trashed pictures, trigger trash-purge
-          purge-fs-baseline <storageRoot> <n>    the same folders deleted by a bare loop (disk ceiling)
-          ingest-imagesharp <jpeg> <seconds> <threads> <warmup s>  the same work with ImageSharp 2.1, in-process
-          ingest-imagesharp-mem <jpeg> <concurrent>  peak RSS of this process normalising that many at once with ImageSharp
-          zipf-seed <conn> <storageRoot> <webp> <users> <withPictures> <pathsFile> <samples> <s>   the million-user population
-          pg-counters <conn>                     pg_stat_database.xact_commit (+ pg_stat_statements calls)
-          pg-db <dataDir> <name>                 another database in the running cluster; prints RESULT conn=...
-          s3-start <dir> / s3-stop <dir>         a private Ceph S3 gateway in <dir>; prints RESULT url=...
-          s3-bucket <s3url> <bucket>             create a bucket
-          ingest-s3-baseline <jpeg> <seconds> <threads> <warmup s> <s3url> <bucket>   normalise + bare-SDK puts
-          purge-s3 <url> <conn> <s3url> <bucket> <n>         the purge, objects in the bucket (service on S3)
-          purge-s3-baseline <s3url> <bucket> <n> <sizes>     the same keys deleted by bare DeleteObjects
-          events <url> <conn> <amqpUri> <exchange> <n> <webhookN>   events/s to RabbitMQ and one webhook vs bare loops
-          micro [BenchmarkDotNet args]           micro benchmarks of the imaging pipeline
-        """);
-    return 2;
+    public static async Task<int> Main(string[] args)
+    {
+        switch (args.FirstOrDefault())
+        {
+            case "micro": return Micro.Run(args[1..]);
+            case "child": return await MeasuringChild.MainAsync(args[1..]);
+        }
+        var repo = RepositoryRoot.Find();
+        if (BenchOptions.Parse(args, repo) is not { } options)
+        {
+            Console.Error.WriteLine(BenchOptions.Usage);
+            return 2;
+        }
+        // The wrapper passes its start time, so that the total includes setup and build, as it always has.
+        var startedAt = long.TryParse(Environment.GetEnvironmentVariable("BENCH_T0"), out var t0)
+            ? DateTimeOffset.FromUnixTimeSeconds(t0) : DateTimeOffset.UtcNow;
+        BenchContext.StartedAt = startedAt;
+        var report = new Report(startedAt);
+        var exit = 0;
+        using var cleanup = new Cleanup();
+        try
+        {
+            try
+            {
+                var ctx = await BenchContext.StartAsync(options, cleanup, repo);
+                var previous = "start";
+                foreach (var section in Section.All.Where(s => options.Wants(s.Name) && !(s.FullOnly && options.Quick)))
+                {
+                    ctx.CheckService(previous);
+                    try { await section.RunAsync(ctx, report); }
+                    catch (Exception e) when (e is not OutOfMemoryException)
+                    {
+                        Console.Error.WriteLine($"bench: section {section.Name} failed: {e}");
+                        report.Add(new BenchRow(section.Name, "failed: " + OneLine(e.Message), "—", null, "—", Outcome.Failed));
+                    }
+                    previous = section.Name;
+                }
+                ctx.CheckService(previous);
+            }
+            catch (Exception e)
+            {
+                Console.Error.WriteLine($"bench: {e}");
+                exit = 1;
+            }
+
+            // The report comes before the stops (deleting the work folder's files takes a while on a busy disk).
+            var seconds = (int)(DateTimeOffset.UtcNow - startedAt).TotalSeconds;
+            var markdown = report.Markdown(options, repo, seconds);
+            var jsonPath = Path.ChangeExtension(options.OutPath, ".json");
+            await File.WriteAllTextAsync(options.OutPath, markdown);
+            await File.WriteAllTextAsync(jsonPath, report.Json(options, repo, seconds));
+            Console.WriteLine();
+            Console.WriteLine(markdown);
+            Console.WriteLine($"report: {options.OutPath} and {jsonPath}");
+            Console.WriteLine($"total time: {seconds} s ({options.Mode})");
+        }
+        finally
+        {
+            BenchContext.Log("stopping everything the benchmark started");
+            cleanup.StopAll();
+        }
+        return exit;
+    }
+
+    private static string OneLine(string text) => text.Split('\n')[0].Replace('|', '/');
 }

@@ -17,13 +17,23 @@ public static class Purge
     public const int PicturesPerUser = 100;
     private const int PopulatedUsers = 50_000;
 
-    public static Task<int> RunAsync(string url, string connectionString, string storageRoot, int n) =>
+    /// <summary>A purge run's outcome; <see cref="Status"/> is "timeout" when the run did not finish within 5 minutes.</summary>
+    public sealed record PurgeResult(string Status, int N, double JobSeconds, double WallSeconds, double Rate,
+        string Found, string Deleted, string Failed, long RowsLeft, int FoldersLeft, double SeedSeconds)
+    {
+        public bool Complete => RowsLeft == 0 && FoldersLeft == 0;
+    }
+
+    /// <summary>A bare loop's deletion rate (folders or pictures per second).</summary>
+    public sealed record RateResult(int N, double Seconds, double Rate);
+
+    public static Task<PurgeResult> RunAsync(string url, string connectionString, string storageRoot, int n) =>
         RunAsync(url, connectionString, n,
             (ids, user) => { SeedFolders(storageRoot, ids, user); return Task.CompletedTask; },
             (ids, user) => Task.FromResult(ids.Select((id, i) => Path.Combine(storageRoot, "users", user(i), id.ToString("D"))).Count(Directory.Exists)));
 
     /// <summary>The purge with its files seeded and counted by the caller (the file system, or a bucket: see S3Bench).</summary>
-    public static async Task<int> RunAsync(string url, string connectionString, int n,
+    public static async Task<PurgeResult> RunAsync(string url, string connectionString, int n,
         Func<Guid[], Func<int, string>, Task> seedFiles, Func<Guid[], Func<int, string>, Task<int>> countLeft)
     {
         var prefix = $"bench-purge-{n}-{Environment.TickCount64 % 100000}";
@@ -80,11 +90,7 @@ public static class Purge
             if (run is not null) break;
         }
         var wallSeconds = wall.Elapsed.TotalSeconds;
-        if (run is not { } done)
-        {
-            Drivers.Result(("status", "timeout"), ("n", n), ("wall_s", wallSeconds));
-            return 1;
-        }
+        if (run is not { } done) return new PurgeResult("timeout", n, double.NaN, wallSeconds, double.NaN, "", "", "", -1, -1, seedSeconds);
 
         var started = done.GetProperty("startedAt").GetDateTimeOffset();
         var finished = done.GetProperty("finishedAt").GetDateTimeOffset();
@@ -99,17 +105,15 @@ public static class Purge
         }
         var foldersLeft = await countLeft(ids, User);
 
-        Drivers.Result(("status", Str(done, "status")), ("n", n), ("job_s", jobSeconds), ("wall_s", wallSeconds), ("rate", n / Math.Max(jobSeconds, 0.001)),
-            ("found", Str(done, "found")), ("deleted", Str(done, "deleted")), ("failed", Str(done, "failed")),
-            ("rows_left", rowsLeft), ("folders_left", foldersLeft), ("seed_s", seedSeconds));
-        return 0;
+        return new PurgeResult(Str(done, "status"), n, jobSeconds, wallSeconds, n / Math.Max(jobSeconds, 0.001),
+            Str(done, "found"), Str(done, "deleted"), Str(done, "failed"), rowsLeft, foldersLeft, seedSeconds);
     }
 
     /// <summary>
     /// The file-system ceiling, measured in the same run: the same folder layout, deleted by a bare loop
     /// (Directory.Delete, 4 threads, no database). The purge cannot delete faster than the disk does.
     /// </summary>
-    public static int FileSystemBaseline(string storageRoot, int n)
+    public static RateResult FileSystemBaseline(string storageRoot, int n)
     {
         var prefix = $"bench-fs-{n}-{Environment.TickCount64 % 100000}";
         var ids = Enumerable.Range(0, n).Select(_ => Guid.NewGuid()).ToArray();
@@ -120,8 +124,7 @@ public static class Purge
         Parallel.ForEach(folders, new ParallelOptions { MaxDegreeOfParallelism = 4 }, f => Directory.Delete(f, recursive: true));
         var seconds = sw.Elapsed.TotalSeconds;
         for (var u = 0; u * PicturesPerUser < n; u++) Directory.Delete(Path.Combine(storageRoot, "users", $"{prefix}-{u}"));
-        Drivers.Result(("n", n), ("seconds", seconds), ("rate", n / seconds));
-        return 0;
+        return new RateResult(n, seconds, n / seconds);
     }
 
     /// <summary>

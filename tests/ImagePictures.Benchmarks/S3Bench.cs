@@ -3,7 +3,6 @@ using Amazon.S3;
 using Amazon.S3.Model;
 using ImagePictures.Api.Storage;
 using ImagePictures.Imaging;
-using ImagePictures.Testing;
 
 namespace ImagePictures.Benchmarks;
 
@@ -15,26 +14,10 @@ public static class S3Bench
 {
     public const string Prefix = "bench/";
 
-    public static int Start(string dir)
-    {
-        // No watchdog: this command exits at once, and scripts/bench.sh stops the gateway (s3-stop) when it ends.
-        var gateway = CephGateway.Start(dir, watchOwner: false);
-        Drivers.Result(("url", gateway.ServiceUrl), ("access_key", CephGateway.AccessKey), ("secret_key", CephGateway.SecretKey));
-        return 0;
-    }
-
-    public static int Stop(string dir)
-    {
-        CephGateway.StopDaemonsIn(dir);
-        return 0;
-    }
-
-    public static async Task<int> CreateBucketAsync(string url, string bucket)
+    public static async Task CreateBucketAsync(string url, string bucket)
     {
         using var s3 = Client(url);
         await s3.PutBucketAsync(new PutBucketRequest { BucketName = bucket });
-        Drivers.Result(("bucket", bucket));
-        return 0;
     }
 
     private static AmazonS3Client Client(string url) => S3PictureStore.CreateClient(new S3StorageOptions
@@ -43,7 +26,7 @@ public static class S3Bench
     });
 
     /// <summary>The ingest baseline on S3: normalise in-process, then put the picture's files with plain PutObjects, all at once, as the service does.</summary>
-    public static async Task<int> IngestBaselineAsync(string jpegPath, double seconds, int threads, double warmupSeconds, string url, string bucket)
+    public static async Task<Ingest.LoopResult> IngestBaselineAsync(string jpegPath, double seconds, int threads, double warmupSeconds, string url, string bucket)
     {
         var jpeg = await File.ReadAllBytesAsync(jpegPath);
         using var pipeline = new ImagePipeline(new ImagingOptions());
@@ -59,12 +42,11 @@ public static class S3Bench
         }
         await Ingest.TimedLoopAsync(threads, warmupSeconds, Once);
         var (count, elapsed, latencies) = await Ingest.TimedLoopAsync(threads, seconds, Once);
-        Ingest.Report(count, elapsed, latencies, errors: 0);
-        return 0;
+        return Ingest.Report(count, elapsed, latencies, errors: 0);
     }
 
     /// <summary>The service's purge of n pictures whose objects (two per picture, as on the file system) are in the bucket.</summary>
-    public static Task<int> PurgeAsync(string svc, string conn, string url, string bucket, int n)
+    public static Task<Purge.PurgeResult> PurgeAsync(string svc, string conn, string url, string bucket, int n)
     {
         var s3 = Client(url);
         return Purge.RunAsync(svc, conn, n,
@@ -82,7 +64,7 @@ public static class S3Bench
     /// The bare SDK purging the same layout: the same keys (every name a picture may have, as the store
     /// deletes them without listing) in the same DeleteObjects batches of 1000, 4 at a time; no database.
     /// </summary>
-    public static async Task<int> PurgeBaselineAsync(string url, string bucket, int n, string sizes)
+    public static async Task<Purge.RateResult> PurgeBaselineAsync(string url, string bucket, int n, string sizes)
     {
         using var s3 = Client(url);
         var ids = Enumerable.Range(0, n).Select(_ => Guid.NewGuid()).ToArray();
@@ -95,8 +77,7 @@ public static class S3Bench
         await Parallel.ForEachAsync(keys.Chunk(1000), new ParallelOptions { MaxDegreeOfParallelism = 4 }, async (chunk, ct) =>
             await s3.DeleteObjectsAsync(new DeleteObjectsRequest { BucketName = bucket, Quiet = true, Objects = chunk.Select(k => new KeyVersion { Key = k }).ToList() }, ct));
         var seconds = sw.Elapsed.TotalSeconds;
-        Drivers.Result(("n", n), ("seconds", seconds), ("rate", n / seconds));
-        return 0;
+        return new Purge.RateResult(n, seconds, n / seconds);
     }
 
     private static async Task SeedAsync(IAmazonS3 s3, string bucket, Guid[] ids, Func<int, string> user) =>

@@ -13,7 +13,10 @@ namespace ImagePictures.Benchmarks;
 /// </summary>
 public static class Zipf
 {
-    public static async Task<int> SeedAsync(string connectionString, string storageRoot, string webpPath, int users, int withPictures, string pathsFile, int samples, double s)
+    public sealed record Population(int Users, int Pictures, int Samples, int Distinct, double PictureShare, string HotUser, double SeedSeconds);
+    public sealed record PgCounters(long Commits, long? Statements);
+
+    public static async Task<Population> SeedAsync(string connectionString, string storageRoot, string webpPath, int users, int withPictures, string pathsFile, int samples, double s)
     {
         var sw = Stopwatch.StartNew();
         var stride = Math.Max(1, users / withPictures);
@@ -80,13 +83,11 @@ public static class Zipf
                 await writer.WriteAsync($"/avatars/z{rank}?size=64\n");
             }
         }
-        Drivers.Result(("users", users), ("pictures", ranks.Length), ("samples", samples), ("distinct", seen.Count),
-            ("picture_share", (double)toPictures / samples), ("hot_user", "z1"), ("seed_s", sw.Elapsed.TotalSeconds));
-        return 0;
+        return new Population(users, ranks.Length, samples, seen.Count, (double)toPictures / samples, "z1", sw.Elapsed.TotalSeconds);
     }
 
     /// <summary>Transactions committed so far in this database (pg_stat_database.xact_commit), and pg_stat_statements' call count when loaded.</summary>
-    public static async Task<int> CountersAsync(string connectionString)
+    public static async Task<PgCounters> CountersAsync(string connectionString)
     {
         await using var conn = new NpgsqlConnection(connectionString);
         await conn.OpenAsync();
@@ -101,7 +102,6 @@ public static class Zipf
             statements = await st.ExecuteScalarAsync() as long?;
         }
         catch (PostgresException) { /* not loaded */ }
-        Drivers.Result(("xact_commit", commits), ("statements", statements?.ToString() ?? "n/a"));
-        return 0;
+        return new PgCounters(commits, statements);
     }
 }

@@ -5,13 +5,15 @@ namespace ImagePictures.Testing;
 
 /// <summary>
 /// A private PostgreSQL of the test's own (an outage test stops and starts it), with one database.
-/// Always stopped and removed in DisposeAsync, even when the test failed.
+/// Always stopped and removed in DisposeAsync, even when the test failed. It requires a password
+/// (scram-sha-256) of the role the service connects as, as a production server does.
 /// </summary>
 public sealed partial class TestCluster : IAsyncDisposable
 {
     public string DataDirectory { get; } = Path.Combine(TestPaths.Root, $"pg-faults-{Guid.NewGuid():N}"[..22]);
     public PrivatePostgres Postgres { get; private set; } = null!;
     public string ConnectionString { get; private set; } = "";
+    private readonly PrivatePostgres.PasswordLogin _login = new("svc", $"pw-{Guid.NewGuid():N}");
 
     private TestCluster() { }
 
@@ -21,7 +23,7 @@ public sealed partial class TestCluster : IAsyncDisposable
         var own = new TestCluster();
         try
         {
-            own.Postgres = PrivatePostgres.Start(own.DataDirectory, durable: false);
+            own.Postgres = PrivatePostgres.Start(own.DataDirectory, durable: false, login: own._login);
             own.ConnectionString = await own.Postgres.CreateDatabaseAsync(database);
             return own;
         }
@@ -36,7 +38,7 @@ public sealed partial class TestCluster : IAsyncDisposable
     public void Stop() => Postgres.Stop();
 
     /// <summary>Starts the server again on the same data folder and socket.</summary>
-    public void Start() => Postgres = PrivatePostgres.Start(DataDirectory, durable: false);
+    public void Start() => Postgres = PrivatePostgres.Start(DataDirectory, durable: false, login: _login);
 
     public NpgsqlConnection Open()
     {

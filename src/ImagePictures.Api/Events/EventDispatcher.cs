@@ -12,32 +12,47 @@ public sealed record OutgoingEvent(long Seq, string Type, DateTime OccurredAt, b
 /// <summary>How far a sink got with a batch: the first <paramref name="Delivered"/> events, then <paramref name="Error"/> (null: all).</summary>
 public sealed record SinkDelivery(int Delivered, string? Error);
 
-/// <summary>A destination of the event log. The dispatcher owns the cursor, the order and the retries; a sink only delivers.</summary>
-public interface IEventSink : IAsyncDisposable // disposed when this instance stops delivering the sink
+/// <summary>
+/// A kind of destination of the event log (the RabbitMQ exchange, webhooks, …): one class, registered
+/// with <see cref="EventsSetup.AddEventSink{T}"/>, delivers every row of event_sinks of its
+/// <see cref="Kind"/>. The dispatcher owns the cursors, the order, the event-type filter and the
+/// retries; a sink only delivers.
+/// </summary>
+public interface IEventSink
 {
-    string MetricName { get; }
+    /// <summary>event_sinks.kind of the rows this sink delivers; also the metrics label.</summary>
+    string Kind { get; }
 
-    /// <summary>Events the sink does not want are passed over (the cursor moves past them).</summary>
-    bool Wants(string type);
+    /// <summary>Whether this instance can deliver the sink's rows (false: a sink that is not configured here).</summary>
+    bool IsConfigured { get; }
+
+    /// <summary>Runs once before the service takes requests (and is retried until it succeeds): e.g. registers the sink's row.</summary>
+    Task PrepareAsync(EventSinkStore store, CancellationToken ct);
 
     /// <summary>Delivers the events in order and reports how many of them are confirmed delivered.</summary>
-    Task<SinkDelivery> DeliverAsync(IReadOnlyList<OutgoingEvent> events, CancellationToken ct);
+    Task<SinkDelivery> DeliverAsync(EventSinkRow row, IReadOnlyList<OutgoingEvent> events, CancellationToken ct);
 
     /// <summary>How long to wait after the n-th failure in a row (n ≥ 1).</summary>
     TimeSpan RetryDelay(int failures);
 
-    /// <summary>After how long of failing the sink is disabled (null: never).</summary>
+    /// <summary>After how long of failing a row is disabled (null: never).</summary>
     TimeSpan? DisableAfter { get; }
+
+    /// <summary>Where the row delivers to, as the admin dashboard shows it.</summary>
+    string Target(EventSinkStatusRow row);
 }
 
 /// <summary>
 /// Delivers the event log to every enabled sink, each from its own cursor (the highest seq it has
 /// delivered), in seq order, at least once.
 /// <para>
-/// Each sink runs in its own loop on its own dedicated connection, which holds the sink's advisory
-/// lock: one instance of the cluster delivers a sink at a time, and when that instance dies its
-/// connection and the lock go with it, and another instance takes the sink over on its next poll.
-/// The loop LISTENs on the relay's channel, so a new event wakes it at once; a slow sink holds up
+/// The dispatcher holds one connection of the service's data source (so it authenticates exactly
+/// as every other connection does). On it, it LISTENs on the relay's and the sinks' channels and
+/// holds one advisory lock per sink it delivers: one instance of the cluster delivers a sink at a
+/// time, and when that instance dies its connection and the locks go with it, and another instance
+/// takes the sinks over on its next poll. Each sink runs in its own loop, woken by the listener;
+/// the loops read events and move cursors through the pool, at most <see cref="DatabaseSlots"/> at
+/// once, so a hundred sinks cost the database no more connections than one. A slow sink holds up
 /// only its own loop, never the hub or another sink.
 /// </para>
 /// <para>
@@ -48,117 +63,202 @@ public interface IEventSink : IAsyncDisposable // disposed when this instance st
 /// </para>
 /// </summary>
 public sealed class EventDispatcher(
-    NpgsqlDataSource db, EventSinkStore store, EventsOptions options, RabbitMqConnection rabbitMq, WebhookClient webhooks,
+    NpgsqlDataSource db, EventSinkStore store, IEnumerable<IEventSink> sinks, EventsOptions options,
     TimeProvider clock, Operations.PicturesMetrics metrics, ILogger<EventDispatcher> log) : BackgroundService
 {
+    private readonly Dictionary<string, IEventSink> _sinks = sinks.ToDictionary(s => s.Kind);
+
     private const int LockClass = 0x1_0AE_0E5; // first key of pg_try_advisory_lock(int, int); the second is hashtext(sink id)
     private const int BatchSize = 500;
+    public const int DatabaseSlots = 4; // pooled connections the sink loops use at once, whatever the number of sinks
     private static readonly TimeSpan IdleCheck = TimeSpan.FromSeconds(30), HoleRecheck = TimeSpan.FromMilliseconds(100);
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
-    private readonly ConcurrentDictionary<string, Task> _running = new();
-    private readonly SemaphoreSlim _sinksChanged = new(0);
-    private NpgsqlDataSource? _lockDb;
+    private readonly ConcurrentDictionary<string, SinkLoop> _running = new();
+    private readonly SemaphoreSlim _slots = new(DatabaseSlots);
+    private volatile bool _claimSoon;
 
     /// <summary>The sinks this instance delivers right now (holds the lock of).</summary>
-    internal IReadOnlyCollection<string> HeldSinks => _held.Keys.ToList();
-    private readonly ConcurrentDictionary<string, bool> _held = new();
+    internal IReadOnlyCollection<string> HeldSinks => _running.Keys.ToList();
 
-    /// <summary>Looks at the set of sinks now instead of at the next poll (after an admin change on this instance).</summary>
-    public void SinksChanged() => _sinksChanged.Release();
+    /// <summary>Why the dispatcher itself cannot run (it cannot hold its connection), or null.</summary>
+    public string? DispatcherError { get; private set; }
 
-    private bool _registered;
+    /// <summary>The sinks whose loop stopped on an error on this instance, with the error; cleared when a loop reads again.</summary>
+    public IReadOnlyDictionary<string, string> SinksThatCannotRun => _cannotRun;
+    private readonly ConcurrentDictionary<string, string> _cannotRun = new();
 
-    /// <summary>The RabbitMQ sink is registered before the service takes requests, so it hears every change from the first.</summary>
+    private bool _prepared;
+
+    /// <summary>The sinks are prepared before the service takes requests (a sink that registers its row hears every change from the first).</summary>
     public override async Task StartAsync(CancellationToken ct)
     {
-        try { await RegisterRabbitMqAsync(ct); }
-        catch (Exception e) when (e is NpgsqlException or TimeoutException) { log.LogWarning(e, "The RabbitMQ sink is registered once the database answers"); }
+        try { await PrepareAsync(ct); }
+        catch (Exception e) when (e is NpgsqlException or TimeoutException) { log.LogWarning(e, "The event sinks are prepared once the database answers"); }
         await base.StartAsync(ct);
     }
 
-    private async Task RegisterRabbitMqAsync(CancellationToken ct)
+    private async Task PrepareAsync(CancellationToken ct)
     {
-        await store.EnsureRabbitMqAsync(options.RabbitMqUri is not null, ct);
-        _registered = true;
-        if (options.RabbitMqUri is not null) _ = rabbitMq.DeclareAtStartAsync(ct);
+        foreach (var sink in _sinks.Values) await sink.PrepareAsync(store, ct);
+        _prepared = true;
     }
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         await Task.Yield();
-        // Lock connections must not go back to a pool: a pooled connection would keep its session's lock.
-        _lockDb = new NpgsqlDataSourceBuilder(new NpgsqlConnectionStringBuilder(db.ConnectionString) { Pooling = false }.ConnectionString).Build();
-        try
+        while (!stoppingToken.IsCancellationRequested)
         {
-            while (!stoppingToken.IsCancellationRequested)
+            try
             {
-                try
-                {
-                    if (!_registered) await RegisterRabbitMqAsync(stoppingToken);
-                    foreach (var (id, kind) in await store.EnabledAsync(stoppingToken))
-                    {
-                        if (kind == "rabbitmq" && options.RabbitMqUri is null) continue;
-                        if (_running.ContainsKey(id)) continue;
-                        var task = new Task<Task>(() => RunSinkAsync(id, stoppingToken));
-                        if (_running.TryAdd(id, task.Unwrap())) task.Start(TaskScheduler.Default);
-                    }
-                }
-                catch (Exception e) when (!stoppingToken.IsCancellationRequested)
-                {
-                    log.LogWarning(e, "The event dispatcher cannot read the sinks; retrying");
-                }
-                try { await _sinksChanged.WaitAsync(options.PollInterval, stoppingToken); }
+                if (!_prepared) await PrepareAsync(stoppingToken);
+                await DispatchAsync(stoppingToken);
+            }
+            catch (Exception e) when (!stoppingToken.IsCancellationRequested)
+            {
+                DispatcherError = $"The event dispatcher cannot use the database: {e.Message}";
+                metrics.EventSinkFailed("dispatcher");
+                log.LogWarning(e, "The event dispatcher cannot use the database; retrying");
+                try { await Task.Delay(options.PollInterval, clock, stoppingToken); }
                 catch (OperationCanceledException) { break; }
             }
         }
+    }
+
+    /// <summary>Runs on one connection until it breaks or the service stops; the sink loops end with it, since their locks do.</summary>
+    private async Task DispatchAsync(CancellationToken stoppingToken)
+    {
+        using var session = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
+        var conn = await db.OpenConnectionAsync(stoppingToken);
+        try
+        {
+            conn.Notification += (_, n) => Notified(n.Channel, n.Payload);
+            await conn.ExecuteAsync($"LISTEN {EventLog.Channel}; LISTEN {EventSinkStore.Channel}");
+            DispatcherError = null;
+            while (!stoppingToken.IsCancellationRequested)
+            {
+                _claimSoon = false;
+                await ClaimAsync(conn, session.Token);
+                var until = clock.GetUtcNow() + options.PollInterval;
+                while (!_claimSoon && clock.GetUtcNow() < until)
+                    await conn.WaitAsync(Min(until - clock.GetUtcNow(), IdleCheck), stoppingToken);
+            }
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested) { }
         finally
         {
-            await Task.WhenAll(_running.Values.Select(t => t.ContinueWith(_ => { }, TaskScheduler.Default)));
-            await _lockDb.DisposeAsync();
+            await session.CancelAsync();
+            await Task.WhenAll(_running.Values.Select(l => l.Task.ContinueWith(_ => { }, TaskScheduler.Default)));
+            // A connection that goes back to the pool must not keep its locks or its LISTENs (the pool's reset drops them too).
+            try { if (conn.FullState == System.Data.ConnectionState.Open) await conn.ExecuteAsync("SELECT pg_advisory_unlock_all(); UNLISTEN *"); }
+            catch (Exception) { /* a broken connection is not pooled again */ }
+            await conn.DisposeAsync();
         }
     }
 
-    /// <summary>Delivers one sink while this instance holds its lock; returns when the lock is taken elsewhere, the sink is gone or disabled, or the connection broke.</summary>
-    private async Task RunSinkAsync(string id, CancellationToken ct)
+    private void Notified(string channel, string payload)
     {
-        IEventSink? sink = null;
+        if (channel == EventLog.Channel)
+        {
+            foreach (var loop in _running.Values) loop.Wake();
+        }
+        else if (channel == EventSinkStore.Channel)
+        {
+            _claimSoon = true;
+            if (_running.TryGetValue(payload, out var loop)) loop.Changed();
+        }
+    }
+
+    /// <summary>Releases the locks of loops that ended and takes the locks of enabled sinks nobody delivers.</summary>
+    private async Task ClaimAsync(NpgsqlConnection conn, CancellationToken session)
+    {
+        foreach (var (id, loop) in _running.Where(r => r.Value.Task.IsCompleted).ToList())
+        {
+            _running.TryRemove(id, out _);
+            await conn.ExecuteAsync("SELECT pg_advisory_unlock(@LockClass, hashtext(@id))", new { LockClass, id });
+        }
+        var enabled = await conn.QueryAsync<(string Id, string Kind)>("SELECT id, kind FROM event_sinks WHERE NOT disabled ORDER BY created_at");
+        foreach (var (id, kind) in enabled)
+        {
+            if (!_sinks.TryGetValue(kind, out var sink) || !sink.IsConfigured || _running.ContainsKey(id)) continue;
+            if (!await conn.ExecuteScalarAsync<bool>("SELECT pg_try_advisory_lock(@LockClass, hashtext(@id))", new { LockClass, id }))
+                continue;
+            log.LogInformation("This instance now delivers the events to sink {Sink}", id);
+            var loop = new SinkLoop();
+            _running[id] = loop;
+            loop.Task = Task.Run(() => RunSinkAsync(id, sink, loop, session), CancellationToken.None);
+        }
+    }
+
+    /// <summary>What wakes a sink's loop: a new event, or a change of the sink's row.</summary>
+    private sealed class SinkLoop
+    {
+        private readonly SemaphoreSlim _wake = new(0, 1);
+        public Task Task { get; set; } = Task.CompletedTask;
+        public volatile bool SinkChanged;
+
+        public void Wake()
+        {
+            try { if (_wake.CurrentCount == 0) _wake.Release(); } catch (SemaphoreFullException) { /* already awake */ }
+        }
+
+        public void Changed()
+        {
+            SinkChanged = true;
+            Wake();
+        }
+
+        public Task WaitAsync(TimeSpan timeout, CancellationToken ct) => _wake.WaitAsync(timeout, ct);
+    }
+
+    /// <summary>A pooled connection for one short piece of a loop's work, within the dispatcher's few slots.</summary>
+    private async Task<T> WithDatabaseAsync<T>(Func<NpgsqlConnection, Task<T>> work, CancellationToken ct)
+    {
+        await _slots.WaitAsync(ct);
         try
         {
-            await using var conn = await _lockDb!.OpenConnectionAsync(ct);
-            if (!await conn.ExecuteScalarAsync<bool>("SELECT pg_try_advisory_lock(@LockClass, hashtext(@id))", new { LockClass, id }))
-                return;
-            _held[id] = true;
-            log.LogInformation("This instance now delivers the events to sink {Sink}", id);
+            await using var conn = await db.OpenConnectionAsync(ct);
+            return await work(conn);
+        }
+        finally { _slots.Release(); }
+    }
 
-            var sinkChanged = false;
-            conn.Notification += (_, n) => { if (n.Channel == EventSinkStore.Channel && n.Payload == id) sinkChanged = true; };
-            await conn.ExecuteAsync($"LISTEN {EventLog.Channel}; LISTEN {EventSinkStore.Channel}");
+    private Task WithDatabaseAsync(Func<NpgsqlConnection, Task> work, CancellationToken ct) =>
+        WithDatabaseAsync(async conn => { await work(conn); return true; }, ct);
 
+    /// <summary>Delivers one sink while this instance holds its lock; returns when the sink is gone or disabled, the dispatcher's connection broke, or on an error.</summary>
+    private async Task RunSinkAsync(string id, IEventSink sink, SinkLoop loop, CancellationToken ct)
+    {
+        try
+        {
             Hole? hole = null;
             var failures = 0;
             while (!ct.IsCancellationRequested)
             {
-                sinkChanged = false;
-                var row = await EventSinkStore.FindAsync(conn, id);
+                loop.SinkChanged = false;
+                var (row, rows) = await WithDatabaseAsync(async conn =>
+                {
+                    var r = await EventSinkStore.FindAsync(conn, id);
+                    return (r, r is null || r.Disabled ? [] : (await conn.QueryAsync<LogRow>(ReadSql, new { cursor = r.CursorSeq, limit = BatchSize })).ToList());
+                }, ct);
+                _cannotRun.TryRemove(id, out _);
                 if (row is null || row.Disabled) return;
-                sink ??= Create(row);
 
-                var rows = (await conn.QueryAsync<LogRow>(ReadSql, new { cursor = row.CursorSeq, limit = BatchSize })).ToList();
                 var (batch, cursor, waiting) = Take(rows, row.CursorSeq, ref hole);
                 if (batch.Count == 0)
                 {
-                    if (cursor > row.CursorSeq) await AdvanceAsync(conn, id, cursor, healthy: failures == 0);
-                    await conn.WaitAsync(waiting ? HoleRecheck : IdleCheck, ct);
+                    if (cursor > row.CursorSeq) await WithDatabaseAsync(conn => AdvanceAsync(conn, id, cursor, healthy: failures == 0), ct);
+                    await loop.WaitAsync(waiting ? HoleRecheck : IdleCheck, ct);
                     continue;
                 }
 
-                var wanted = batch.Where(e => sink.Wants(e.Type)).ToList();
-                var result = wanted.Count == 0 ? new SinkDelivery(0, null) : await sink.DeliverAsync(wanted, ct);
-                if (result.Delivered > 0) metrics.EventsDeliveredTo(sink.MetricName, result.Delivered);
+                // Events the row does not want are passed over (the cursor moves past them).
+                var wanted = batch.Where(e => row.EventTypes is not { Length: > 0 } types || types.Contains(e.Type)).ToList();
+                var result = wanted.Count == 0 ? new SinkDelivery(0, null) : await sink.DeliverAsync(row, wanted, ct);
+                if (result.Delivered > 0) metrics.EventsDeliveredTo(sink.Kind, result.Delivered);
                 if (result.Error is null)
                 {
-                    await AdvanceAsync(conn, id, cursor, healthy: true);
+                    await WithDatabaseAsync(conn => AdvanceAsync(conn, id, cursor, healthy: true), ct);
                     failures = 0;
                     continue;
                 }
@@ -166,31 +266,42 @@ public sealed class EventDispatcher(
                 // Everything before the first event that failed is delivered.
                 var delivered = wanted[result.Delivered].Seq - 1;
                 failures++;
-                if (await FailAsync(conn, row, sink, delivered, progressed: result.Delivered > 0, result.Error)) return;
+                metrics.EventSinkFailed(sink.Kind);
+                if (await WithDatabaseAsync(conn => FailAsync(conn, row, sink, delivered, progressed: result.Delivered > 0, result.Error), ct)) return;
                 var until = clock.GetUtcNow() + sink.RetryDelay(failures);
-                while (!sinkChanged && clock.GetUtcNow() < until && !ct.IsCancellationRequested)
-                    await conn.WaitAsync(Min(until - clock.GetUtcNow(), IdleCheck), ct);
+                while (!loop.SinkChanged && clock.GetUtcNow() < until && !ct.IsCancellationRequested)
+                    await loop.WaitAsync(Min(until - clock.GetUtcNow(), IdleCheck), ct);
             }
         }
         catch (OperationCanceledException) when (ct.IsCancellationRequested) { }
         catch (Exception e)
         {
-            log.LogWarning(e, "Delivery to sink {Sink} stopped; it is taken up again on the next poll", id);
+            await CannotRunAsync(id, sink.Kind, e, ct);
         }
         finally
         {
-            _held.TryRemove(id, out _);
-            _running.TryRemove(id, out _);
-            if (sink is not null) await sink.DisposeAsync();
+            _claimSoon = true; // the lock is released, and the sink taken up again, at the next claim
         }
     }
 
-    private IEventSink Create(EventSinkRow row) => row.Kind switch
+    /// <summary>A loop that stopped on an error says why where an operator looks: the sink's lastError, /health/ready and the failures metric.</summary>
+    private async Task CannotRunAsync(string id, string kind, Exception e, CancellationToken ct)
     {
-        "rabbitmq" => new RabbitMqSink(rabbitMq, options),
-        "webhook" => new WebhookSink(row, webhooks, options, clock),
-        _ => throw new InvalidOperationException($"Unknown sink kind {row.Kind}"),
-    };
+        var error = $"Delivery stopped: {e.Message}";
+        _cannotRun[id] = error;
+        metrics.EventSinkFailed(kind);
+        log.LogWarning(e, "Delivery to sink {Sink} stopped; it is taken up again on the next poll", id);
+        try
+        {
+            await WithDatabaseAsync(conn => conn.ExecuteAsync(
+                "UPDATE event_sinks SET last_error = @error, failing_since = coalesce(failing_since, now()) WHERE id = @id",
+                new { id, error }), ct);
+        }
+        catch (Exception recording) when (!ct.IsCancellationRequested)
+        {
+            log.LogWarning(recording, "The error of sink {Sink} could not be recorded", id);
+        }
+    }
 
     private sealed record Hole(long From, long Horizon);
 

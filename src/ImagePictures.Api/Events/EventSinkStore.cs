@@ -40,21 +40,21 @@ public sealed record EventSinkStatusRow
 public sealed class EventSinkStore(NpgsqlDataSource db)
 {
     public const string Channel = "event_sinks";
-    public const string RabbitMqId = "rabbitmq";
-
     private const string Columns = "id, kind, url, event_types, secret, cursor_seq, disabled, failing_since, last_error, created_at";
 
     // A new sink starts after the newest event: it hears what happens from now on.
-    private const string EnsureRabbitMqSql = """
+    private const string RegisterSql = """
         INSERT INTO event_sinks (id, kind, cursor_seq)
-        VALUES ('rabbitmq', 'rabbitmq', (SELECT coalesce(max(seq), 0) FROM events))
+        VALUES (@id, @kind, (SELECT coalesce(max(seq), 0) FROM events))
         ON CONFLICT (id) DO UPDATE SET disabled = false WHERE event_sinks.disabled
         """;
 
+    // Under a transaction lock, so that two admins registering at once cannot pass the cap together.
     private const string InsertWebhookSql = $"""
         WITH s AS (
             INSERT INTO event_sinks (id, kind, url, event_types, secret, cursor_seq)
-            VALUES (@id, 'webhook', @url, @eventTypes, @secret, (SELECT coalesce(max(seq), 0) FROM events))
+            SELECT @id, 'webhook', @url, @eventTypes, @secret, (SELECT coalesce(max(seq), 0) FROM events)
+            WHERE (SELECT count(*) FROM event_sinks WHERE kind = 'webhook') < @maxEndpoints
             RETURNING {Columns})
         SELECT s.*, pg_notify('{Channel}', s.id) IS NULL AS notified FROM s
         """;
@@ -70,26 +70,25 @@ public sealed class EventSinkStore(NpgsqlDataSource db)
         ORDER BY s.kind, s.created_at, s.id
         """;
 
-    public async Task EnsureRabbitMqAsync(bool configured, CancellationToken ct)
+    /// <summary>For a sink of a single row (as the RabbitMQ exchange): creates or re-enables the row, or disables it (event-prune then stops keeping events for it).</summary>
+    public async Task RegisterAsync(string id, string kind, bool enabled, CancellationToken ct)
     {
         await using var conn = await db.OpenConnectionAsync(ct);
-        // Without a URI the sink is off, so event-prune stops keeping events for it.
-        await conn.ExecuteAsync(configured ? EnsureRabbitMqSql : "UPDATE event_sinks SET disabled = true WHERE id = 'rabbitmq' AND NOT disabled");
-    }
-
-    public async Task<IReadOnlyList<(string Id, string Kind)>> EnabledAsync(CancellationToken ct)
-    {
-        await using var conn = await db.OpenConnectionAsync(ct);
-        return (await conn.QueryAsync<(string, string)>("SELECT id, kind FROM event_sinks WHERE NOT disabled ORDER BY created_at")).ToList();
+        await conn.ExecuteAsync(enabled ? RegisterSql : "UPDATE event_sinks SET disabled = true WHERE id = @id AND NOT disabled", new { id, kind });
     }
 
     public static Task<EventSinkRow?> FindAsync(NpgsqlConnection conn, string id) =>
         conn.QuerySingleOrDefaultAsync<EventSinkRow>($"SELECT {Columns} FROM event_sinks WHERE id = @id", new { id });
 
-    public async Task<EventSinkRow> CreateWebhookAsync(string url, string[]? eventTypes, string secret, CancellationToken ct)
+    /// <summary>The new endpoint, or null when there are <paramref name="maxEndpoints"/> already.</summary>
+    public async Task<EventSinkRow?> CreateWebhookAsync(string url, string[]? eventTypes, string secret, int maxEndpoints, CancellationToken ct)
     {
         await using var conn = await db.OpenConnectionAsync(ct);
-        return await conn.QuerySingleAsync<EventSinkRow>(InsertWebhookSql, new { id = Guid.NewGuid().ToString(), url, eventTypes, secret });
+        await using var tx = await conn.BeginTransactionAsync(ct);
+        await conn.ExecuteAsync("SELECT pg_advisory_xact_lock(hashtext('event_sinks.webhooks'))", transaction: tx);
+        var row = await conn.QuerySingleOrDefaultAsync<EventSinkRow>(InsertWebhookSql, new { id = Guid.NewGuid().ToString(), url, eventTypes, secret, maxEndpoints }, tx);
+        await tx.CommitAsync(ct);
+        return row;
     }
 
     public async Task<IReadOnlyList<EventSinkStatusRow>> StatusAsync(string? kind, CancellationToken ct)

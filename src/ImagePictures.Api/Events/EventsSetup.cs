@@ -18,6 +18,9 @@ public sealed record EventsOptions
     public TimeSpan[] WebhookRetryDelays { get; init; } = [];
     public TimeSpan WebhookDisableAfter { get; init; } = TimeSpan.FromHours(24);
 
+    /// <summary>Events:Webhooks:MaxEndpoints: registering one more is 409.</summary>
+    public int WebhookMaxEndpoints { get; init; } = 50;
+
     /// <summary>How often an instance looks for new sinks and tries to take over sinks nobody delivers.</summary>
     public TimeSpan PollInterval { get; init; } = TimeSpan.FromSeconds(5);
 
@@ -29,6 +32,8 @@ public sealed record EventsOptions
         var section = config.GetSection("Events");
         var uri = section["RabbitMq:Uri"];
         var delays = section.GetSection("Webhooks:RetryDelaysSeconds").Get<double[]>();
+        var maxEndpoints = section.GetValue("Webhooks:MaxEndpoints", new EventsOptions().WebhookMaxEndpoints);
+        if (maxEndpoints < 0) throw new InvalidOperationException("Events:Webhooks:MaxEndpoints must be 0 or more.");
         return new EventsOptions
         {
             RabbitMqUri = string.IsNullOrWhiteSpace(uri) ? null
@@ -39,12 +44,13 @@ public sealed record EventsOptions
             WebhookTimeout = TimeSpan.FromSeconds(section.GetValue("Webhooks:TimeoutSeconds", 10.0)),
             WebhookRetryDelays = delays is { Length: > 0 } ? delays.Select(TimeSpan.FromSeconds).ToArray() : DefaultRetryDelays,
             WebhookDisableAfter = TimeSpan.FromHours(section.GetValue("Webhooks:DisableAfterHours", 24.0)),
+            WebhookMaxEndpoints = maxEndpoints,
             PollInterval = TimeSpan.FromSeconds(section.GetValue("PollSeconds", 5.0)),
         };
     }
 }
 
-/// <summary>The dispatcher with its two kinds of sink, the webhook admin routes and the dashboard's view of the sinks.</summary>
+/// <summary>The dispatcher with its sinks, the webhook admin routes and the dashboard's view of the sinks.</summary>
 public static class EventsSetup
 {
     public static void AddEvents(this WebApplicationBuilder builder)
@@ -53,10 +59,15 @@ public static class EventsSetup
         services.AddSingleton(sp => EventsOptions.From(sp.GetRequiredService<IConfiguration>(), sp.GetRequiredService<IHostEnvironment>()));
         services.TryAddSingleton(TimeProvider.System); // tests replace the clock to live through 24 h of failures
         services.AddSingleton<EventSinkStore>();
-        services.AddSingleton<RabbitMqConnection>();
-        services.AddSingleton<WebhookClient>();
+        services.AddEventSink<RabbitMqSink>();
+        services.AddEventSink<WebhookSink>();
         services.AddSingleton<EventDispatcher>();
         services.AddHostedService(sp => sp.GetRequiredService<EventDispatcher>());
         services.AddScoped<IEventSinkStatusSource, EventSinkStatusSource>();
+        services.AddHealthChecks().AddCheck<EventsHealthCheck>("events", tags: ["ready"]);
     }
+
+    /// <summary>Adds a kind of sink: the dispatcher delivers every row of event_sinks of its kind through it.</summary>
+    public static IServiceCollection AddEventSink<T>(this IServiceCollection services) where T : class, IEventSink =>
+        services.AddSingleton<IEventSink, T>();
 }

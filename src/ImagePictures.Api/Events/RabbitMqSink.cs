@@ -108,23 +108,34 @@ public sealed class RabbitMqConnection(EventsOptions options, ILogger<RabbitMqCo
 }
 
 /// <summary>
-/// Publishes to the exchange with routing key pictures.{type}: a batch goes out without waiting,
-/// then its confirms are awaited in order. On a nack or a closed channel the batch's confirmed prefix
-/// counts, the channel is dropped and the dispatcher retries from the cursor (the client recovers the
-/// connection meanwhile): duplicates are possible, loss is not.
+/// The RabbitMQ exchange (Events:RabbitMq:Uri), row <see cref="Id"/> of event_sinks. Publishes with
+/// routing key pictures.{type}: a batch goes out without waiting, then its confirms are awaited in
+/// order. On a nack or a closed channel the batch's confirmed prefix counts, the channel is dropped
+/// and the dispatcher retries from the cursor (the client recovers the connection meanwhile):
+/// duplicates are possible, loss is not.
 /// </summary>
-public sealed class RabbitMqSink(RabbitMqConnection connection, EventsOptions options) : IEventSink
+public sealed class RabbitMqSink(EventsOptions options, ILogger<RabbitMqConnection> log) : IEventSink, IAsyncDisposable
 {
+    public const string Id = "rabbitmq";
     private static readonly TimeSpan AttemptTimeout = TimeSpan.FromSeconds(10);
+    private readonly RabbitMqConnection _connection = new(options, log);
     private IChannel? _channel;
     private DateTime? _closedSince;
 
-    public string MetricName => "rabbitmq";
-    public bool Wants(string type) => true;
+    public string Kind => "rabbitmq";
+    public bool IsConfigured => options.RabbitMqUri is not null;
     public TimeSpan? DisableAfter => null;
     public TimeSpan RetryDelay(int failures) => TimeSpan.FromSeconds(Math.Min(failures, 10));
+    public string Target(EventSinkStatusRow row) => "exchange";
 
-    public async Task<SinkDelivery> DeliverAsync(IReadOnlyList<OutgoingEvent> events, CancellationToken ct)
+    /// <summary>The row exists from the start, so the exchange hears every change from the first; without a URI it is disabled, so that event-prune stops keeping events for it.</summary>
+    public async Task PrepareAsync(EventSinkStore store, CancellationToken ct)
+    {
+        await store.RegisterAsync(Id, Kind, enabled: IsConfigured, ct);
+        if (IsConfigured) _ = _connection.DeclareAtStartAsync(ct);
+    }
+
+    public async Task<SinkDelivery> DeliverAsync(EventSinkRow row, IReadOnlyList<OutgoingEvent> events, CancellationToken ct)
     {
         var confirms = new List<ValueTask>(events.Count);
         var confirmed = 0;
@@ -134,7 +145,7 @@ public sealed class RabbitMqSink(RabbitMqConnection connection, EventsOptions op
         attempt.CancelAfter(AttemptTimeout);
         try
         {
-            _channel ??= await connection.OpenChannelAsync(events.Count * 2, attempt.Token);
+            _channel ??= await _connection.OpenChannelAsync(events.Count * 2, attempt.Token);
             foreach (var e in events)
                 confirms.Add(_channel.BasicPublishAsync(options.RabbitMqExchange, "pictures." + e.Type, mandatory: false, Properties(e), e.Body, attempt.Token));
             for (; confirmed < confirms.Count; confirmed++) await confirms[confirmed];
@@ -147,13 +158,13 @@ public sealed class RabbitMqSink(RabbitMqConnection connection, EventsOptions op
             {
                 try { await confirms[i]; } catch (Exception) { /* already failing: the batch is retried from the first failure */ }
             }
-            await DisposeAsync();
+            await CloseChannelAsync();
             // A connection that still reports closed after the grace period is replaced, whatever it says of itself.
             if (e is AlreadyClosedException or OperationCanceledException) _closedSince ??= DateTime.UtcNow; else _closedSince = null;
             if (DateTime.UtcNow - _closedSince > TimeSpan.FromSeconds(15))
             {
                 _closedSince = null;
-                await connection.ReplaceAsync();
+                await _connection.ReplaceAsync();
             }
             return new SinkDelivery(confirmed, Describe(e));
         }
@@ -177,6 +188,12 @@ public sealed class RabbitMqSink(RabbitMqConnection connection, EventsOptions op
     };
 
     public async ValueTask DisposeAsync()
+    {
+        await CloseChannelAsync();
+        await _connection.DisposeAsync();
+    }
+
+    private async Task CloseChannelAsync()
     {
         if (_channel is null) return;
         var channel = _channel;

@@ -25,7 +25,8 @@ public static class WebhookEndpoints
     {
         var group = app.MapGroup("/api/admin/webhooks").RequireAuthorization(AuthSetup.AdminPolicy).WithTags("Admin");
         group.MapPost("", Create).WithName("AdminCreateWebhook").WithSummary("Register a webhook endpoint; its secret is shown only in this answer")
-            .Produces<CreatedWebhookJson>(StatusCodes.Status201Created).ProducesProblem(StatusCodes.Status400BadRequest);
+            .Produces<CreatedWebhookJson>(StatusCodes.Status201Created).ProducesProblem(StatusCodes.Status400BadRequest)
+            .ProducesProblem(StatusCodes.Status409Conflict);
         group.MapGet("", List).WithName("AdminListWebhooks").WithSummary("Webhook endpoints with their delivery status").Produces<List<WebhookJson>>();
         group.MapDelete("/{id}", Delete).WithName("AdminDeleteWebhook").WithSummary("Remove a webhook endpoint")
             .Produces(StatusCodes.Status204NoContent).ProducesProblem(StatusCodes.Status404NotFound);
@@ -34,7 +35,7 @@ public static class WebhookEndpoints
         return group;
     }
 
-    private static async Task<IResult> Create(CreateWebhookRequest body, EventSinkStore store, EventDispatcher dispatcher, EventsOptions options, CancellationToken ct)
+    private static async Task<IResult> Create(CreateWebhookRequest body, EventSinkStore store, EventsOptions options, CancellationToken ct)
     {
         if (string.IsNullOrWhiteSpace(body.Url))
             return Invalid("url is required: the http or https URL that receives the events.");
@@ -50,8 +51,12 @@ public static class WebhookEndpoints
         if (await WebhookAddresses.CheckHostAsync(url, options.AllowPrivateNetworks, ct) is { } refused)
             return Invalid($"url: {refused}.");
 
-        var row = await store.CreateWebhookAsync(url.AbsoluteUri, body.Events?.Distinct().ToArray(), WebhookSignature.NewSecret(), ct);
-        dispatcher.SinksChanged();
+        // The store announces every change of the sinks; the dispatcher of each instance listens.
+        var row = await store.CreateWebhookAsync(url.AbsoluteUri, body.Events?.Distinct().ToArray(), WebhookSignature.NewSecret(), options.WebhookMaxEndpoints, ct);
+        if (row is null)
+            return Problems.Result(409, "Too many webhooks",
+                $"There are already {options.WebhookMaxEndpoints} webhook endpoints, the most Events:Webhooks:MaxEndpoints allows. " +
+                "Delete one (DELETE /api/admin/webhooks/{id}) or raise the setting.");
         return Results.Created($"/api/admin/webhooks/{row.Id}",
             new CreatedWebhookJson(row.Id, row.Url!, row.EventTypes, row.Secret!, Utc(row.CreatedAt)));
     }
@@ -61,17 +66,15 @@ public static class WebhookEndpoints
             s.Id, s.Url!, s.EventTypes, Utc(s.CreatedAt), s.CursorSeq, s.PendingCount,
             s.FailingSince is { } f ? Utc(f) : null, s.LastError, s.Disabled)).ToList());
 
-    private static async Task<IResult> Delete(string id, EventSinkStore store, EventDispatcher dispatcher, CancellationToken ct)
+    private static async Task<IResult> Delete(string id, EventSinkStore store, CancellationToken ct)
     {
         if (!Guid.TryParse(id, out var guid) || !await store.DeleteWebhookAsync(guid.ToString(), ct)) return Unknown(id);
-        dispatcher.SinksChanged();
         return Results.NoContent();
     }
 
-    private static async Task<IResult> Enable(string id, EventSinkStore store, EventDispatcher dispatcher, CancellationToken ct)
+    private static async Task<IResult> Enable(string id, EventSinkStore store, CancellationToken ct)
     {
         if (!Guid.TryParse(id, out var guid) || !await store.EnableWebhookAsync(guid.ToString(), ct)) return Unknown(id);
-        dispatcher.SinksChanged();
         return Results.NoContent();
     }
 

@@ -8,7 +8,11 @@ using Npgsql;
 
 namespace ImagePictures.Api.Operations;
 
-/// <summary>/health/live answers while the process runs; /health/ready checks PostgreSQL, storage and libvips.</summary>
+/// <summary>
+/// /health/live answers while the process runs; /health/ready checks PostgreSQL, storage and libvips
+/// (503 when one fails). A degraded check (the event sinks) keeps the service ready and is listed
+/// under "degraded" with what is wrong.
+/// </summary>
 public static class HealthEndpoints
 {
     public static void AddPicturesHealthChecks(this WebApplicationBuilder builder) =>
@@ -25,11 +29,15 @@ public static class HealthEndpoints
 
     private static Task WriteReport(HttpContext http, HealthReport report)
     {
-        var failing = report.Entries.Where(e => e.Value.Status != HealthStatus.Healthy).Select(e => e.Key).ToArray();
+        var failing = report.Entries.Where(e => e.Value.Status == HealthStatus.Unhealthy).Select(e => e.Key).ToArray();
         if (failing.Length == 0)
         {
+            var degraded = report.Entries.Where(e => e.Value.Status == HealthStatus.Degraded)
+                .ToDictionary(e => e.Key, e => e.Value.Description ?? "degraded");
             http.Response.ContentType = "application/json";
-            return http.Response.WriteAsync(JsonSerializer.Serialize(new { status = "ready", checks = report.Entries.Keys }));
+            return http.Response.WriteAsync(degraded.Count == 0
+                ? JsonSerializer.Serialize(new { status = "ready", checks = report.Entries.Keys })
+                : JsonSerializer.Serialize(new { status = "ready", checks = report.Entries.Keys, degraded }));
         }
         return Problems.Write(http, 503, "Not ready", $"Failing checks: {string.Join(", ", failing)}.", retryAfterSeconds: 5);
     }

@@ -25,6 +25,7 @@ public sealed class PicturesMetrics
     private readonly Counter<long> _hubEvents;
     private readonly Counter<long> _jobRuns;
     private readonly Counter<long> _eventsDelivered;
+    private readonly Counter<long> _eventSinkFailures;
 
     public PicturesMetrics(IMeterFactory meters)
     {
@@ -48,6 +49,8 @@ public sealed class PicturesMetrics
             description: "Finished job runs by job and status.");
         _eventsDelivered = meter.CreateCounter<long>("imagepictures.events.delivered",
             description: "Events delivered to other services, by sink.");
+        _eventSinkFailures = meter.CreateCounter<long>("imagepictures.events.sink.failures",
+            description: "Failed delivery attempts and stopped sink loops, by sink kind (dispatcher: the dispatcher cannot use the database).");
     }
 
     /// <summary>One call of an upload route: created, rejected (with the reason when the image was refused) or failed.</summary>
@@ -89,6 +92,8 @@ public sealed class PicturesMetrics
     public void JobRun(string job, string status) => _jobRuns.Add(1, new KeyValuePair<string, object?>("job", job), new("status", status));
 
     public void EventsDeliveredTo(string sink, int count) => _eventsDelivered.Add(count, Tag("sink", sink));
+
+    public void EventSinkFailed(string sink) => _eventSinkFailures.Add(1, Tag("sink", sink));
 
     private static KeyValuePair<string, object?> Tag(string name, string value) => new(name, value);
 }

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Diagnostics.Metrics;
 using Microsoft.Extensions.Diagnostics.Metrics;
 using Npgsql;
 using OpenTelemetry;
@@ -33,7 +34,8 @@ public static class Telemetry
             .WithMetrics(m =>
             {
                 m.AddHttpClientInstrumentation()
-                    .AddNpgsqlInstrumentation();
+                    .AddNpgsqlInstrumentation()
+                    .AddView(WithoutRemoteHosts);
                 if (prometheus) m.AddPrometheusExporter();
             })
             .WithTracing(t => t
@@ -42,6 +44,19 @@ public static class Telemetry
                 .AddNpgsql());
         if (otlp) otel.UseOtlpExporter();
     }
+
+    // The outgoing calls' labels that say nothing of where they went: a webhook's host (and the
+    // address it resolved to) was typed by an admin and does not belong in a label.
+    private static readonly string[] HttpClientTags =
+        ["error.type", "http.request.method", "http.response.status_code", "http.connection.state", "network.protocol.version", "url.scheme"];
+
+    /// <summary>Drops DNS lookups (labelled by the name looked up) and the hosts of HttpClient's instruments.</summary>
+    private static MetricStreamConfiguration? WithoutRemoteHosts(Instrument instrument) => instrument.Meter.Name switch
+    {
+        "System.Net.NameResolution" => MetricStreamConfiguration.Drop,
+        "System.Net.Http" => new MetricStreamConfiguration { TagKeys = HttpClientTags },
+        _ => null,
+    };
 
     public static void MapMetrics(this WebApplication app)
     {

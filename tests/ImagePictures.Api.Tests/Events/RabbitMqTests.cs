@@ -102,8 +102,8 @@ public class RabbitMqTests(RabbitMqApplication app) : IClassFixture<RabbitMqAppl
         var newest = await NewestSeqAsync(app.ConnectionString);
         var expected = await SeqsAsync(app.ConnectionString, start);
         Assert.Equal(200, expected.Length);
-        try { await Eventually(async () => await CursorAsync(app.ConnectionString, EventSinkStore.RabbitMqId) == newest, "the cursor at the newest seq"); }
-        catch (TimeoutException e) { throw new TimeoutException($"{e.Message} {newest}; the sink: {await SinkRowAsync(app.ConnectionString, EventSinkStore.RabbitMqId)}"); }
+        try { await Eventually(async () => await CursorAsync(app.ConnectionString, RabbitMqSink.Id) == newest, "the cursor at the newest seq"); }
+        catch (TimeoutException e) { throw new TimeoutException($"{e.Message} {newest}; the sink: {await SinkRowAsync(app.ConnectionString, RabbitMqSink.Id)}"); }
         var messages = await ReceiveAsync(queue, expected);
         Assert.Empty(expected.Except(messages.Select(m => m.Seq)));
     }
@@ -113,7 +113,7 @@ public class RabbitMqTests(RabbitMqApplication app) : IClassFixture<RabbitMqAppl
     {
         await UploadAsync(app, "rmq-dashboard");
         var newest = await NewestSeqAsync(app.ConnectionString);
-        await Eventually(async () => await CursorAsync(app.ConnectionString, EventSinkStore.RabbitMqId) >= newest, "delivery");
+        await Eventually(async () => await CursorAsync(app.ConnectionString, RabbitMqSink.Id) >= newest, "delivery");
         using var scope = app.Services.CreateScope();
         var views = await scope.ServiceProvider.GetRequiredService<IEventSinkStatusSource>().GetEventSinksAsync();
         var sink = Assert.Single(views, v => v.Kind == "rabbitmq");
@@ -146,11 +146,11 @@ public class RabbitMqTwoInstanceTests
 
             var expected = await SeqsAsync(a.ConnectionString, start);
             var newest = expected.Max();
-            await Eventually(async () => await CursorAsync(a.ConnectionString, EventSinkStore.RabbitMqId) == newest, "the cursor at the newest seq");
+            await Eventually(async () => await CursorAsync(a.ConnectionString, RabbitMqSink.Id) == newest, "the cursor at the newest seq");
             var messages = await ReceiveAsync(queue, expected);
             Assert.Equal(expected, messages.Select(m => m.Seq).Where(s => s > start).Order()); // each once, none doubled
 
-            var holders = new EventsApplication[] { a, b }.Where(x => x.Dispatcher.HeldSinks.Contains(EventSinkStore.RabbitMqId)).ToList();
+            var holders = new EventsApplication[] { a, b }.Where(x => x.Dispatcher.HeldSinks.Contains(RabbitMqSink.Id)).ToList();
             var first = Assert.Single(holders);
             var second = first == a ? b : (EventsApplication)a;
             await ((IAsyncLifetime)first).DisposeAsync();
@@ -161,7 +161,7 @@ public class RabbitMqTwoInstanceTests
             var later = await SeqsAsync(second.ConnectionString, before);
             Assert.Equal(10, later.Length);
             await ReceiveAsync(queue, later);
-            Assert.Contains(EventSinkStore.RabbitMqId, second.Dispatcher.HeldSinks);
+            Assert.Contains(RabbitMqSink.Id, second.Dispatcher.HeldSinks);
         }
         finally
         {

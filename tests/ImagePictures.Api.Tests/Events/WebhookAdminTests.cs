@@ -6,6 +6,7 @@ using ImagePictures.Api.Tests.Infrastructure;
 namespace ImagePictures.Api.Tests.Events;
 
 /// <summary>The admin routes' refusals, on a service that does not allow private addresses (as in production).</summary>
+[Trait("Category", "Api")]
 public class WebhookAdminTests(WebhookAdminTests.Application app) : IClassFixture<WebhookAdminTests.Application>
 {
     public sealed class Application : PicturesApplication
@@ -30,6 +31,13 @@ public class WebhookAdminTests(WebhookAdminTests.Application app) : IClassFixtur
     [InlineData("{\"url\":\"http://169.254.169.254/latest/meta-data\"}", "url")]
     [InlineData("{\"url\":\"http://[::ffff:127.0.0.1]/hook\"}", "url")]
     [InlineData("{\"url\":\"http://0.0.0.0/hook\"}", "url")]
+    [InlineData("{\"url\":\"http://[64:ff9b::a9fe:a9fe]/\"}", "url")]
+    [InlineData("{\"url\":\"http://[64:ff9b::a00:1]/\"}", "url")]
+    [InlineData("{\"url\":\"http://[::127.0.0.1]/\"}", "url")]
+    [InlineData("{\"url\":\"http://[2002:a9fe:a9fe::1]/\"}", "url")]
+    [InlineData("{\"url\":\"http://[64:ff9b:1::a00:1]/\"}", "url")]
+    [InlineData("{\"url\":\"http://[2001:0:4136:e378:8000:63bf:f5ff:fffe]/\"}", "url")]
+    [InlineData("{\"url\":\"http://[fec0::1]/\"}", "url")]
     [InlineData("{\"url\":\"https://203.0.113.10/hook\",\"events\":[\"PictureExploded\"]}", "events")]
     [InlineData("{\"url\":\"https://203.0.113.10/hook\",\"events\":[]}", "events")]
     [InlineData("{\"url\":\"https://203.0.113.10/hook\",\"events\":[\"pictureuploaded\"]}", "events")]
