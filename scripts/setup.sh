@@ -19,6 +19,8 @@ if [[ "$mode" == test ]]; then
   [[ -x /usr/lib/rabbitmq/bin/rabbitmq-server ]] || missing+=(rabbitmq-server)
   # The Gravatar route's tests fetch through a real Gravatar client: Perl's Gravatar::URL.
   perl -MGravatar::URL -e1 2>/dev/null || missing+=(libgravatar-url-perl)
+  # The shipped nginx site is tested with nginx itself (NginxSiteTests).
+  command -v nginx >/dev/null || [[ -x /usr/sbin/nginx ]] || missing+=(nginx)
 fi
 # Ceph's S3 gateway (radosgw) with a monitor and an OSD: the real S3 server of the S3 storage tests and benchmark rows.
 if [[ "$mode" == test || "$mode" == bench ]]; then

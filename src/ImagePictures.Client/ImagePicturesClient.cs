@@ -23,6 +23,12 @@ public sealed class ImagePicturesClient
         _options = options ?? new ImagePicturesClientOptions();
         var baseAddress = _options.BaseAddress ?? _http.BaseAddress
             ?? throw new ArgumentException("Set ImagePicturesClientOptions.BaseAddress (or the HttpClient's BaseAddress) to the service's address.");
+        // Only http(s): the address also becomes the hub's and the avatars' (<img src>) address.
+        if (!baseAddress.IsAbsoluteUri || (baseAddress.Scheme != Uri.UriSchemeHttp && baseAddress.Scheme != Uri.UriSchemeHttps))
+            throw new ArgumentException(
+                $"ImagePicturesClientOptions.BaseAddress (or the HttpClient's BaseAddress) must be an absolute http:// or https:// address, " +
+                $"like https://pictures.example.com; {(baseAddress.IsAbsoluteUri ? $"'{baseAddress.Scheme}:'" : "a relative address")} is not used.",
+                nameof(options));
         // Routes are relative ("api/…"): a base address below a path prefix must end with '/' to keep it.
         _http.BaseAddress = baseAddress.AbsoluteUri.EndsWith('/') ? baseAddress : new Uri(baseAddress.AbsoluteUri + "/");
     }

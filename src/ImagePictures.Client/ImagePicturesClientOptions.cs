@@ -2,7 +2,7 @@ namespace ImagePictures.Client;
 
 public sealed class ImagePicturesClientOptions
 {
-    /// <summary>The service, like https://pictures.example.com.</summary>
+    /// <summary>The service, like https://pictures.example.com: an absolute http:// or https:// address (anything else is an ArgumentException).</summary>
     public Uri? BaseAddress { get; set; }
 
     /// <summary>

@@ -10,6 +10,7 @@ namespace ImagePictures.Api.Tests;
 /// Every number the API takes, at and beyond its range: overflow, negative, huge, fractional and
 /// not a number are 400 with a problem detail, never 500.
 /// </summary>
+[Trait("Category", "Api")]
 public class NumericInputTests(PicturesApplication app) : IClassFixture<PicturesApplication>
 {
     private static StringContent Json(string json) => new(json, Encoding.UTF8, "application/json");
@@ -142,5 +143,7 @@ public class NumericInputTests(PicturesApplication app) : IClassFixture<Pictures
         var response = await client.PostAsync($"/api/uploads/{id}/commit", Json($"{{\"activate\":false,\"crop\":{crop}}}"));
         await AssertBadRequest(response, mentions, crop);
         Assert.Equal(HttpStatusCode.OK, (await client.GetAsync($"/api/uploads/{id}/preview")).StatusCode);
+        // Abandoned, so that the cases together stay within Uploads:MaxStagedPerUser.
+        Assert.Equal(HttpStatusCode.NoContent, (await client.DeleteAsync($"/api/uploads/{id}")).StatusCode);
     }
 }

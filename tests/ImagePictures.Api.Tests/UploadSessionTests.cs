@@ -5,6 +5,8 @@ using Dapper;
 using ImagePictures.Api.Jobs;
 using ImagePictures.Api.Pictures;
 using ImagePictures.Api.Tests.Infrastructure;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
 using Npgsql;
 
 namespace ImagePictures.Api.Tests;
@@ -13,6 +15,7 @@ public sealed class UploadSessionTestsOnFileSystem(JobsApplication app) : Upload
 public sealed class UploadSessionTestsOnS3(UploadSessionTests.S3Application app) : UploadSessionTests(app), IClassFixture<UploadSessionTests.S3Application>;
 
 /// <summary>Two-step uploads and temp-cleanup, once per storage provider.</summary>
+[Trait("Category", "Api")]
 public abstract class UploadSessionTests(JobsApplication app)
 {
     public sealed class S3Application : JobsApplication
@@ -139,4 +142,103 @@ public abstract class UploadSessionTests(JobsApplication app)
         var left = (await check.QueryAsync<Guid>("SELECT id FROM staged_uploads WHERE user_id = 'uta'")).ToList();
         Assert.Equal(new[] { live.Id }, left);
     }
+
+    [Fact]
+    public async Task StagingWithThePictureQuotaFullIs409BeforeTheImageIsDecoded()
+    {
+        var max = app.Services.GetRequiredService<IOptions<PictureOptions>>().Value.MaxPicturesPerUser;
+        await using (var conn = new NpgsqlConnection(app.ConnectionString))
+            await conn.ExecuteAsync("""
+                INSERT INTO pictures (id, user_id, width, height, bytes, content_hash, has_alpha)
+                SELECT gen_random_uuid(), 'full-fiona', 64, 64, 100, 'x', false FROM generate_series(1, @max)
+                """, new { max });
+        var client = app.ClientFor("full-fiona");
+        // Not an image at all: a 415 would mean it was decoded first; the quota answers before that.
+        var refused = await client.PostAsync("/api/uploads", TestUploads.Form("not an image"u8.ToArray()));
+        Assert.Equal(HttpStatusCode.Conflict, refused.StatusCode);
+        Assert.Equal("application/problem+json", refused.Content.Headers.ContentType?.MediaType);
+        Assert.Contains("trash", await refused.Content.ReadAsStringAsync());
+        Assert.Equal(HttpStatusCode.Conflict, (await client.PostAsync("/api/uploads", TestUploads.Form(Split()))).StatusCode);
+        await using var check = new NpgsqlConnection(app.ConnectionString);
+        Assert.Equal(0, await check.ExecuteScalarAsync<int>("SELECT count(*) FROM staged_uploads WHERE user_id = 'full-fiona'"));
+    }
+
+    [Fact]
+    public async Task AUserHoldsAtMostFiveOpenStagedUploads()
+    {
+        var client = app.ClientFor("stager-stan");
+        var staged = new List<Staged>();
+        for (var i = 0; i < 5; i++) staged.Add(await Stage("stager-stan", TestUploads.DefaultPng()));
+
+        var sixth = await client.PostAsync("/api/uploads", TestUploads.Form(TestUploads.DefaultPng()));
+        Assert.Equal(HttpStatusCode.Conflict, sixth.StatusCode);
+        Assert.Equal("application/problem+json", sixth.Content.Headers.ContentType?.MediaType);
+        var detail = JsonDocument.Parse(await sixth.Content.ReadAsStringAsync()).RootElement.GetProperty("detail").GetString();
+        Assert.Contains("5", detail);
+        Assert.Contains("commit", detail, StringComparison.OrdinalIgnoreCase);
+
+        // Another user is not affected; committing or abandoning one makes room again.
+        await Stage("stager-other", TestUploads.DefaultPng());
+        Assert.Equal(HttpStatusCode.Created, (await client.PostAsJsonAsync($"/api/uploads/{staged[0].Id}/commit", new { activate = false })).StatusCode);
+        await Stage("stager-stan", TestUploads.DefaultPng());
+        Assert.Equal(HttpStatusCode.Conflict, (await client.PostAsync("/api/uploads", TestUploads.Form(TestUploads.DefaultPng()))).StatusCode);
+        Assert.Equal(HttpStatusCode.NoContent, (await client.DeleteAsync($"/api/uploads/{staged[1].Id}")).StatusCode);
+        await Stage("stager-stan", TestUploads.DefaultPng());
+    }
+
+    [Fact]
+    public async Task DeletingAnAccountRemovesItsStagedUploads()
+    {
+        var client = app.ClientFor("leaver");
+        var staged = await Stage("leaver");
+        var kept = await Stage("stayer");
+        Assert.Equal(HttpStatusCode.OK, (await client.DeleteAsync("/api/users/leaver")).StatusCode);
+
+        Assert.False(await app.Stored.UploadExistsAsync(staged.Id));
+        Assert.Equal(HttpStatusCode.NotFound, (await client.GetAsync(staged.PreviewUrl)).StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, (await client.PostAsJsonAsync($"/api/uploads/{staged.Id}/commit", new { activate = true })).StatusCode);
+        Assert.Empty((await client.GetFromJsonAsync<PictureJson[]>("/api/users/leaver/pictures"))!);
+        Assert.Empty(await app.Stored.UserEntriesAsync("leaver"));
+        await using (var conn = new NpgsqlConnection(app.ConnectionString))
+            Assert.Equal(0, await conn.ExecuteScalarAsync<int>("SELECT count(*) FROM staged_uploads WHERE user_id = 'leaver'"));
+
+        // Other users' staged uploads stay.
+        Assert.True(await app.Stored.UploadExistsAsync(kept.Id));
+        Assert.Equal(HttpStatusCode.OK, (await app.ClientFor("stayer").GetAsync(kept.PreviewUrl)).StatusCode);
+    }
+
+    [Fact]
+    public async Task ACommitQueuedBehindTheAccountDeletionFailsAndLeavesNothing()
+    {
+        const string user = "racer";
+        var client = app.ClientFor(user);
+        var staged = await Stage(user);
+
+        // Hold the user's lock (the key PictureService uses), queue the deletion first and the commit
+        // behind it, then let them go: the deletion runs first, and the commit must not bring the account back.
+        await using var holder = new NpgsqlConnection(app.ConnectionString);
+        await holder.OpenAsync();
+        await holder.ExecuteAsync("SELECT pg_advisory_lock(hashtextextended(@user, 7))", new { user });
+        var deletion = client.DeleteAsync($"/api/users/{user}");
+        await WaitForLockWaitersAsync(holder, 1);
+        var commit = client.PostAsJsonAsync($"/api/uploads/{staged.Id}/commit", new { activate = true });
+        await WaitForLockWaitersAsync(holder, 2);
+        await holder.ExecuteAsync("SELECT pg_advisory_unlock(hashtextextended(@user, 7))", new { user });
+
+        Assert.Equal(HttpStatusCode.OK, (await deletion).StatusCode);
+        var committed = await commit;
+        Assert.Equal(HttpStatusCode.NotFound, committed.StatusCode);
+        Assert.Equal("application/problem+json", committed.Content.Headers.ContentType?.MediaType);
+        Assert.Empty((await client.GetFromJsonAsync<PictureJson[]>($"/api/users/{user}/pictures"))!);
+        Assert.Empty(await app.Stored.UserEntriesAsync(user));
+        Assert.False(await app.Stored.UploadExistsAsync(staged.Id));
+        Assert.Equal(HttpStatusCode.NotFound, (await app.CreateClient().GetAsync($"/avatars/{user}?size=64&default=404")).StatusCode);
+    }
+
+    /// <summary>Waits until this many connections of this test's database wait for an advisory lock.</summary>
+    private static Task WaitForLockWaitersAsync(NpgsqlConnection conn, int count) =>
+        Eventually(async () => await conn.ExecuteScalarAsync<int>("""
+            SELECT count(*) FROM pg_locks
+            WHERE locktype = 'advisory' AND NOT granted AND database = (SELECT oid FROM pg_database WHERE datname = current_database())
+            """) >= count, $"{count} requests waiting for the user's lock");
 }

@@ -2,6 +2,7 @@ using Bunit;
 using ImagePictures.Client;
 using Microsoft.AspNetCore.Components;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 
 namespace ImagePictures.Components.Tests;
 
@@ -31,18 +32,46 @@ public sealed class FakeAvatarEvents : IAvatarEvents
     }
 }
 
+/// <summary>Keeps the messages logged through it.</summary>
+public sealed class RecordingLogger<T> : ILogger<T>
+{
+    public List<(LogLevel Level, string Message)> Entries { get; } = [];
+    public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
+    public bool IsEnabled(LogLevel logLevel) => true;
+    public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter) =>
+        Entries.Add((logLevel, formatter(state, exception)));
+}
+
+[Trait("Category", "Unit")]
 public class LiveAvatarTests : BunitContext
 {
     private readonly FakeAvatarEvents _events = new();
+    private readonly RecordingLogger<LiveAvatar> _log = new();
 
     public LiveAvatarTests()
     {
         Services.AddSingleton<IAvatarEvents>(_events);
+        Services.AddSingleton<ILogger<LiveAvatar>>(_log);
         SetRendererInfo(new RendererInfo("Server", isInteractive: true));
     }
 
     private static Picture PictureWithHash(string hash) =>
         new(Guid.NewGuid(), "alice", true, false, 512, 512, 1000, hash, null, DateTime.UtcNow, null, null, new Dictionary<string, string>());
+
+    [Theory]
+    [InlineData("javascript:alert(1)")]
+    [InlineData("data:text/html,x")]
+    [InlineData("ftp://pictures.example/")]
+    public void ABaseAddressThatIsNotHttpOrHttpsIsIgnoredWithAWarning(string address)
+    {
+        _events.BaseAddress = new Uri(address);
+        var cut = Render<LiveAvatar>(p => p.Add(a => a.UserId, "alice"));
+        Assert.StartsWith("/avatars/alice?size=64&v=", cut.Find("img").GetAttribute("src"));
+        var warning = Assert.Single(_log.Entries);
+        Assert.Equal(LogLevel.Warning, warning.Level);
+        Assert.Contains("only http and https", warning.Message);
+        Assert.Contains(new Uri(address).Scheme, warning.Message);
+    }
 
     [Fact]
     public void RendersTheAvatarSizedWithAltAndWatchesTheUser()

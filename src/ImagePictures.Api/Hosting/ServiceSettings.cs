@@ -44,6 +44,10 @@ public sealed class UploadSettings
 {
     [Range(0.001, 8760, ErrorMessage = "expected the hours a staged upload is kept, more than 0 and at most 8760.")]
     public double TempTtlHours { get; set; } = 2;
+
+    /// <summary>Open (uncommitted, unexpired) staged uploads one user may hold; read through IOptions by <c>UploadSessions</c>.</summary>
+    [Range(1, 1000, ErrorMessage = "expected the open staged uploads one user may hold, from 1 to 1000.")]
+    public int MaxStagedPerUser { get; set; } = 5;
 }
 
 public sealed class OrphanSweepSettings

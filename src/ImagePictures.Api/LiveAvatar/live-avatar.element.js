@@ -132,6 +132,23 @@ function hubFor(baseUrl) {
 }
 
 const scriptOrigin = scriptUrl ? new URL(scriptUrl, location.href).origin : location.origin;
+const warnedBases = new Set();
+
+/**
+ * The base-url attribute as an http(s) address without trailing slashes, or null: only http: and
+ * https: may become an image's src or the hub's address, so anything else (javascript:, data:, a
+ * malformed URL) is ignored with one console warning per value, and the script's origin is used.
+ */
+function httpBase(value) {
+  let url = null;
+  try { url = new URL(value, location.href); } catch { /* warned below */ }
+  if (url && (url.protocol === 'http:' || url.protocol === 'https:')) return url.href.replace(/\/+$/, '');
+  if (!warnedBases.has(value)) {
+    warnedBases.add(value);
+    console.warn(`[live-avatar] base-url ignored: only http: and https: addresses are used; using ${scriptOrigin} instead of "${value}"`);
+  }
+  return null;
+}
 
 class LiveAvatarElement extends HTMLElement {
   static get observedAttributes() { return ['user-id', 'size', 'alt', 'base-url']; }
@@ -157,7 +174,7 @@ class LiveAvatarElement extends HTMLElement {
   }
   get baseUrl() {
     const base = this.getAttribute('base-url');
-    return (base ? new URL(base, location.href).href : scriptOrigin).replace(/\/+$/, '');
+    return (base && httpBase(base)) || scriptOrigin;
   }
 
   connectedCallback() { this.render(); this.register(); }

@@ -3,10 +3,17 @@ using System.Net;
 
 namespace ImagePictures.Api.Operations;
 
-/// <summary>Metrics:*: Prometheus text at /metrics (default on). OTLP export is on when OTEL_EXPORTER_OTLP_ENDPOINT is set.</summary>
+/// <summary>
+/// Metrics:*: Prometheus text at /metrics (default on), on the main listener or, with Port, only on a
+/// listener of its own. OTLP export is on when OTEL_EXPORTER_OTLP_ENDPOINT is set.
+/// </summary>
 public sealed class MetricsSettings
 {
     public bool Prometheus { get; set; } = true;
+
+    /// <summary>Unset: /metrics on the main listener. Set: /metrics only on this port (all interfaces), 404 on the main one.</summary>
+    [Range(1, 65535, ErrorMessage = "expected a TCP port for the metrics listener, from 1 to 65535, or no value for /metrics on the main listener.")]
+    public int? Port { get; set; }
 }
 
 /// <summary>Docs:Enabled: the interactive API reference at /docs (default on).</summary>

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Diagnostics.Metrics;
 using ImagePictures.Api.Auth;
 using ImagePictures.Api.Pictures;
+using ImagePictures.Api.Uploads;
 using ImagePictures.Imaging;
 
 namespace ImagePictures.Api.Operations;
@@ -120,7 +121,7 @@ public static class UploadMetricsFilter
                     ImageRejectedException { Kind: RejectionKind.TooManyPixels } => ("rejected", "too_many_pixels"),
                     ImageRejectedException => ("rejected", "undecodable"),
                     BadHttpRequestException { StatusCode: 413 } => ("rejected", "too_large"),
-                    BadHttpRequestException or QuotaExceededException or AccessDeniedException => ("rejected", null),
+                    BadHttpRequestException or QuotaExceededException or StagedUploadLimitException or AccessDeniedException => ("rejected", null),
                     _ => ("failed", (string?)null),
                 };
                 metrics.Upload(result, reason);

@@ -1,6 +1,7 @@
 using ImagePictures.Api.Auth;
 using ImagePictures.Api.Pictures;
 using ImagePictures.Api.Storage;
+using ImagePictures.Api.Uploads;
 using ImagePictures.Imaging;
 using Microsoft.AspNetCore.Diagnostics;
 using Npgsql;
@@ -30,6 +31,7 @@ public sealed class ProblemExceptionHandler(ILogger<ProblemExceptionHandler> log
         ImageRejectedException { Kind: RejectionKind.Unsupported } r => (415, "Unsupported image type", r.Message, null),
         ImageRejectedException r => (422, "Image cannot be used", r.Message, null),
         QuotaExceededException q => (409, "Picture quota reached", q.Message, null),
+        StagedUploadLimitException s => (409, "Too many staged uploads", s.Message, null),
         ImagingBusyException => (503, "Busy", "The service is processing too many images right now. Retry shortly.", 5),
         StorageFullException => (507, "Storage full", "The picture storage is full; nothing was saved. Try again later.", null),
         StorageException s => (503, "Storage unavailable", s.Message, 10),

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Diagnostics.Metrics;
 using Microsoft.Extensions.Diagnostics.Metrics;
+using Microsoft.Extensions.Options;
 using Npgsql;
 using OpenTelemetry;
 using OpenTelemetry.Metrics;
@@ -11,7 +12,8 @@ namespace ImagePictures.Api.Operations;
 
 /// <summary>
 /// OpenTelemetry: the service's meter plus ASP.NET Core's, HttpClient and Npgsql instrumentation.
-/// /metrics serves Prometheus text when Metrics:Prometheus (default true); metrics and traces go
+/// /metrics serves Prometheus text when Metrics:Prometheus (default true), at exactly that path, on the
+/// main listener or only on Metrics:Port; metrics and traces go
 /// to OTLP when OTEL_EXPORTER_OTLP_ENDPOINT is set (the exporter reads the standard OTEL_* variables).
 /// Query strings never reach a span: the hub's access_token rides there.
 /// </summary>
@@ -43,6 +45,8 @@ public static class Telemetry
                 .AddHttpClientInstrumentation(o => o.EnrichWithHttpRequestMessage = (activity, _) => DropQuery(activity))
                 .AddNpgsql());
         if (otlp) otel.UseOtlpExporter();
+        // The value is checked with the other settings before anything starts.
+        if (prometheus && !string.IsNullOrWhiteSpace(builder.Configuration["Metrics:Port"])) builder.Services.AddHostedService<MetricsListener>();
     }
 
     // The outgoing calls' labels that say nothing of where they went: a webhook's host (and the
@@ -60,8 +64,50 @@ public static class Telemetry
 
     public static void MapMetrics(this WebApplication app)
     {
-        if (app.Configuration.GetValue("Metrics:Prometheus", true))
-            app.MapPrometheusScrapingEndpoint("/metrics");
+        var settings = app.Services.GetRequiredService<IOptions<MetricsSettings>>().Value;
+        if (settings.Prometheus && settings.Port is null) app.UseMetricsAtExactPath(app.Services.GetRequiredService<MeterProvider>());
+    }
+
+    /// <summary>
+    /// /metrics at exactly that path: routing would also answer /METRICS and /metrics/, spellings a
+    /// reverse proxy that hides "/metrics" lets through. Anything else falls through (404).
+    /// </summary>
+    private static void UseMetricsAtExactPath(this IApplicationBuilder app, MeterProvider meters) =>
+        app.UseOpenTelemetryPrometheusScrapingEndpoint(meters, http => string.Equals(http.Request.Path.Value, MetricsPath, StringComparison.Ordinal),
+            path: null, configureBranchedPipeline: null, optionsName: null);
+
+    private const string MetricsPath = "/metrics";
+
+    /// <summary>
+    /// Metrics:Port: a Kestrel server of its own that answers only /metrics, so that the scrape never
+    /// shares a port with the public API, whatever the reverse proxy in front does.
+    /// </summary>
+    private sealed class MetricsListener(IOptions<MetricsSettings> settings, MeterProvider meters, ILogger<MetricsListener> log) : IHostedService
+    {
+        private WebApplication? _server;
+
+        public async Task StartAsync(CancellationToken ct)
+        {
+            var port = settings.Value.Port!.Value;
+            var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions());
+            builder.WebHost.UseKestrelCore().ConfigureKestrel(k => k.ListenAnyIP(port));
+            _server = builder.Build();
+            _server.UseMetricsAtExactPath(meters);
+            _server.Run(http =>
+            {
+                http.Response.StatusCode = StatusCodes.Status404NotFound;
+                return Task.CompletedTask;
+            });
+            await _server.StartAsync(ct);
+            log.LogInformation("Metrics listener on port {Port}: /metrics answers only there", port);
+        }
+
+        public async Task StopAsync(CancellationToken ct)
+        {
+            if (_server is null) return;
+            await _server.StopAsync(ct);
+            await _server.DisposeAsync();
+        }
     }
 
     private static void DropQuery(Activity activity)

@@ -2,6 +2,7 @@ using Dapper;
 using ImagePictures.Api.Avatars;
 using ImagePictures.Api.Realtime;
 using ImagePictures.Api.Storage;
+using ImagePictures.Api.Uploads;
 using ImagePictures.Imaging;
 using Microsoft.Extensions.Options;
 using Npgsql;
@@ -14,8 +15,14 @@ namespace ImagePictures.Api.Pictures;
 /// </summary>
 public sealed class PictureService(
     NpgsqlDataSource db, PictureStore store, ActiveAvatarCache avatars, LivePictureCache livePictures, IOptions<PictureOptions> options,
-    IConfiguration config, ILogger<PictureService> log)
+    UploadSessions uploads, IConfiguration config, ILogger<PictureService> log)
 {
+    /// <summary>
+    /// Run by <see cref="CreateAsync"/> inside its transaction, under the user lock, before the
+    /// picture's row goes in; it throws to abandon the picture (a staged upload that went meanwhile).
+    /// </summary>
+    public delegate Task Claim(NpgsqlTransaction tx, Guid pictureId);
+
     private PictureOptions Options => options.Value;
     private int RetentionDays => config.GetValue("Trash:RetentionDays", 30);
 
@@ -25,7 +32,8 @@ public sealed class PictureService(
         EXISTS (SELECT 1 FROM active_pictures a WHERE a.picture_id = p.id) AS is_active
         """;
 
-    private const string LockUserSql = "SELECT pg_advisory_xact_lock(hashtextextended(@userId, 7))";
+    /// <summary>The per-user lock, held to the end of the transaction; staged uploads take it too.</summary>
+    internal const string LockUserSql = "SELECT pg_advisory_xact_lock(hashtextextended(@userId, 7))";
 
     public PictureJson Json(PictureRow row) => PictureJson.From(row, Options.Sizes);
 
@@ -80,7 +88,7 @@ public sealed class PictureService(
     /// For the default picture an existing one is returned instead (Created = false).
     /// </summary>
     public async Task<(PictureJson Picture, bool Created)> CreateAsync(
-        string userId, NormalizedPicture picture, string? title, bool activate, bool isDefault, CancellationToken ct)
+        string userId, NormalizedPicture picture, string? title, bool activate, bool isDefault, CancellationToken ct, Claim? claim = null)
     {
         var id = Guid.NewGuid();
         await store.StagePictureAsync(userId, id, [picture.Master, .. picture.Files], ct);
@@ -100,6 +108,7 @@ public sealed class PictureService(
                     if (existing is not null) return (Json(existing), false);
                 }
 
+                if (claim is not null) await claim(tx, id);
                 var count = await conn.ExecuteScalarAsync<int>("SELECT count(*) FROM pictures WHERE user_id = @userId", new { userId }, tx);
                 if (count >= Options.MaxPicturesPerUser) throw new QuotaExceededException(Options.MaxPicturesPerUser);
 
@@ -261,9 +270,10 @@ public sealed class PictureService(
     }
 
     /// <summary>
-    /// Account deletion: every picture, live and trashed, every file and the folder. Under the user
-    /// lock before any file is touched, so no upload of this user publishes its folder meanwhile. The
-    /// folder is detached in one rename, then the rows go; if they cannot, the folder is put back.
+    /// Account deletion: every picture, live and trashed, every staged upload, every file and the
+    /// folder. Under the user lock before any file is touched, so no upload of this user publishes its
+    /// folder or commits a staged upload meanwhile. The folder is detached in one rename, then the rows
+    /// go; if they cannot, the folder is put back. The staged uploads' files go after their rows.
     /// </summary>
     public async Task<int> DeleteUserAsync(string userId, CancellationToken ct)
     {
@@ -272,12 +282,14 @@ public sealed class PictureService(
         await conn.ExecuteAsync(LockUserSql, new { userId }, tx);
         var detached = await store.DetachUserAsync(userId, ct);
         int deleted;
+        Guid[] staged;
         try
         {
             await conn.ExecuteAsync("DELETE FROM active_pictures WHERE user_id = @userId", new { userId }, tx);
             deleted = await conn.ExecuteAsync("DELETE FROM pictures WHERE user_id = @userId", new { userId }, tx);
             // Its e-mail hashes go with the account (UserPicturesDeleted tells every instance's hash index).
             await conn.ExecuteAsync("DELETE FROM user_emails WHERE user_id = @userId", new { userId }, tx);
+            staged = await UploadSessions.DeleteRowsOfUserAsync(tx, userId);
             await EventLog.AppendAsync(tx, EventTypes.UserPicturesDeleted, userId, null, null);
             await tx.CommitAsync(ct);
         }
@@ -288,6 +300,7 @@ public sealed class PictureService(
             throw;
         }
         if (detached is not null) store.RemoveDetached(detached);
+        await uploads.DeleteFilesQuietlyAsync(staged);
         avatars.Invalidate(userId);
         livePictures.InvalidateUser(userId);
         return deleted;

@@ -159,7 +159,7 @@ public sealed class EventRelay(
                 if (e.Type is EventTypes.ActivePictureChanged or EventTypes.UserPicturesDeleted)
                 {
                     await Send(hub.Clients.Group(PicturesHub.WatchGroup(e.UserId)), e);
-                    // Anonymous watchers get the public shape, which IPicturesClient's signatures cannot carry.
+                    // Watchers who are not admins get the public shape, which IPicturesClient's signatures cannot carry.
                     await untypedHub.Clients.Group(PicturesHub.PublicWatchGroup(e.UserId)).SendAsync(e.Type, PublicPictureEvent.From(e));
                 }
                 Interlocked.Increment(ref _deliveredCount);

@@ -25,15 +25,17 @@ public interface IPicturesClient
 /// (<see cref="HubConnectionLimits"/>) and Realtime:MaxWatchedUsers watches over all of them.
 /// A connection without a token (admitted by <see cref="RealtimeSetup.HubPolicy"/> when
 /// Realtime:AnonymousWatch is on) joins no owner group: it only watches, with a watch budget of its
-/// own, hears the public shape, and counts against its address's cap.
+/// own and counts against its address's cap. Watchers hear the public shape of another user's picture
+/// unless they are admins.
 /// </summary>
 public sealed class PicturesHub(WatchRegistry watches, HubConnectionLimits limits, IOptions<RealtimeOptions> options, Operations.PicturesMetrics metrics) : Hub<IPicturesClient>
 {
     private const string LimitKey = "limit-key";
 
     public static string UserGroup(string userId) => "user:" + userId;
+    /// <summary>Admins watching a user: they get the full picture.</summary>
     public static string WatchGroup(string userId) => "watch:" + userId;
-    /// <summary>Anonymous watchers of a user: they get <see cref="PublicPictureEvent"/>s.</summary>
+    /// <summary>Every other watcher of a user (anonymous or signed in): they get <see cref="PublicPictureEvent"/>s.</summary>
     public static string PublicWatchGroup(string userId) => "watch-public:" + userId;
 
     private bool IsAnonymous => Context.User?.Identity?.IsAuthenticated != true;
@@ -86,7 +88,8 @@ public sealed class PicturesHub(WatchRegistry watches, HubConnectionLimits limit
             await Groups.RemoveFromGroupAsync(Context.ConnectionId, GroupOf(id));
     }
 
-    private string GroupOf(string watchedUserId) => IsAnonymous ? PublicWatchGroup(watchedUserId) : WatchGroup(watchedUserId);
+    // Only admins may read another user's pictures in full (the owner hears its own group, never a watch group).
+    private string GroupOf(string watchedUserId) => Context.User?.IsAdmin() == true ? WatchGroup(watchedUserId) : PublicWatchGroup(watchedUserId);
 
     private string[] Validate(string[]? userIds)
     {
@@ -172,7 +175,7 @@ public sealed class WatchRegistry
     }
 }
 
-/// <summary>What an anonymous watcher hears: the event with the picture reduced to its public fields.</summary>
+/// <summary>What a watcher who is not an admin hears: the event with the picture reduced to its public fields.</summary>
 public sealed record PublicPictureEvent(long Seq, string Type, string UserId, Guid? PictureId, DateTime OccurredAt, PublicPicture? Picture)
 {
     public static PublicPictureEvent From(PictureEvent e) => new(e.Seq, e.Type, e.UserId, e.PictureId, e.OccurredAt,

@@ -27,7 +27,7 @@ public static class UploadEndpoints
         group.MapPost("/", Stage).RequirePerUserUploadLimit().RecordsUploads().WithName("StageUpload")
             .WithSummary("Stage an image for a later commit (two-step upload)").AcceptsMultipartUpload(withTitle: false)
             .WithDescription("multipart/form-data with a 'file' field; answers the staged upload's id, expiry, size and preview URL.")
-            .Produces<StagedUploadJson>(201).ProducesProblem(413).ProducesProblem(415).ProducesProblem(422).ProducesProblem(429).ProducesProblem(507);
+            .Produces<StagedUploadJson>(201).ProducesProblem(409).ProducesProblem(413).ProducesProblem(415).ProducesProblem(422).ProducesProblem(429).ProducesProblem(507);
         group.MapGet("/{uploadId}/preview", Preview).WithName("PreviewUpload").WithSummary("The staged image, normalised, not cropped")
             .Produces<Stream>(200, "image/jpeg", "image/png", "image/webp").ProducesProblem(404);
         group.MapPost("/{uploadId}/commit", Commit).WithName("CommitUpload").WithSummary("Turn a staged upload into a picture, optionally cropped")
@@ -41,11 +41,14 @@ public static class UploadEndpoints
             ? id
             : throw new AccessDeniedException("Your token's subject is not a valid user id, so it cannot own uploads.");
 
-    private static async Task<IResult> Stage(HttpContext http, ImagePipeline imaging, UploadSessions uploads,
+    private static async Task<IResult> Stage(HttpContext http, ImagePipeline imaging, UploadSessions uploads, PictureService pictures,
         IOptions<PictureOptions> options, CancellationToken ct)
     {
         var userId = Caller(http);
         using var upload = await UploadForm.ReadAsync(http.Request, options.Value.MaxUploadBytes, ct);
+        // Both before decoding, as on the one-step upload: a full quota or too many open uploads cost no CPU.
+        await pictures.EnsureQuotaAsync(userId, ct);
+        await uploads.EnsureRoomAsync(userId, ct);
         var staged = await imaging.StageAsync(upload.Bytes, ct);
         var row = await uploads.StageAsync(userId, staged, ct);
         var json = ToJson(row);
@@ -55,9 +58,11 @@ public static class UploadEndpoints
     private static async Task<IResult> Preview(HttpContext http, Guid uploadId, UploadSessions uploads, CancellationToken ct)
     {
         if (await uploads.FindLiveAsync(Caller(http), uploadId, ct) is not { } row) return NotFound();
+        StoredFile file;
+        try { file = await uploads.ReadFileAsync(row, ct); }
+        catch (UploadGoneException) { return NotFound(); }
         http.Response.Headers.CacheControl = "private, no-store";
         http.Response.Headers.XContentTypeOptions = "nosniff";
-        var file = await uploads.ReadFileAsync(row, ct);
         return Results.File(file.Bytes, ImagePipeline.ContentTypeFor(row.FileName));
     }
 
@@ -65,7 +70,7 @@ public static class UploadEndpoints
         ImagePipeline imaging, PictureService pictures, PicturesMetrics metrics, CancellationToken ct)
     {
         var userId = Caller(http);
-        var (state, picture) = await uploads.CommitAsync(userId, uploadId, async row =>
+        var (state, picture) = await uploads.CommitAsync(userId, uploadId, async (row, claim) =>
         {
             var crop = CheckCrop(body.Crop, row);
             await pictures.EnsureQuotaAsync(userId, ct);
@@ -73,8 +78,8 @@ public static class UploadEndpoints
             NormalizedPicture normalized;
             try { using (metrics.TimeNormalize()) normalized = await imaging.NormalizeAsync(bytes, crop, ct); }
             catch (ArgumentOutOfRangeException) { throw new BadHttpRequestException(CropDetail(row)); }
-            var (created, _) = await pictures.CreateAsync(userId, normalized, title: null, body.Activate, isDefault: false, ct);
-            return (created, created.Id);
+            var (created, _) = await pictures.CreateAsync(userId, normalized, title: null, body.Activate, isDefault: false, ct, claim);
+            return created;
         }, ct);
         return state switch
         {

@@ -1,6 +1,9 @@
 using Dapper;
+using ImagePictures.Api.Hosting;
+using ImagePictures.Api.Pictures;
 using ImagePictures.Api.Storage;
 using ImagePictures.Imaging;
+using Microsoft.Extensions.Options;
 using Npgsql;
 
 namespace ImagePictures.Api.Uploads;
@@ -22,17 +25,42 @@ public sealed record StagedUploadRow
 
 public sealed record CleanupCounts(int Found, int Deleted, int Failed);
 
+/// <summary>A user already holds Uploads:MaxStagedPerUser open staged uploads.</summary>
+public sealed class StagedUploadLimitException(int max)
+    : Exception($"You already have {max} staged uploads waiting. Commit or delete one (DELETE /api/uploads/{{id}}) before staging another, or wait until they expire.");
+
+/// <summary>The upload went while it was being committed or read (committed meanwhile, deleted with its account, or expired).</summary>
+public sealed class UploadGoneException(UploadSessions.CommitState state) : Exception("The staged upload is gone.")
+{
+    public UploadSessions.CommitState State { get; } = state;
+}
+
 /// <summary>
 /// Staged uploads: the files under temp/{id}/ are written first and the row after, so a row always
 /// has its files; deleting goes the other way round (files, then row), so a failed delete keeps the
-/// row and a later cleanup retries.
+/// row and a later cleanup retries. Staging, committing and account deletion take the user's lock
+/// (<see cref="PictureService.LockUserSql"/>), so the open-upload cap holds and a deleted account's
+/// upload can never be committed.
 /// </summary>
-public sealed class UploadSessions(NpgsqlDataSource db, PictureStore store, IConfiguration config, ILogger<UploadSessions> log)
+public sealed class UploadSessions(
+    NpgsqlDataSource db, PictureStore store, IConfiguration config, IOptions<UploadSettings> settings, ILogger<UploadSessions> log)
 {
+    private const string OpenCountSql =
+        "SELECT count(*) FROM staged_uploads WHERE user_id = @userId AND committed_at IS NULL AND expires_at > now()";
+
     private const string Columns = "id, user_id, created_at, expires_at, width, height, bytes, file_name, committed_at, picture_id";
 
     /// <summary>Read per call, so that settings given by a test host apply; fractions of an hour are allowed.</summary>
     public TimeSpan Ttl => TimeSpan.FromHours(config.GetValue("Uploads:TempTtlHours", 2.0));
+
+    private int MaxStaged => settings.Value.MaxStagedPerUser;
+
+    /// <summary>Cheap check before decoding, so a user at the cap costs no CPU. <see cref="StageAsync"/> checks again under the lock.</summary>
+    public async Task EnsureRoomAsync(string userId, CancellationToken ct)
+    {
+        await using var conn = await db.OpenConnectionAsync(ct);
+        if (await conn.ExecuteScalarAsync<int>(OpenCountSql, new { userId }) >= MaxStaged) throw new StagedUploadLimitException(MaxStaged);
+    }
 
     public async Task<StagedUploadRow> StageAsync(string userId, StagedImage staged, CancellationToken ct)
     {
@@ -41,11 +69,16 @@ public sealed class UploadSessions(NpgsqlDataSource db, PictureStore store, ICon
         try
         {
             await using var conn = await db.OpenConnectionAsync(ct);
-            return await conn.QuerySingleAsync<StagedUploadRow>($"""
+            await using var tx = await conn.BeginTransactionAsync(ct);
+            await conn.ExecuteAsync(PictureService.LockUserSql, new { userId }, tx);
+            if (await conn.ExecuteScalarAsync<int>(OpenCountSql, new { userId }, tx) >= MaxStaged) throw new StagedUploadLimitException(MaxStaged);
+            var row = await conn.QuerySingleAsync<StagedUploadRow>($"""
                 INSERT INTO staged_uploads (id, user_id, expires_at, width, height, bytes, file_name)
                 VALUES (@id, @userId, now() + make_interval(secs => @ttlSeconds), @Width, @Height, @bytes, @fileName)
                 RETURNING {Columns}
-                """, new { id, userId, ttlSeconds = Ttl.TotalSeconds, staged.Width, staged.Height, bytes = (long)staged.Image.Bytes.Length, fileName = staged.Image.FileName });
+                """, new { id, userId, ttlSeconds = Ttl.TotalSeconds, staged.Width, staged.Height, bytes = (long)staged.Image.Bytes.Length, fileName = staged.Image.FileName }, tx);
+            await tx.CommitAsync(ct);
+            return row;
         }
         catch
         {
@@ -64,37 +97,70 @@ public sealed class UploadSessions(NpgsqlDataSource db, PictureStore store, ICon
             """, new { id, userId });
     }
 
-    /// <summary>The staged image; the row is committed only after its files are in place, so a missing file is a storage fault.</summary>
-    public async Task<StoredFile> ReadFileAsync(StagedUploadRow row, CancellationToken ct) =>
-        await store.ReadUploadFileAsync(row.Id, row.FileName, ct)
-        ?? throw new StorageException("The staged image could not be read from storage.");
+    /// <summary>
+    /// The staged image. The row is committed only after its files are in place, so a missing file is
+    /// a storage fault, unless the upload went meanwhile (<see cref="UploadGoneException"/>).
+    /// </summary>
+    public async Task<StoredFile> ReadFileAsync(StagedUploadRow row, CancellationToken ct)
+    {
+        if (await store.ReadUploadFileAsync(row.Id, row.FileName, ct) is { } file) return file;
+        var now = await FindAnyAsync(row.Id, ct);
+        if (now is null || now.ExpiresAt <= DateTime.UtcNow) throw new UploadGoneException(CommitState.NotFound);
+        if (now.CommittedAt is not null) throw new UploadGoneException(CommitState.AlreadyCommitted);
+        throw new StorageException("The staged image could not be read from storage.");
+    }
 
     public enum CommitState { Committed, NotFound, AlreadyCommitted }
 
     /// <summary>
-    /// Commits under a row lock, so that two concurrent commits make one picture: the second waits
-    /// for the first and then sees committed_at (409). <paramref name="create"/> makes the picture;
-    /// if it throws, the lock is released with the upload unchanged and the caller may retry.
+    /// Commits: <paramref name="create"/> makes the picture and calls the claim it is given inside its
+    /// transaction, under the user's lock, before the picture's row goes in. The claim marks the upload
+    /// committed, or throws when it has gone meanwhile: a second concurrent commit then answers 409,
+    /// and a commit queued behind the account's deletion 404, with its picture undone. If
+    /// <paramref name="create"/> throws anything else, the upload is unchanged and the caller may retry.
     /// </summary>
     public async Task<(CommitState State, T? Result)> CommitAsync<T>(string userId, Guid id,
-        Func<StagedUploadRow, Task<(T Result, Guid PictureId)>> create, CancellationToken ct) where T : class
+        Func<StagedUploadRow, PictureService.Claim, Task<T>> create, CancellationToken ct) where T : class
     {
-        await using var conn = await db.OpenConnectionAsync(ct);
-        await using var tx = await conn.BeginTransactionAsync(ct);
-        var row = await conn.QuerySingleOrDefaultAsync<StagedUploadRow>($"""
-            SELECT {Columns} FROM staged_uploads WHERE id = @id AND user_id = @userId FOR UPDATE
-            """, new { id, userId }, tx);
+        StagedUploadRow? row;
+        await using (var conn = await db.OpenConnectionAsync(ct))
+            row = await conn.QuerySingleOrDefaultAsync<StagedUploadRow>(
+                $"SELECT {Columns} FROM staged_uploads WHERE id = @id AND user_id = @userId", new { id, userId });
         if (row is null) return (CommitState.NotFound, null);
         if (row.CommittedAt is not null) return (CommitState.AlreadyCommitted, null);
         if (row.ExpiresAt <= DateTime.UtcNow) return (CommitState.NotFound, null);
-
-        var (result, pictureId) = await create(row);
-        await conn.ExecuteAsync("UPDATE staged_uploads SET committed_at = now(), picture_id = @pictureId WHERE id = @id",
-            new { id, pictureId }, tx);
-        await tx.CommitAsync(ct);
+        T result;
+        try { result = await create(row, (tx, pictureId) => ClaimAsync(tx, userId, id, pictureId)); }
+        catch (UploadGoneException gone) { return (gone.State, null); }
         // The staged files are no longer needed; if this fails, temp-cleanup removes them with the committed row.
         await DeleteFilesQuietlyAsync(id);
         return (CommitState.Committed, result);
+    }
+
+    private static async Task ClaimAsync(NpgsqlTransaction tx, string userId, Guid id, Guid pictureId)
+    {
+        var conn = tx.Connection!;
+        var claimed = await conn.ExecuteAsync("""
+            UPDATE staged_uploads SET committed_at = now(), picture_id = @pictureId
+            WHERE id = @id AND user_id = @userId AND committed_at IS NULL AND expires_at > now()
+            """, new { id, userId, pictureId }, tx);
+        if (claimed == 1) return;
+        var committed = await conn.ExecuteScalarAsync<bool?>(
+            "SELECT committed_at IS NOT NULL FROM staged_uploads WHERE id = @id AND user_id = @userId", new { id, userId }, tx);
+        throw new UploadGoneException(committed == true ? CommitState.AlreadyCommitted : CommitState.NotFound);
+    }
+
+    /// <summary>
+    /// Account deletion's part, inside its transaction and under the user's lock: every staged upload's
+    /// row goes with the account. Their ids are returned for <see cref="DeleteFilesQuietlyAsync(IEnumerable{Guid})"/>
+    /// after the commit (a row never outlives its files; a left folder is removed by temp-cleanup).
+    /// </summary>
+    public static async Task<Guid[]> DeleteRowsOfUserAsync(NpgsqlTransaction tx, string userId) =>
+        (await tx.Connection!.QueryAsync<Guid>("DELETE FROM staged_uploads WHERE user_id = @userId RETURNING id", new { userId }, tx)).ToArray();
+
+    public async Task DeleteFilesQuietlyAsync(IEnumerable<Guid> ids)
+    {
+        foreach (var id in ids) await DeleteFilesQuietlyAsync(id);
     }
 
     /// <summary>The caller's own upload (committed or not): files, then row. False when there is none.</summary>

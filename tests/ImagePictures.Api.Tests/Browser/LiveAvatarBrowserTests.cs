@@ -39,6 +39,7 @@ public sealed class LiveAvatarApplication : SecondOriginApplication
 /// Debian's Chromium: they follow avatar changes over one shared hub connection, also after the
 /// server dropped it.
 /// </summary>
+[Trait("Category", "Browser")]
 public class LiveAvatarBrowserTests(LiveAvatarApplication app) : ChromiumTest, IClassFixture<LiveAvatarApplication>
 {
 
@@ -176,6 +177,34 @@ public class LiveAvatarBrowserTests(LiveAvatarApplication app) : ChromiumTest, I
         Assert.True(changed, "the dashboard's avatar never followed the activation");
         Assert.True(await SecondOriginApplication.LoadedAsync(avatar));
         Assert.Empty(errors);
+    }
+
+    [Fact]
+    public async Task ABaseUrlThatIsNotHttpOrHttpsIsIgnoredWithAWarning()
+    {
+        var page = await (await Browser.NewContextAsync()).NewPageAsync();
+        var warnings = new ConcurrentQueue<string>();
+        page.Console += (_, m) => { if (m.Type == "warning") warnings.Enqueue(m.Text); };
+        var sockets = new ConcurrentQueue<string>();
+        page.WebSocket += (_, ws) => sockets.Enqueue(ws.Url);
+        await page.GotoAsync(app.SiteUrl);
+
+        string[] bad = ["javascript:alert(document.domain)//", "data:text/html,<b>x</b>", "ftp://127.0.0.1/", "http://[bad"];
+        for (var i = 0; i < bad.Length; i++)
+            await page.EvaluateAsync("([id, base]) => { const a = document.createElement('live-avatar'); a.id = id; a.setAttribute('base-url', base); a.setAttribute('user-id', 'la-erin'); document.body.append(a); }",
+                new[] { $"bad{i}", bad[i] });
+
+        for (var i = 0; i < bad.Length; i++)
+        {
+            var img = page.Locator($"#bad{i} img");
+            // The script's own origin instead: the service this page loaded live-avatar.js from.
+            Assert.StartsWith($"{app.BaseUrl}/avatars/la-erin?", await img.GetAttributeAsync("src"));
+            Assert.True(await SecondOriginApplication.LoadedAsync(img), $"the avatar with base-url {bad[i]} did not load from the script's origin");
+            Assert.Contains(warnings, w => w.Contains("base-url ignored") && w.Contains(bad[i]));
+        }
+        var hubSocket = $"{app.BaseUrl.Replace("http://", "ws://")}/hubs/pictures";
+        await Eventually(() => !sockets.IsEmpty, "the elements never opened the hub connection");
+        Assert.All(sockets, url => Assert.StartsWith(hubSocket, url));
     }
 
     private sealed class Change

@@ -17,7 +17,11 @@ public sealed class NoAnonymousWatchApplication : PicturesApplication
     public NoAnonymousWatchApplication() => With("Realtime:AnonymousWatch", "false");
 }
 
-/// <summary>A connection without a token: it may watch, hears the public shape of avatar changes only, and is capped per address.</summary>
+/// <summary>
+/// A connection without a token: it may watch, hears the public shape of avatar changes only, and is
+/// capped per address. Signed-in watchers other than the owner and admins hear the public shape too.
+/// </summary>
+[Trait("Category", "Api")]
 public class AnonymousWatchTests(AnonymousWatchApplication app) : IClassFixture<AnonymousWatchApplication>
 {
     private async Task<RecordingHubConnection> ConnectAnonymousAsync()
@@ -66,13 +70,38 @@ public class AnonymousWatchTests(AnonymousWatchApplication app) : IClassFixture<
     }
 
     [Fact]
-    public async Task SignedInWatchersStillGetTheFullPicture()
+    public async Task ASignedInWatcherWhoIsNeitherTheOwnerNorAnAdminGetsThePublicShape()
     {
-        await using var watcher = await ConnectAsync(app, "an-signed-in");
-        await watcher.Watch("an-bob");
-        await UploadAsync(app, "an-bob", activate: true);
-        var e = await watcher.Expect(EventTypes.ActivePictureChanged, "an-bob");
-        Assert.True(e.Picture!.Bytes > 0);
+        await using var watcher = await ConnectAsync(app, "an-bob");
+        await watcher.Watch("an-tracy");
+        var picture = await UploadAsync(app, "an-tracy");
+        await RenameAsync(app, "an-tracy", picture.Id, "tracy's private title");
+        await ActivateAsync(app, "an-tracy", picture.Id);
+
+        var shown = (await watcher.NextAsync(EventTypes.ActivePictureChanged, Soon)).Arguments[0].GetProperty("picture");
+        Assert.Equal(["id", "userId", "contentHash", "urls"], shown.EnumerateObject().Select(p => p.Name));
+        Assert.Equal(picture.Id, shown.GetProperty("id").GetGuid());
+
+        Assert.Equal(HttpStatusCode.OK, (await app.ClientFor("an-tracy").DeleteAsync("/api/users/an-tracy")).StatusCode);
+        var deleted = (await watcher.NextAsync(EventTypes.UserPicturesDeleted, Soon)).Arguments[0];
+        Assert.Equal(["seq", "type", "userId", "pictureId", "occurredAt", "picture"], deleted.EnumerateObject().Select(p => p.Name));
+    }
+
+    [Fact]
+    public async Task AnAdminWatcherAndTheOwnerGetTheFullPicture()
+    {
+        await using var admin = await ConnectAsync(app, "an-admin", ["admin"]);
+        await admin.Watch("an-carol");
+        await using var owner = await ConnectAsync(app, "an-carol");
+        var picture = await UploadAsync(app, "an-carol");
+        await RenameAsync(app, "an-carol", picture.Id, "carol's title");
+        await ActivateAsync(app, "an-carol", picture.Id);
+
+        var toAdmin = await admin.Expect(EventTypes.ActivePictureChanged, "an-carol");
+        Assert.Equal("carol's title", toAdmin.Picture!.Title);
+        Assert.True(toAdmin.Picture.Bytes > 0);
+        var toOwner = await owner.Expect(EventTypes.ActivePictureChanged, "an-carol");
+        Assert.Equal("carol's title", toOwner.Picture!.Title);
     }
 
     [Fact]
@@ -139,6 +168,7 @@ public class AnonymousWatchTests(AnonymousWatchApplication app) : IClassFixture<
     }
 }
 
+[Trait("Category", "Api")]
 public class NoAnonymousWatchTests(NoAnonymousWatchApplication app) : IClassFixture<NoAnonymousWatchApplication>
 {
     [Fact]
