@@ -21,6 +21,9 @@ if [[ "$mode" == test ]]; then
   perl -MGravatar::URL -e1 2>/dev/null || missing+=(libgravatar-url-perl)
   # The shipped nginx site is tested with nginx itself (NginxSiteTests).
   command -v nginx >/dev/null || [[ -x /usr/sbin/nginx ]] || missing+=(nginx)
+  # The documentation's commands run in the tests (DocsExamplesTests) with curl and jq, as a reader would.
+  command -v curl >/dev/null || missing+=(curl)
+  command -v jq >/dev/null || missing+=(jq)
 fi
 # Ceph's S3 gateway (radosgw) with a monitor and an OSD: the real S3 server of the S3 storage tests and benchmark rows.
 if [[ "$mode" == test || "$mode" == bench ]]; then
@@ -62,8 +65,12 @@ if ! command -v dotnet >/dev/null; then
   exit 1
 fi
 
-# The browser sample's SignalR client, and the one bundled into /client/live-avatar.js, come from npm.
-for dir in wwwroot-sample src/ImagePictures.Api/LiveAvatar; do
+# The SignalR clients bundled into /client/live-avatar.js and /client/avatar-editor.js (with Cropper.js and
+# esbuild) come from npm; so do, for tests, the axe-core of the browser tests and the OpenAPI checks
+# (tests/openapi: Redocly, Spectral, openapi-typescript, tsc).
+dirs=(src/ImagePictures.Api/LiveAvatar src/ImagePictures.Api/AvatarEditor)
+[[ "$mode" == test ]] && dirs+=(tests/ImagePictures.Api.Tests/Browser/axe tests/openapi)
+for dir in "${dirs[@]}"; do
   if [[ -f $dir/package-lock.json && ! -d $dir/node_modules ]]; then
     (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error)
   fi

@@ -249,7 +249,22 @@ public sealed class ImagePipeline : IDisposable
         var file = hasAlpha
             ? new EncodedFile("staged.png", "image/png", SavePng(image))
             : new EncodedFile("staged.jpg", "image/jpeg", SaveJpeg(image, 90));
-        return new StagedImage(image.Width, image.Height, hasAlpha, file);
+        return new StagedImage(image.Width, image.Height, hasAlpha, file, SuggestCrop(image));
+    }
+
+    /// <summary>
+    /// The square a commit without a crop keeps (the attention crop), in the staged image's pixels: libvips
+    /// centres the square on the point of attention, kept inside the image.
+    /// </summary>
+    private static CropRect SuggestCrop(Image image)
+    {
+        var side = Math.Min(image.Width, image.Height);
+        if (image.Width == image.Height) return new CropRect(0, 0, side, side);
+        int attentionX = 0, attentionY = 0;
+        using (Decoding(() => image.Smartcrop(side, side, out attentionX, out attentionY, Enums.Interesting.Attention))) { }
+        var x = Math.Clamp(attentionX - side / 2, 0, image.Width - side);
+        var y = Math.Clamp(attentionY - side / 2, 0, image.Height - side);
+        return new CropRect(x, y, side, side);
     }
 
     /// <summary>Shrink-on-load thumbnail to a size x size square (attention crop, upscales small images), sRGB, in memory.</summary>

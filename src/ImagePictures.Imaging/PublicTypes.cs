@@ -49,4 +49,4 @@ public sealed record EncodedFile(string FileName, string ContentType, byte[] Byt
 public sealed record NormalizedPicture(int Width, int Height, bool HasAlpha, EncodedFile Master, IReadOnlyList<EncodedFile> Files);
 
 /// <summary>Image.FileName is "staged.png" (alpha) or "staged.jpg".</summary>
-public sealed record StagedImage(int Width, int Height, bool HasAlpha, EncodedFile Image);
+public sealed record StagedImage(int Width, int Height, bool HasAlpha, EncodedFile Image, CropRect SuggestedCrop);

@@ -14,6 +14,7 @@ public sealed class ProductionAuthCollection;
 
 /// <summary>The service in the Production environment with tokens from a real OIDC issuer (discovery + JWKS over HTTP).</summary>
 [Collection(nameof(ProductionAuthCollection))]
+[Trait("Category", "Api")]
 public class ProductionAuthTests : IAsyncLifetime
 {
     private TestOidcIssuer _issuer = null!;
@@ -115,6 +116,55 @@ public class ProductionAuthTests : IAsyncLifetime
         Assert.Contains("text/html", page.Content.Headers.ContentType?.MediaType);
     }
 
+    [Fact]
+    public async Task OnlyTheListedOriginsMayCallTheApiFromAPageAndTheClientScriptsAnswerEveryOrigin()
+    {
+        var client = Client(null);
+        HttpRequestMessage Preflight(string origin)
+        {
+            var request = new HttpRequestMessage(HttpMethod.Options, "/api/uploads");
+            request.Headers.Add("Origin", origin);
+            request.Headers.Add("Access-Control-Request-Method", "POST");
+            request.Headers.Add("Access-Control-Request-Headers", "authorization,content-type");
+            return request;
+        }
+
+        // The listed origin: the preflight for a bearer token and a multipart body is allowed, without credentials.
+        var allowed = await client.SendAsync(Preflight(AllowedOrigin));
+        Assert.Equal(HttpStatusCode.NoContent, allowed.StatusCode);
+        Assert.Equal(AllowedOrigin, allowed.Headers.GetValues("Access-Control-Allow-Origin").Single());
+        Assert.Contains("authorization", allowed.Headers.GetValues("Access-Control-Allow-Headers").Single(), StringComparison.OrdinalIgnoreCase);
+        Assert.Contains("POST", allowed.Headers.GetValues("Access-Control-Allow-Methods").Single());
+        Assert.False(allowed.Headers.Contains("Access-Control-Allow-Credentials"));
+
+        // Another origin gets no CORS headers, so its page cannot read anything.
+        var refused = await client.SendAsync(Preflight("https://elsewhere.example"));
+        Assert.False(refused.Headers.Contains("Access-Control-Allow-Origin"));
+
+        // A real call from the listed origin: allowed, and the headers a client reads are exposed.
+        var call = new HttpRequestMessage(HttpMethod.Get, "/api/users/me/pictures");
+        call.Headers.Add("Origin", AllowedOrigin);
+        call.Headers.Authorization = new("Bearer", _issuer.Token("oidc-cors"));
+        var answer = await client.SendAsync(call);
+        Assert.Equal(HttpStatusCode.OK, answer.StatusCode);
+        Assert.Equal(AllowedOrigin, answer.Headers.GetValues("Access-Control-Allow-Origin").Single());
+        var exposed = answer.Headers.GetValues("Access-Control-Expose-Headers").Single();
+        Assert.Contains("Location", exposed);
+        Assert.Contains("Retry-After", exposed);
+
+        // The client scripts are for every origin.
+        foreach (var script in new[] { "/client/avatar-editor.js", "/client/live-avatar.js" })
+        {
+            var response = await client.GetAsync(script);
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            Assert.Equal("*", response.Headers.GetValues("Access-Control-Allow-Origin").Single());
+            Assert.Equal("text/javascript", response.Content.Headers.ContentType?.MediaType);
+        }
+        Assert.Contains("customElements.define(\"avatar-editor\"", await client.GetStringAsync("/client/avatar-editor.js"));
+    }
+
+    private const string AllowedOrigin = "https://app.example.com";
+
     private sealed class OidcApplication(string authority) : PicturesApplication
     {
         protected override void ConfigureWebHost(IWebHostBuilder builder)
@@ -124,6 +174,7 @@ public class ProductionAuthTests : IAsyncLifetime
             builder.UseSetting("Auth:Authority", authority);
             builder.UseSetting("Auth:Audience", "imagepictures");
             builder.UseSetting("Auth:RequireHttpsMetadata", "false");
+            builder.UseSetting("Cors:AllowedOrigins:0", AllowedOrigin);
         }
     }
 }

@@ -8,6 +8,7 @@ using ImagePictures.Api.Tests.Infrastructure;
 namespace ImagePictures.Api.Tests;
 
 /// <summary>Titles are checked before any work: at most 200 characters, no control characters but tab.</summary>
+[Trait("Category", "Api")]
 public class TitleTests(PicturesApplication app) : IClassFixture<PicturesApplication>
 {
     private static byte[] Photo() { using var img = TestImages.Split(300, 200, TestImages.Red, TestImages.Blue); return TestImages.Jpeg(img); }
@@ -45,6 +46,25 @@ public class TitleTests(PicturesApplication app) : IClassFixture<PicturesApplica
         Assert.Contains(reason, await Detail(response));
         var now = await app.ClientFor("title-rita").GetFromJsonAsync<PictureJson>($"/api/users/title-rita/pictures/{picture.Id}");
         Assert.Equal("kept", now!.Title);
+    }
+
+    [Fact]
+    public async Task AnEmptyRenameBodyIs400AndKeepsTheTitleWhileAnExplicitNullClearsIt()
+    {
+        var picture = await Upload("title-emma", title: "Summer");
+        var client = app.ClientFor("title-emma");
+        var url = $"/api/users/title-emma/pictures/{picture.Id}";
+
+        var empty = await client.PatchAsync(url, new StringContent("{}", Encoding.UTF8, "application/json"));
+        Assert.Equal(HttpStatusCode.BadRequest, empty.StatusCode);
+        var detail = await Detail(empty);
+        Assert.Contains("\"title\"", detail);
+        Assert.Contains("null", detail);
+        Assert.Equal("Summer", (await client.GetFromJsonAsync<PictureJson>(url))!.Title);
+
+        var cleared = await client.PatchAsync(url, new StringContent("{\"title\":null}", Encoding.UTF8, "application/json"));
+        Assert.Equal(HttpStatusCode.OK, cleared.StatusCode);
+        Assert.Null((await cleared.Content.ReadFromJsonAsync<PictureJson>())!.Title);
     }
 
     [Fact]

@@ -36,6 +36,26 @@ public abstract class UploadSessionTests(JobsApplication app)
     }
 
     [Fact]
+    public async Task StagingSuggestsTheSquareOfTheSmartCrop()
+    {
+        // Plain grey with a saturated red disc near the right end: the attention crop keeps the disc.
+        byte[] bytes;
+        using (var canvas = TestImages.Canvas(900, 300, [128, 128, 128]))
+        using (var withDisc = TestImages.WithCircle(canvas, TestImages.Red, 780, 150, 60))
+            bytes = TestImages.Jpeg(withDisc);
+        var response = await app.ClientFor("suggested").PostAsync("/api/uploads", TestUploads.Form(bytes));
+        Assert.Equal(HttpStatusCode.Created, response.StatusCode);
+        var crop = (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("suggestedCrop");
+        Assert.Equal((300, 300, 0), (crop.GetProperty("width").GetInt32(), crop.GetProperty("height").GetInt32(), crop.GetProperty("y").GetInt32()));
+        Assert.InRange(crop.GetProperty("x").GetInt32(), 900 - 300 - 60, 900 - 300); // holds the disc (720..840)
+
+        // A square image: the whole image.
+        var square = await app.ClientFor("suggested").PostAsync("/api/uploads", TestUploads.Form(TestImages.SolidJpeg(200, 200, TestImages.Blue)));
+        var whole = (await square.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("suggestedCrop");
+        Assert.Equal("""{"x":0,"y":0,"width":200,"height":200}""", whole.GetRawText());
+    }
+
+    [Fact]
     public async Task StagePreviewAndCommitACropOfTheRightHalf()
     {
         var client = app.ClientFor("ursula");

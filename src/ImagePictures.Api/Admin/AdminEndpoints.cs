@@ -1,3 +1,4 @@
+using System.ComponentModel.DataAnnotations;
 using ImagePictures.Api.Auth;
 using ImagePictures.Api.Jobs;
 using ImagePictures.Api.Operations;
@@ -10,7 +11,10 @@ namespace ImagePictures.Api.Administration;
 public static class AdminEndpoints
 {
     public sealed record AdminUploadJson(Guid Id, string UserId, DateTime CreatedAt, DateTime ExpiresAt, long Bytes);
-    public sealed record CleanupRequest(string? Action, double? OlderThanHours, Guid? UploadId, string? Confirm);
+    /// <summary>Only <c>action</c> is needed; the others belong to the actions that use them (so none is required in the schema).</summary>
+    public sealed record CleanupRequest(
+        [property: AllowedValues("list", "cleanup-old", "delete-session", "delete-all")] string? Action,
+        double? OlderThanHours = null, Guid? UploadId = null, string? Confirm = null);
 
     public static RouteGroupBuilder MapAdmin(this IEndpointRouteBuilder app)
     {

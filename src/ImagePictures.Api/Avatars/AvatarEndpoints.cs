@@ -49,9 +49,26 @@ public static class AvatarEndpoints
         var s = new Services(sp.GetRequiredService<ActiveAvatarCache>(), sp.GetRequiredService<LivePictureCache>(), sp.GetRequiredService<VariantCache>(),
             sp.GetRequiredService<DefaultAvatar>(), sp.GetRequiredService<VariantTable>(), sp.GetRequiredService<AvatarImages>(),
             sp.GetRequiredService<IOptions<AvatarSettings>>().Value, sp.GetRequiredService<PicturesMetrics>(), sp.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(AvatarEndpoints)));
-        app.MapMethods("/avatars/{userId}", GetAndHead, http => GetAvatar(http, s)).ShortCircuit().ExcludeFromDescription();
-        app.MapMethods("/pictures/{pictureId}/{size}", GetAndHead, http => GetVariant(http, s)).ShortCircuit().ExcludeFromDescription();
+        // Each handler names a route value, so that it is a route handler that the OpenAPI document
+        // describes rather than a bare RequestDelegate (which it skips); the handlers read the values themselves.
+        app.MapMethods("/avatars/{userId}", GetAndHead, (HttpContext http, string userId) => GetAvatar(http, s)).ShortCircuit().DescribeImage("GetAvatar",
+                "A user's avatar", "The active picture at the smallest configured size at least ?size (default 128); without one, the default of ?default, else of Avatars:DefaultStyle.", "public, max-age=60")
+            .WithQueryParameter("size", Microsoft.OpenApi.JsonSchemaType.Integer, "Wanted size in pixels; the smallest configured size at least this is served (default 128).")
+            .WithQueryParameter("default", Microsoft.OpenApi.JsonSchemaType.String, "What to serve when the user has no active picture: image (the copied default picture), mp, identicon, retro, initials, color, blank or 404; missing: Avatars:DefaultStyle.");
+        app.MapMethods("/pictures/{pictureId}/{size}", GetAndHead, (HttpContext http, string pictureId) => GetVariant(http, s)).ShortCircuit().DescribeImage("GetPictureVariant",
+            "One size of a live picture", "One variant of a live picture; size must be a configured size (else 400). Trashed or purged: 404.", "public, max-age=31536000, immutable");
     }
+
+    /// <summary>The OpenAPI description of an image route: images, ETag and 304, problem details.</summary>
+    private static IEndpointConventionBuilder DescribeImage(this IEndpointConventionBuilder route, string name, string summary, string description, string cacheControl) =>
+        route.WithName(name).WithTags("Images").WithSummary(summary).WithDescription(description + $" No token needed. Cache-Control: {cacheControl}; Vary: Accept.")
+            .WithMetadata(new ProducesResponseTypeMetadata(200, typeof(Stream), ["image/webp", "image/jpeg", "image/png"]), new ProducesResponseTypeMetadata(304),
+                Problem(400), Problem(404), Problem(503))
+            .WithResponseHeader(200, "ETag", "A strong validator: send it back as If-None-Match to get 304.")
+            .WithResponseHeader(200, "Cache-Control", cacheControl).WithResponseHeader(304, "ETag", "The validator that matched.")
+            .WithHeaderParameter("If-None-Match", "An ETag from an earlier answer: 304 while it still matches.");
+
+    private static ProducesResponseTypeMetadata Problem(int status) => new(status, typeof(Microsoft.AspNetCore.Mvc.ProblemDetails), ["application/problem+json"]);
 
     private static async Task GetAvatar(HttpContext http, Services s)
     {

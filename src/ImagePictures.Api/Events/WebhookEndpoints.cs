@@ -1,4 +1,5 @@
 using ImagePictures.Api.Auth;
+using ImagePictures.Api.Operations;
 using ImagePictures.Api.Realtime;
 
 namespace ImagePictures.Api.Events;
@@ -12,7 +13,7 @@ public static class WebhookEndpoints
         EventTypes.PictureRestored, EventTypes.PicturePurged, EventTypes.UserPicturesDeleted, EventTypes.EmailsChanged,
     ];
 
-    public sealed record CreateWebhookRequest(string? Url, string[]? Events);
+    public sealed record CreateWebhookRequest(string? Url, string[]? Events = null);
 
     /// <summary>Answered once, at registration: the only time the secret is shown.</summary>
     public sealed record CreatedWebhookJson(string Id, string Url, string[]? Events, string Secret, DateTime CreatedAt);
@@ -23,7 +24,7 @@ public static class WebhookEndpoints
 
     public static RouteGroupBuilder MapWebhooks(this IEndpointRouteBuilder app)
     {
-        var group = app.MapGroup("/api/admin/webhooks").RequireAuthorization(AuthSetup.AdminPolicy).WithTags("Admin");
+        var group = app.MapGroup("/api/admin/webhooks").RequireAuthorization(AuthSetup.AdminPolicy).WithTags("Admin").ProducesCommonProblems();
         group.MapPost("", Create).WithName("AdminCreateWebhook").WithSummary("Register a webhook endpoint; its secret is shown only in this answer")
             .Produces<CreatedWebhookJson>(StatusCodes.Status201Created).ProducesProblem(StatusCodes.Status400BadRequest)
             .ProducesProblem(StatusCodes.Status409Conflict);

@@ -1,5 +1,6 @@
 using ImagePictures.Api.Administration;
 using ImagePictures.Api.Auth;
+using ImagePictures.Api.Clients;
 using ImagePictures.Api.Avatars;
 using ImagePictures.Api.Gravatar;
 using ImagePictures.Api.Database;
@@ -28,6 +29,7 @@ public static class ServiceRegistration
         builder.AddUploadRateLimit();
         builder.AddPicturesHealthChecks();
         builder.AddRealtime();
+        builder.AddApiCors();
         builder.AddPicturesTelemetry();
         builder.AddReverseProxy();
         builder.AddEvents();
@@ -57,6 +59,9 @@ public static class ServiceRegistration
         services.Configure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
         services.AddProblemDetails(o => o.CustomizeProblemDetails = Problems.Customize);
         services.AddExceptionHandler<ProblemExceptionHandler>();
+        // Numbers are JSON numbers: the web defaults also read "12" as 12, which no client needs and
+        // which turns every integer of the OpenAPI document into an integer-or-string union.
+        services.ConfigureHttpJsonOptions(o => o.SerializerOptions.NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.Strict);
         services.AddApiDocs();
         builder.WebHost.ConfigureKestrel(k =>
         {

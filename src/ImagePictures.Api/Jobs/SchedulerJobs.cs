@@ -1,3 +1,4 @@
+using System.ComponentModel.DataAnnotations;
 using Dapper;
 using Hangfire;
 using Hangfire.Storage;
@@ -7,7 +8,8 @@ namespace ImagePictures.Api.Jobs;
 
 public sealed record JobJson(string Name, string Cron, bool Paused, DateTimeOffset? NextRunAt, JobRunJson? LastRun);
 
-public sealed record JobRunJson(long Id, DateTime StartedAt, DateTime? FinishedAt, string Node, string Status, int Found, int Deleted, int Failed, string? Error)
+public sealed record JobRunJson(long Id, DateTime StartedAt, DateTime? FinishedAt, string Node,
+    [property: AllowedValues("running", "succeeded", "partial", "failed")] string Status, int Found, int Deleted, int Failed, string? Error)
 {
     public static JobRunJson From(JobRunRow r) => new(r.Id, DateTime.SpecifyKind(r.StartedAt, DateTimeKind.Utc),
         r.FinishedAt is { } f ? DateTime.SpecifyKind(f, DateTimeKind.Utc) : null, r.Node, r.Status, r.Found, r.Deleted, r.Failed, r.Error);

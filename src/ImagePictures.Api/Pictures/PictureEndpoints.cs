@@ -1,3 +1,5 @@
+using System.ComponentModel.DataAnnotations;
+using System.Text.Json.Serialization;
 using ImagePictures.Api.Auth;
 using ImagePictures.Api.Operations;
 using ImagePictures.Imaging;
@@ -7,7 +9,18 @@ namespace ImagePictures.Api.Pictures;
 
 public static class PictureEndpoints
 {
-    public sealed record RenameRequest(string? Title);
+    /// <summary>
+    /// <c>{"title":"…"}</c>, or <c>{"title":null}</c> to clear it. Whether the body named the title
+    /// at all is kept, so that <c>{}</c> (a client that leaves out null fields) is refused rather than
+    /// taken as "clear the title".
+    /// </summary>
+    public sealed class RenameRequest
+    {
+        [Required]
+        public string? Title { get; set { field = value; HasTitle = true; } }
+
+        [JsonIgnore] public bool HasTitle { get; private set; }
+    }
     public sealed record SetActiveRequest(Guid? PictureId);
 
     /// <summary>The /api/users/{userId}/… picture routes. Binding <see cref="Owner"/> is the access check.</summary>
@@ -21,6 +34,7 @@ public static class PictureEndpoints
         group.MapGet("/pictures", List).WithName("ListPictures").WithSummary("List live pictures, newest first").Produces<List<PictureJson>>();
         group.MapGet("/pictures/{pictureId}", Get).WithName("GetPicture").WithSummary("Get one live picture").Produces<PictureJson>().ProducesProblem(404);
         group.MapPatch("/pictures/{pictureId}", Rename).WithName("RenamePicture").WithSummary("Rename a picture (null title clears it)")
+            .WithDescription("The body is {\"title\":\"…\"} (at most 200 characters); {\"title\":null} clears the title. A body without title is 400.")
             .Produces<PictureJson>().ProducesProblem(404);
         group.MapDelete("/pictures/{pictureId}", Trash).WithName("TrashPicture").WithSummary("Move a picture to the trash")
             .Produces<PictureJson>().ProducesProblem(404);
@@ -55,6 +69,8 @@ public static class PictureEndpoints
 
     private static async Task<IResult> Rename(Owner owner, Guid pictureId, RenameRequest body, PictureService pictures, CancellationToken ct)
     {
+        if (!body.HasTitle)
+            return Problems.Result(400, "Missing title", "The body holds one field, \"title\": a new title of at most 200 characters, or null to clear it (as {\"title\":null}).");
         if (PictureTitles.Problem(body.Title) is { } problem) return Problems.Result(400, "Invalid title", problem);
         var title = string.IsNullOrWhiteSpace(body.Title) ? null : body.Title;
         return await pictures.RenameAsync(owner.Id, pictureId, title, ct) is { } picture

@@ -1,3 +1,4 @@
+using System.ComponentModel.DataAnnotations;
 using System.Text.Json;
 using Dapper;
 using ImagePictures.Api.Pictures;
@@ -22,7 +23,11 @@ public static class EventTypes
 public sealed record EmailHash(string Md5, string Sha256);
 
 /// <summary>An event of the log. <see cref="Emails"/>: on <see cref="EventTypes.EmailsChanged"/> only, the user's whole set after the change.</summary>
-public sealed record PictureEvent(long Seq, string Type, string UserId, Guid? PictureId, DateTime OccurredAt, PictureJson? Picture,
+public sealed record PictureEvent(
+    long Seq,
+    [property: AllowedValues(EventTypes.PictureUploaded, EventTypes.PictureUpdated, EventTypes.ActivePictureChanged, EventTypes.PictureTrashed,
+        EventTypes.PictureRestored, EventTypes.PicturePurged, EventTypes.UserPicturesDeleted, EventTypes.EmailsChanged)] string Type,
+    string UserId, Guid? PictureId, DateTime OccurredAt, PictureJson? Picture,
     [property: System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
     IReadOnlyList<EmailHash>? Emails = null);
 

@@ -3,10 +3,10 @@ using Microsoft.Extensions.FileProviders;
 
 namespace ImagePictures.Api.Sample;
 
-/// <summary>The browser sample (wwwroot-sample/) at /sample/, in Development only.</summary>
+/// <summary>The browser sample (wwwroot-sample/) at /sample/, in Development only: a page on /client/avatar-editor.js and /client/live-avatar.js.</summary>
 public static class SampleHosting
 {
-    private static readonly HashSet<string> PageFiles = new(StringComparer.Ordinal) { "/", "/index.html", "/app.js", "/style.css", "/signalr.min.js" };
+    private static readonly HashSet<string> PageFiles = new(StringComparer.Ordinal) { "/", "/index.html", "/app.js", "/style.css" };
 
     public static void UseBrowserSample(this WebApplication app)
     {
@@ -20,15 +20,9 @@ public static class SampleHosting
             if (http.Request.Path.Value == "/sample") { http.Response.Redirect("/sample/"); return Task.CompletedTask; }
             return next(http);
         });
-        // The SignalR browser client comes from npm (scripts/setup.sh runs npm ci); served next to the page.
-        var client = Path.Combine(folder, "node_modules", "@microsoft", "signalr", "dist", "browser", "signalr.min.js");
-        app.MapGet("/sample/signalr.min.js", () => File.Exists(client)
-            ? Results.File(client, "text/javascript")
-            : Problems.NotFound("The SignalR client is not installed: run 'npm ci' in wwwroot-sample (scripts/run.sh does this).")).ExcludeFromDescription();
-
         // Only the page's own files, by exact path: never package.json or node_modules, however the path is spelt (//, %2F, case).
         app.UseWhen(ctx => ctx.Request.Path.StartsWithSegments("/sample", out var rest) && !PageFiles.Contains(rest.Value ?? ""),
-            branch => branch.Run(ctx => Problems.Write(ctx, 404, "Not found", "Only the sample page's own files are served here: /sample/, app.js, style.css and signalr.min.js.")));
+            branch => branch.Run(ctx => Problems.Write(ctx, 404, "Not found", "Only the sample page's own files are served here: /sample/, app.js and style.css.")));
         var files = new PhysicalFileProvider(folder);
         app.UseDefaultFiles(new DefaultFilesOptions { RequestPath = "/sample", FileProvider = files });
         app.UseStaticFiles(new StaticFileOptions

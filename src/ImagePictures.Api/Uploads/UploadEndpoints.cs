@@ -16,9 +16,10 @@ public static class UploadEndpoints
 {
     public const int MinCropSide = 32;
 
-    public sealed record StagedUploadJson(Guid Id, DateTime ExpiresAt, int Width, int Height, string PreviewUrl);
+    /// <summary>SuggestedCrop: the square the service keeps when the commit names no crop (its smart crop), in staged-image pixels.</summary>
+    public sealed record StagedUploadJson(Guid Id, DateTime ExpiresAt, int Width, int Height, string PreviewUrl, CropJson SuggestedCrop);
     public sealed record CropJson(int X, int Y, int Width, int Height);
-    public sealed record CommitRequest(bool Activate, CropJson? Crop);
+    public sealed record CommitRequest(bool Activate = false, CropJson? Crop = null);
 
     public static RouteGroupBuilder MapUploads(this IEndpointRouteBuilder app)
     {
@@ -51,7 +52,8 @@ public static class UploadEndpoints
         await uploads.EnsureRoomAsync(userId, ct);
         var staged = await imaging.StageAsync(upload.Bytes, ct);
         var row = await uploads.StageAsync(userId, staged, ct);
-        var json = ToJson(row);
+        var s = staged.SuggestedCrop;
+        var json = ToJson(row, new CropJson(s.X, s.Y, s.Width, s.Height));
         return Results.Created(json.PreviewUrl, json);
     }
 
@@ -108,6 +110,6 @@ public static class UploadEndpoints
     private static IResult NotFound() =>
         Problems.NotFound("You have no staged upload with that id; it may have expired, been committed or never existed. Upload the image again.");
 
-    private static StagedUploadJson ToJson(StagedUploadRow row) =>
-        new(row.Id, DateTime.SpecifyKind(row.ExpiresAt, DateTimeKind.Utc), row.Width, row.Height, $"/api/uploads/{row.Id}/preview");
+    private static StagedUploadJson ToJson(StagedUploadRow row, CropJson suggestedCrop) =>
+        new(row.Id, DateTime.SpecifyKind(row.ExpiresAt, DateTimeKind.Utc), row.Width, row.Height, $"/api/uploads/{row.Id}/preview", suggestedCrop);
 }

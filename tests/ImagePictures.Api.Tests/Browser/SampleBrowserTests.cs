@@ -23,8 +23,9 @@ public sealed class BrowserApplication : PicturesApplication
 
 /// <summary>
 /// Alice and Bob side by side in Debian's Chromium (never a downloaded browser): Bob watches
-/// Alice, and every change Alice makes shows on Bob's page without a reload.
+/// Alice, and every change Alice makes (through the page's &lt;avatar-editor&gt;) shows on Bob's page without a reload.
 /// </summary>
+[Trait("Category", "Browser")]
 public class SampleBrowserTests(BrowserApplication app) : ChromiumTest, IClassFixture<BrowserApplication>
 {
     private static readonly string Artifacts = Path.Combine(RepositoryRoot.Find(), "test-artifacts");
@@ -63,20 +64,28 @@ public class SampleBrowserTests(BrowserApplication app) : ChromiumTest, IClassFi
         var bob = await SignedIn("bob");
         await bob.GetByTestId("watch-input").FillAsync("alice");
         await bob.GetByTestId("watch").ClickAsync();
-        var watched = bob.Locator("img[data-testid='watched-avatar'][data-user-id='alice']");
+        // <live-avatar data-testid="watched-avatar">: its picture is the img in its shadow root.
+        var watched = bob.Locator("[data-testid='watched-avatar'][data-user-id='alice'] img");
         await Assertions.Expect(watched).ToBeVisibleAsync();
         var src = await Src(watched);
 
         var alice = await SignedIn("alice");
 
-        // Upload (red): the progress bar shows, and Bob's watched avatar changes and loads.
+        // Upload (red): the progress bar shows, the crop is confirmed, and Bob's watched avatar changes and loads.
+        await alice.EvaluateAsync("""
+            () => { const root = document.querySelector('avatar-editor').shadowRoot; window.sawProgress = false;
+                    new MutationObserver(() => { if (root.querySelector('[data-testid=upload-progress]')) window.sawProgress = true; })
+                      .observe(root, { childList: true, subtree: true }); }
+            """);
         await alice.GetByTestId("upload").SetInputFilesAsync(await Photo(TestImages.Red));
-        await Assertions.Expect(alice.GetByTestId("upload-progress")).ToBeVisibleAsync(new() { Timeout = 5000 });
+        await alice.GetByTestId("crop-confirm").ClickAsync();
+        Assert.True(await alice.EvaluateAsync<bool>("() => window.sawProgress"), "no upload-progress was shown");
         src = await ChangedFrom(watched, src);
         await Assertions.Expect(alice.GetByTestId("picture")).ToHaveCountAsync(1, new() { Timeout = 10000 });
 
         // A second upload (blue) becomes active too.
         await alice.GetByTestId("upload").SetInputFilesAsync(await Photo(TestImages.Blue));
+        await alice.GetByTestId("crop-confirm").ClickAsync();
         src = await ChangedFrom(watched, src);
         await Assertions.Expect(alice.GetByTestId("picture")).ToHaveCountAsync(2, new() { Timeout = 10000 });
 
@@ -90,11 +99,13 @@ public class SampleBrowserTests(BrowserApplication app) : ChromiumTest, IClassFi
         // Trash the active one: the newest other picture takes over, Bob follows.
         await alice.Locator($"[data-testid='picture'][data-picture-id='{olderId}']").GetByTestId("trash").ClickAsync();
         src = await ChangedFrom(watched, src);
+        await alice.GetByTestId("trash-tab").ClickAsync();
         await Assertions.Expect(alice.GetByTestId("trashed-picture")).ToHaveCountAsync(1, new() { Timeout = 10000 });
 
         // Restore it, then make it active again: Bob follows again.
         await alice.GetByTestId("trashed-picture").GetByTestId("restore").ClickAsync();
         await Assertions.Expect(alice.GetByTestId("trashed-picture")).ToHaveCountAsync(0, new() { Timeout = 10000 });
+        await alice.GetByTestId("pictures-tab").ClickAsync();
         await alice.Locator($"[data-testid='picture'][data-picture-id='{olderId}']").GetByTestId("activate").ClickAsync();
         await ChangedFrom(watched, src);
 

@@ -28,6 +28,7 @@ public sealed class WasmAvatarApplication : SecondOriginApplication
         // .dat (ICU data) and .pdb have no registered content type; everything here is the app's own build output.
         site.UseStaticFiles(new StaticFileOptions { FileProvider = files, ServeUnknownFileTypes = true });
         site.MapGet("/", () => Results.File(files.GetFileInfo("index.html").CreateReadStream(), "text/html; charset=utf-8"));
+        site.MapGet("/token", (string user) => Results.Text(Token(user))); // the site's backend hands out its user's token
     }
 
     private static string Metadata(string key) =>
@@ -38,6 +39,7 @@ public sealed class WasmAvatarApplication : SecondOriginApplication
 /// &lt;LiveAvatar&gt; running in .NET WebAssembly in Debian's Chromium, on a page of another origin and
 /// without a token: it follows a real activation of one user, and leaves the other user's avatar alone.
 /// </summary>
+[Trait("Category", "Browser")]
 public class WasmLiveAvatarBrowserTests(WasmAvatarApplication app) : ChromiumTest, IClassFixture<WasmAvatarApplication>
 {
     [Fact]
@@ -81,6 +83,39 @@ public class WasmLiveAvatarBrowserTests(WasmAvatarApplication app) : ChromiumTes
         await Task.Delay(300);
         Assert.Equal(bobSrc, await bob.GetAttributeAsync("src"));
 
+        Assert.Empty(errors);
+    }
+
+    [Fact]
+    public async Task AvatarEditorInWebAssemblyShowsLiveChangesAndRaisesItsEvents()
+    {
+        const string user = "wa-carol";
+        var first = await app.UploadAsync(user, TestImages.Blue);
+        var page = await (await Browser.NewContextAsync()).NewPageAsync();
+        var errors = new List<string>();
+        page.Console += (_, m) => { if (m.Type == "error") errors.Add($"console: {m.Text}"); };
+        page.PageError += (_, e) => errors.Add($"page error: {e}");
+        await page.GotoAsync($"{app.SiteUrl}/?service={Uri.EscapeDataString(app.BaseUrl + "/")}&editor={user}");
+        await Assertions.Expect(page.Locator("#renderer")).ToHaveTextAsync("WebAssembly", new() { Timeout = 60_000 });
+
+        // The element, hosted by the component, lists the user's pictures with the component's token.
+        var editor = page.Locator("avatar-editor");
+        Assert.Equal(app.BaseUrl, await editor.GetAttributeAsync("service"));
+        await Assertions.Expect(editor.Locator($"[data-testid=picture][data-picture-id='{first.Id}']")).ToBeVisibleAsync();
+
+        // A picture uploaded elsewhere appears; setting it active in the editor reaches OnChange.
+        await page.WaitForFunctionAsync("() => document.querySelector('avatar-editor').hub?.state === 'Connected'");
+        var second = await app.UploadAsync(user, TestImages.Green);
+        var picture = editor.Locator($"[data-testid=picture][data-picture-id='{second.Id}']");
+        await picture.Locator("[data-testid=activate]").ClickAsync();
+        await Assertions.Expect(picture).ToHaveAttributeAsync("data-active", "true");
+        await Assertions.Expect(page.Locator("#editor-events")).ToContainTextAsync(second.Id.ToString());
+        var active = await app.Api(user).GetFromJsonAsync<PictureJson>($"/api/users/{user}/active-picture");
+        Assert.Equal(second.Id, active!.Id);
+
+        // The close button reaches OnClose.
+        await editor.Locator("[data-testid=close]").ClickAsync();
+        await Assertions.Expect(page.Locator("#editor-events li").Last).ToHaveTextAsync(new Regex(@"^close\s*$"));
         Assert.Empty(errors);
     }
 }
