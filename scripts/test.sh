@@ -1,9 +1,18 @@
 #!/usr/bin/env bash
-# Installs what a fresh machine lacks and runs every test; exits non-zero on any failure.
+# Installs what a fresh machine lacks and runs the tests; exits non-zero on any failure.
+#   scripts/test.sh        every test: the lanes Unit, Api, Browser, Fault and Slow, then the Node hub check
+#   scripts/test.sh fast   the lanes Unit and Api only (what a change to a handler or a query needs)
+# Lanes are the tests' Category traits; docs/testing.md says which to run when.
 # Each test run starts its own PostgreSQL clusters under a temporary folder; the trap stops any
 # that a crashed test left running.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+lane="${1:-all}"
+case "$lane" in
+  all) filter="" ;;
+  fast) filter="Category=Unit|Category=Api" ;;
+  *) echo "usage: scripts/test.sh [fast]" >&2; exit 2 ;;
+esac
 scripts/setup.sh test
 
 export IMAGEPICTURES_TEST_ROOT="$(mktemp -d /tmp/imagepictures-tests.XXXXXX)"
@@ -13,7 +22,7 @@ cleanup() {
     dir="$(dirname "$pid")"
     runuser -u postgres -- "$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)/pg_ctl" -D "$dir" -m immediate stop >/dev/null 2>&1 || true
   done
-  # A private RabbitMQ broker and its epmd (tests/ImagePictures.Api.Tests/Events/TestBroker.cs).
+  # A private RabbitMQ broker and its epmd (tests/ImagePictures.Testing/TestBroker.cs).
   for pid in $(find "$IMAGEPICTURES_TEST_ROOT" -name rabbit.pid -o -name epmd.pid 2>/dev/null); do
     kill -TERM "$(cat "$pid")" 2>/dev/null || true
   done
@@ -23,7 +32,9 @@ cleanup() {
 trap cleanup EXIT INT TERM
 
 dotnet build ImagePictures.sln -c Release -nologo -v quiet -clp:ErrorsOnly
-dotnet test ImagePictures.sln -c Release --no-build -nologo --logger "console;verbosity=normal" -- RunConfiguration.TestSessionTimeout=1800000
+dotnet test ImagePictures.sln -c Release --no-build -nologo --logger "console;verbosity=normal" \
+  ${filter:+--filter "$filter"} -- RunConfiguration.TestSessionTimeout=1800000
+[[ "$lane" == fast ]] && exit 0
 
 # The hub with the real @microsoft/signalr client (Node), against the Release build started above.
 CONFIGURATION=Release tests/node-signalr/run.sh

@@ -11,6 +11,7 @@ namespace ImagePictures.Api.Tests;
 /// Each cell gets a fresh owner with one picture, so cells do not disturb each other.
 /// Add a row whenever a route is added.
 /// </summary>
+[Trait("Category", "Api")]
 public class AccessMatrixTests(PicturesApplication app) : IClassFixture<PicturesApplication>
 {
     // route, then the expected status for owner, other, admin, provision; every forged caller is 401, and

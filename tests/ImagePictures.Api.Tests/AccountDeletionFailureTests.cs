@@ -12,6 +12,7 @@ namespace ImagePictures.Api.Tests;
 /// An account deletion whose files cannot be removed: the user's folder is a mount point, which
 /// cannot be renamed (EBUSY). The answer is 503 speaking of the deletion, and nothing is deleted.
 /// </summary>
+[Trait("Category", "Api")]
 public class AccountDeletionFailureTests(PicturesApplication app, ITestOutputHelper output) : IClassFixture<PicturesApplication>
 {
     [Fact]

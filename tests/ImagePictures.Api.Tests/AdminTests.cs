@@ -8,6 +8,7 @@ using Npgsql;
 
 namespace ImagePictures.Api.Tests;
 
+[Trait("Category", "Api")]
 public class AdminTests(JobsApplication app) : IClassFixture<JobsApplication>
 {
     private static byte[] Photo() { using var img = TestImages.Split(200, 100, TestImages.Red, TestImages.Blue); return TestImages.Jpeg(img); }

@@ -6,6 +6,7 @@ using ImagePictures.Api.Tests.Infrastructure;
 namespace ImagePictures.Api.Tests;
 
 /// <summary>The OpenAPI document is complete enough for a typed client, and the reference UI is served.</summary>
+[Trait("Category", "Api")]
 public class ApiDocsTests(PicturesApplication app) : IClassFixture<PicturesApplication>
 {
     private static readonly string[] Methods = ["get", "put", "post", "delete", "patch"];
@@ -90,6 +91,7 @@ public class ApiDocsTests(PicturesApplication app) : IClassFixture<PicturesAppli
     }
 }
 
+[Trait("Category", "Api")]
 public class ApiDocsDisabledTests(ApiDocsDisabledTests.NoDocsApplication app) : IClassFixture<ApiDocsDisabledTests.NoDocsApplication>
 {
     public sealed class NoDocsApplication : PicturesApplication

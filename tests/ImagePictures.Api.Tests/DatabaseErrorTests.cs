@@ -11,6 +11,7 @@ namespace ImagePictures.Api.Tests;
 /// cannot be reached, is overloaded or shuts down is 503 + Retry-After; a value the request caused
 /// is 400, a conflict 409, anything else 500, and no body shows the server's message.
 /// </summary>
+[Trait("Category", "Api")]
 public class DatabaseErrorTests
 {
     private static async Task<NpgsqlConnection> OpenAsync()

@@ -5,10 +5,13 @@ using ImagePictures.Api.Tests.Infrastructure;
 
 namespace ImagePictures.Api.Tests;
 
+[Trait("Category", "Api")]
 public sealed class DefaultPictureTestsOnFileSystem(PicturesApplication app) : DefaultPictureTests(app), IClassFixture<PicturesApplication>;
+[Trait("Category", "Api")]
 public sealed class DefaultPictureTestsOnS3(S3PicturesApplication app) : DefaultPictureTests(app), IClassFixture<S3PicturesApplication>;
 
 /// <summary>Sign-up's default picture and account deletion, once per storage provider.</summary>
+[Trait("Category", "Api")]
 public abstract class DefaultPictureTests(PicturesApplication app)
 {
     [Fact]

@@ -7,6 +7,7 @@ using Npgsql;
 namespace ImagePictures.Api.Tests;
 
 /// <summary>The Hangfire dashboard at /hangfire: every row of the contract's access rules, its options and its antiforgery check.</summary>
+[Trait("Category", "Api")]
 public class HangfireDashboardTests(JobsApplication app) : IClassFixture<JobsApplication>
 {
     /// <summary>The recurring-jobs table row of one job id.</summary>
@@ -100,9 +101,15 @@ public class HangfireDashboardTests(JobsApplication app) : IClassFixture<JobsApp
         var before = await JobDriver.LastRunIdAsync(admin, TempCleanupJob.Name);
         var trigger = new FormUrlEncodedContent([new("jobs[]", TempCleanupJob.Name)]);
 
+        await Eventually(() => JobDriver.Quiet(app), "the jobs of earlier tests finished"); // so the counts below stand still
+        var jobsBefore = JobDriver.Monitoring(app).GetStatistics();
         var refused = await admin.PostAsync("/hangfire/recurring/trigger", trigger);
         Assert.Equal(HttpStatusCode.Forbidden, refused.StatusCode);
-        await Task.Delay(TimeSpan.FromSeconds(2));
+        // The dashboard refuses before it creates anything, so once the 403 is here Hangfire has no new job
+        // in any state (and the cron is years away), and no run was recorded.
+        var jobsAfter = JobDriver.Monitoring(app).GetStatistics();
+        Assert.Equal((jobsBefore.Enqueued, jobsBefore.Processing, jobsBefore.Scheduled, jobsBefore.Succeeded, jobsBefore.Failed, jobsBefore.Deleted),
+            (jobsAfter.Enqueued, jobsAfter.Processing, jobsAfter.Scheduled, jobsAfter.Succeeded, jobsAfter.Failed, jobsAfter.Deleted));
         Assert.Equal(before, await JobDriver.LastRunIdAsync(admin, TempCleanupJob.Name));
 
         // The same POST as the dashboard's own script makes it: the token from the page in its header (the

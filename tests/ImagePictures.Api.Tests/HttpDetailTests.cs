@@ -14,6 +14,7 @@ namespace ImagePictures.Api.Tests;
 /// Over a real Kestrel socket: security headers on every HTML page, no Server header, the sample
 /// serving only its own files, and one problem-details shape for our errors and the framework's.
 /// </summary>
+[Trait("Category", "Api")]
 public class HttpDetailTests(BrowserApplication app) : IClassFixture<BrowserApplication>
 {
     private HttpClient Client(string? token = null)
@@ -126,6 +127,7 @@ public class HttpDetailTests(BrowserApplication app) : IClassFixture<BrowserAppl
 }
 
 /// <summary>The request log writes the status that was sent, also when the exception handler answered.</summary>
+[Trait("Category", "Api")]
 public class RequestLogStatusTests(LogCapturingApplication app) : IClassFixture<LogCapturingApplication>
 {
     [Fact]
@@ -142,9 +144,8 @@ public class RequestLogStatusTests(LogCapturingApplication app) : IClassFixture<
 
         var path = $"/api/users/{user}/pictures";
         (string Category, Microsoft.Extensions.Logging.LogLevel Level, string Text) line = default;
-        for (var i = 0; i < 50 && (line = app.Logs.Entries.LastOrDefault(e => e.Category == "ImagePictures.Requests" && e.Text.Contains(path))).Text is null; i++)
-            await Task.Delay(100);
-        Assert.NotNull(line.Text);
+        await Eventually(() => (line = app.Logs.Entries.LastOrDefault(e => e.Category == "ImagePictures.Requests" && e.Text.Contains(path))).Text is not null,
+            "the request line of the failed upload"); // written once the response has completed
         Assert.Contains($"POST {path} 503", line.Text);
         // Nothing was left behind by the failed upload.
         Assert.Empty(Directory.EnumerateFileSystemEntries(Path.Combine(app.StorageRoot, "temp")));

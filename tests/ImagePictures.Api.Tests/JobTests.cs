@@ -8,20 +8,33 @@ using Hangfire.Storage;
 using ImagePictures.Api.Jobs;
 using ImagePictures.Api.Pictures;
 using ImagePictures.Api.Tests.Infrastructure;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.TestHost;
 using Microsoft.Extensions.DependencyInjection;
 using Npgsql;
 
 namespace ImagePictures.Api.Tests;
 
-/// <summary>A service whose crons do not fire during a test run: only explicit triggers run jobs.</summary>
+/// <summary>
+/// A service whose crons do not fire during a test run: only explicit triggers run jobs. Its clock is the
+/// test's, so a test moves time past an age limit instead of waiting for it.
+/// </summary>
 public class JobsApplication : PicturesApplication
 {
     /// <summary>A real schedule (midnight of 29 February), so nextRunAt is a date, but years away.</summary>
     public const string FarCron = "0 0 29 2 *";
 
+    public Events.TestClock Clock { get; } = new();
+
     public JobsApplication()
     {
         foreach (var name in JobsSetup.Catalog.Keys) With($"Jobs:{name}:Cron", FarCron);
+    }
+
+    protected override void ConfigureWebHost(IWebHostBuilder builder)
+    {
+        base.ConfigureWebHost(builder);
+        builder.ConfigureTestServices(s => s.AddSingleton<TimeProvider>(Clock));
     }
 }
 
@@ -53,17 +66,26 @@ public static class JobDriver
     /// <summary>Waits until <paramref name="count"/> runs after <paramref name="afterId"/> have finished; oldest first.</summary>
     public static async Task<Run[]> WaitForRunsAfterAsync(HttpClient admin, string job, long afterId, int count, int seconds = 60)
     {
-        var clock = Stopwatch.StartNew();
-        while (clock.Elapsed < TimeSpan.FromSeconds(seconds))
+        Run[] runs = [];
+        await Eventually(async () =>
         {
-            var runs = (await RunsAsync(admin, job, 500)).Where(r => r.Id > afterId && r.FinishedAt is not null).OrderBy(r => r.Id).ToArray();
-            if (runs.Length >= count) return runs;
-            await Task.Delay(100);
-        }
-        throw new TimeoutException($"Fewer than {count} finished runs of {job} within {seconds} s.");
+            runs = (await RunsAsync(admin, job, 500)).Where(r => r.Id > afterId && r.FinishedAt is not null).OrderBy(r => r.Id).ToArray();
+            return runs.Length >= count;
+        }, $"{count} finished runs of {job}", TimeSpan.FromSeconds(Math.Max(seconds, 60)));
+        return runs;
     }
 
     public static IMonitoringApi Monitoring(PicturesApplication app) => app.Services.GetRequiredService<JobStorage>().GetMonitoringApi();
+
+    /// <summary>
+    /// Hangfire (the app's storage, shared by every instance on its database) has no job enqueued, processing
+    /// or scheduled for a retry: no run can start any more unless something new is triggered or a cron fires.
+    /// </summary>
+    public static bool Quiet(PicturesApplication app)
+    {
+        var monitoring = Monitoring(app);
+        return monitoring.ProcessingCount() == 0 && monitoring.ScheduledCount() == 0 && monitoring.Queues().All(q => q.Length == 0);
+    }
 
     public static RecurringJobDto Recurring(PicturesApplication app, string job)
     {
@@ -74,10 +96,13 @@ public static class JobDriver
     public static JsonElement Job(JsonElement[]? jobs, string name) => jobs!.Single(j => j.GetProperty("name").GetString() == name);
 }
 
+[Trait("Category", "Api")]
 public sealed class JobTestsOnFileSystem(JobTests.Application app) : JobTests(app), IClassFixture<JobTests.Application>;
+[Trait("Category", "Api")]
 public sealed class JobTestsOnS3(JobTests.S3Application app) : JobTests(app), IClassFixture<JobTests.S3Application>;
 
 /// <summary>The scheduled jobs through the admin API, once per storage provider.</summary>
+[Trait("Category", "Api")]
 public abstract class JobTests(JobTests.Application app)
 {
     public class Application : JobsApplication
@@ -142,11 +167,10 @@ public abstract class JobTests(JobTests.Application app)
         // The job's return value carries its counts, and Hangfire shows it as the job's result (Hangfire
         // records the Succeeded state just after the run record is written: give it a moment).
         Hangfire.Storage.Monitoring.SucceededJobDto? succeeded = null;
-        for (var deadline = DateTime.UtcNow.AddSeconds(15); succeeded is null && DateTime.UtcNow < deadline; await Task.Delay(100))
-            succeeded = JobDriver.Monitoring(app).SucceededJobs(0, 50).Select(j => j.Value)
-                .FirstOrDefault(j => j.Job.Type == typeof(TrashPurgeJob) && j.Result?.ToString()?.Contains($"\"Deleted\":{run.Deleted}") == true);
-        Assert.True(succeeded is not null, "no succeeded trash-purge job in Hangfire with the run's counts as its result");
-        Assert.Contains("\"Found\":", succeeded.Result!.ToString());
+        await Eventually(() => (succeeded = JobDriver.Monitoring(app).SucceededJobs(0, 50).Select(j => j.Value)
+                .FirstOrDefault(j => j.Job.Type == typeof(TrashPurgeJob) && j.Result?.ToString()?.Contains($"\"Deleted\":{run.Deleted}") == true)) is not null,
+            "a succeeded trash-purge job in Hangfire with the run's counts as its result");
+        Assert.Contains("\"Found\":", succeeded!.Result!.ToString());
     }
 
     [Fact]
@@ -239,23 +263,22 @@ public abstract class JobTests(JobTests.Application app)
         Assert.Contains("events", run.Error);
 
         // Hangfire saw the exception: the job went through Failed (with the exception) on its way to a retry.
-        var clock = Stopwatch.StartNew();
         string? failure = null;
-        while (failure is null && clock.Elapsed < TimeSpan.FromSeconds(30))
+        await Eventually(() =>
         {
             var monitoring = JobDriver.Monitoring(app);
             var ids = monitoring.ScheduledJobs(0, 50).Where(j => j.Value.Job?.Type == typeof(EventPruneJob)).Select(j => j.Key)
                 .Concat(monitoring.FailedJobs(0, 50).Where(j => j.Value.Job?.Type == typeof(EventPruneJob)).Select(j => j.Key));
             failure = ids.Select(id => monitoring.JobDetails(id)).SelectMany(d => d.History)
                 .Where(h => h.StateName == "Failed").Select(h => h.Data.TryGetValue("ExceptionMessage", out var m) ? m : null).FirstOrDefault(m => m is not null);
-            if (failure is null) await Task.Delay(200);
-        }
-        Assert.NotNull(failure);
+            return failure is not null;
+        }, "Hangfire recorded the event-prune job as Failed with the exception");
         Assert.Contains("events", failure);
     }
 }
 
 /// <summary>Pausing and resuming, including across a restart of the service.</summary>
+[Trait("Category", "Api")]
 public class PauseTests : IAsyncLifetime
 {
     private readonly JobsApplication _first = new();
@@ -312,6 +335,7 @@ public class PauseTests : IAsyncLifetime
 /// Two instances of the service on one fresh database and storage, started at the same moment (so
 /// the migrations and Hangfire's schema install race each other): a cluster.
 /// </summary>
+[Trait("Category", "Api")]
 public class ClusterTests : IAsyncLifetime
 {
     private const int PurgePictures = 4000; // long enough that a quiet machine is still purging when the test acts
@@ -346,8 +370,9 @@ public class ClusterTests : IAsyncLifetime
         await Task.WhenAll(Enumerable.Range(0, 10).Select(i => JobDriver.TriggerAsync(admins[i % 2], EventPruneJob.Name)));
         var runs = await JobDriver.WaitForRunsAfterAsync(admins[1], EventPruneJob.Name, before, 10, seconds: 120);
 
-        // Give any extra (wrong) execution time to show up, then check there were exactly ten.
-        await Task.Delay(TimeSpan.FromSeconds(3));
+        // Once Hangfire has nothing left to run (every trigger's job finished, none retried), no extra
+        // (wrong) execution can still come: there were exactly ten.
+        await Eventually(() => JobDriver.Quiet(_first), "Hangfire has no job enqueued, processing or scheduled");
         runs = (await JobDriver.RunsAsync(admins[0], EventPruneJob.Name, 500)).Where(r => r.Id > before).OrderBy(r => r.StartedAt).ToArray();
         Assert.Equal(10, runs.Length);
         Assert.All(runs, r => Assert.Equal("succeeded", r.Status));
@@ -392,9 +417,7 @@ public class ClusterTests : IAsyncLifetime
         var before = await JobDriver.LastRunIdAsync(first, TrashPurgeJob.Name);
         await JobDriver.TriggerAsync(first, TrashPurgeJob.Name);
         // Once the first run is under way, trigger again on the other instance.
-        var clock = Stopwatch.StartNew();
-        while ((await JobDriver.RunsAsync(first, TrashPurgeJob.Name, 5)).All(r => r.Id <= before) && clock.Elapsed < TimeSpan.FromSeconds(30))
-            await Task.Delay(20);
+        await Eventually(async () => (await JobDriver.RunsAsync(first, TrashPurgeJob.Name, 5)).Any(r => r.Id > before), "the first purge started");
         await JobDriver.TriggerAsync(second, TrashPurgeJob.Name);
         var secondTriggeredAt = DateTime.UtcNow;
 
@@ -410,9 +433,11 @@ public class ClusterTests : IAsyncLifetime
 }
 
 /// <summary>
-/// An every-minute cron on two instances for three minutes: one run per minute. It waits minutes,
-/// so it is a collection of its own and runs while the other tests do.
+/// An every-minute cron on two instances: each minute the cron fires gives exactly one run. It waits for
+/// the cron's first whole minute (up to a minute), so it is in the Slow lane, and a collection of its own
+/// that runs while the other tests do.
 /// </summary>
+[Trait("Category", "Slow")]
 [Collection(nameof(EveryMinuteCronTests))]
 public class EveryMinuteCronTests : IAsyncLifetime
 {
@@ -439,22 +464,35 @@ public class EveryMinuteCronTests : IAsyncLifetime
     [Fact]
     public async Task AnEveryMinuteCronOnTwoInstancesRunsOncePerMinute()
     {
-        var now = DateTime.UtcNow;
-        var firstMinute = new DateTime(now.Year, now.Month, now.Day, now.Hour, now.Minute, 0, DateTimeKind.Utc).AddMinutes(1);
-        var minutes = Enumerable.Range(0, 3).Select(i => firstMinute.AddMinutes(i)).ToArray();
-        // Until a little after the last of the three whole minutes has ended.
-        await Task.Delay(minutes[^1].AddMinutes(1).AddSeconds(5) - DateTime.UtcNow);
+        // Both instances registered the one recurring job, due at the next whole minute.
+        var registered = JobDriver.Recurring(_first, EventPruneJob.Name);
+        Assert.Equal("* * * * *", registered.Cron);
+        Assert.Equal(registered.NextExecution, JobDriver.Recurring(_second, EventPruneJob.Name).NextExecution);
+        var firstFire = registered.NextExecution!.Value;
+        Assert.Equal(0, firstFire.Second);
 
+        // The first fire's run, then Hangfire with nothing left to run: every occurrence up to the next one
+        // (which both schedulers now see) has been turned into jobs, and those jobs have all finished.
+        await JobDriver.WaitForRunsAfterAsync(_first.Admin(), EventPruneJob.Name, 0, 1, seconds: 150);
+        DateTime next = default;
+        await Eventually(() =>
+        {
+            // The next execution read before and after the quiet check: unchanged, so no fire came in between.
+            var before = JobDriver.Recurring(_first, EventPruneJob.Name).NextExecution;
+            if (!JobDriver.Quiet(_first)) return false;
+            next = JobDriver.Recurring(_first, EventPruneJob.Name).NextExecution!.Value;
+            return next == before && next > firstFire;
+        }, "the cron's first run finished and Hangfire has nothing left to run");
         var runs = await JobDriver.RunsAsync(_first.Admin(), EventPruneJob.Name, 100);
-        var perMinute = runs.GroupBy(r => r.StartedAt.ToUniversalTime().ToString("HH:mm")).ToDictionary(g => g.Key, g => g.Count());
-        foreach (var minute in minutes)
-            Assert.True(perMinute.GetValueOrDefault(minute.ToString("HH:mm")) == 1,
-                $"minute {minute:HH:mm}: {perMinute.GetValueOrDefault(minute.ToString("HH:mm"))} runs; all: {string.Join(", ", perMinute.Select(p => $"{p.Key}={p.Value}"))}");
+        var occurrences = (int)Math.Round((next - firstFire).TotalMinutes);
+        Assert.True(runs.Length == occurrences, $"{runs.Length} runs for the {occurrences} minute(s) from {firstFire:HH:mm} to before {next:HH:mm}: " +
+            string.Join(", ", runs.Select(r => $"{r.StartedAt:HH:mm:ss}")));
         Assert.All(runs, r => Assert.Equal("succeeded", r.Status));
     }
 }
 
 /// <summary>A shutdown in the middle of a purge: Hangfire puts the job back, and the next instance finishes it.</summary>
+[Trait("Category", "Api")]
 public class ShutdownTests : IAsyncLifetime
 {
     private const int Pictures = 4000; // long enough that a quiet machine is still purging at the shutdown
@@ -498,9 +536,7 @@ public class ShutdownTests : IAsyncLifetime
 
         var admin = _first!.Admin();
         await JobDriver.TriggerAsync(admin, TrashPurgeJob.Name);
-        var clock = Stopwatch.StartNew();
-        while ((await JobDriver.RunsAsync(admin, TrashPurgeJob.Name, 1)).Length == 0 && clock.Elapsed < TimeSpan.FromSeconds(30))
-            await Task.Delay(20);
+        await Eventually(async () => (await JobDriver.RunsAsync(admin, TrashPurgeJob.Name, 1)).Length > 0, "the purge started");
         await ((IAsyncLifetime)_first).DisposeAsync(); // the shutdown, while the purge runs
         _first = null;
 
@@ -517,6 +553,7 @@ public class ShutdownTests : IAsyncLifetime
     }
 }
 
+[Trait("Category", "Api")]
 public class JobSettingsTests
 {
     [Fact]

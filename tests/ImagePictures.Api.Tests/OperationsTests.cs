@@ -6,6 +6,7 @@ using ImagePictures.Api.Tests.Infrastructure;
 
 namespace ImagePictures.Api.Tests;
 
+[Trait("Category", "Api")]
 public class OperationsTests(PicturesApplication app) : IClassFixture<PicturesApplication>
 {
     [Fact]
@@ -49,6 +50,7 @@ public class OperationsTests(PicturesApplication app) : IClassFixture<PicturesAp
     }
 }
 
+[Trait("Category", "Api")]
 public class ProductionOperationsTests : IAsyncLifetime
 {
     private readonly ProductionApplication _app = new();
@@ -75,6 +77,7 @@ public class ProductionOperationsTests : IAsyncLifetime
     }
 }
 
+[Trait("Category", "Api")]
 public class UnknownRouteTests(PicturesApplication app) : IClassFixture<PicturesApplication>
 {
     [Fact]

@@ -8,6 +8,7 @@ using Microsoft.Extensions.Logging;
 namespace ImagePictures.Api.Tests;
 
 /// <summary>The per-request line: written in Development, silent under the Production defaults.</summary>
+[Trait("Category", "Api")]
 public class RequestLogTests
 {
     private sealed class CapturedLines : ILoggerProvider

@@ -6,6 +6,7 @@ using ImagePictures.Api.Tests.Infrastructure;
 namespace ImagePictures.Api.Tests;
 
 /// <summary>Storage:Provider and the S3 settings: a misconfiguration stops the start naming the setting; a store that is down is 503, not a failed start.</summary>
+[Trait("Category", "Api")]
 public class StorageSettingsTests
 {
     private static async Task<string> StartFailure(params (string Key, string? Value)[] settings)

@@ -8,10 +8,13 @@ using ImagePictures.Api.Tests.Infrastructure;
 
 namespace ImagePictures.Api.Tests;
 
+[Trait("Category", "Api")]
 public sealed class TrashTestsOnFileSystem(TrashTests.Application app) : TrashTests(app), IClassFixture<TrashTests.Application>;
+[Trait("Category", "Api")]
 public sealed class TrashTestsOnS3(TrashTests.S3Application app) : TrashTests(app), IClassFixture<TrashTests.S3Application>;
 
 /// <summary>The trash routes and trash-purge, once per storage provider.</summary>
+[Trait("Category", "Api")]
 public abstract class TrashTests(TrashTests.Application app)
 {
     /// <summary>Trashed pictures are due for purging at once, so a triggered trash-purge takes them.</summary>
@@ -47,7 +50,6 @@ public abstract class TrashTests(TrashTests.Application app)
     {
         var user = $"trash-{caller}";
         var first = await Trashed(user);
-        await Task.Delay(20);
         var second = await Trashed(user);
         var client = Callers.Client(app, caller, user);
 

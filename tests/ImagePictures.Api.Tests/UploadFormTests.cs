@@ -8,6 +8,7 @@ using ImagePictures.Api.Tests.Infrastructure;
 namespace ImagePictures.Api.Tests;
 
 /// <summary>The multipart reader behind both upload routes, fed raw bodies it must accept or refuse.</summary>
+[Trait("Category", "Api")]
 public class UploadFormTests(PicturesApplication app) : IClassFixture<PicturesApplication>
 {
     private static byte[] Photo() { using var img = TestImages.Split(900, 600, TestImages.Red, TestImages.Blue); return TestImages.Jpeg(img); }

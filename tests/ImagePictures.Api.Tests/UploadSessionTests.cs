@@ -11,7 +11,9 @@ using Npgsql;
 
 namespace ImagePictures.Api.Tests;
 
+[Trait("Category", "Api")]
 public sealed class UploadSessionTestsOnFileSystem(JobsApplication app) : UploadSessionTests(app), IClassFixture<JobsApplication>;
+[Trait("Category", "Api")]
 public sealed class UploadSessionTestsOnS3(UploadSessionTests.S3Application app) : UploadSessionTests(app), IClassFixture<UploadSessionTests.S3Application>;
 
 /// <summary>Two-step uploads and temp-cleanup, once per storage provider.</summary>
@@ -143,15 +145,14 @@ public abstract class UploadSessionTests(JobsApplication app)
         Assert.Equal(HttpStatusCode.NotFound, (await client.PostAsJsonAsync($"/api/uploads/{expired.Id}/commit", new { activate = true })).StatusCode);
 
         // A temp folder with no row (a crash between files and row). An object's date cannot be set
-        // back, so the TTL is made zero for this run instead: the stray is then old enough to go,
-        // while the live upload stays because it has a row.
+        // back, so the service's clock is moved past the TTL for this run instead: the stray is then old
+        // enough to go, while the live upload stays because it has a row.
         var stray = Guid.NewGuid();
         await app.Stored.PlantUploadFileAsync(stray.ToString(), "staged.jpg", "x"u8.ToArray());
-        await Task.Delay(1100); // object dates have whole seconds
         JobDriver.Run run;
-        app.SetSetting("Uploads:TempTtlHours", "0");
+        app.Clock.Offset = TimeSpan.FromHours(app.Services.GetRequiredService<ImagePictures.Api.Uploads.UploadSessions>().Ttl.TotalHours + 1);
         try { run = await JobDriver.TriggerAndWaitAsync(app.Admin(), TempCleanupJob.Name); }
-        finally { app.SetSetting("Uploads:TempTtlHours", null); }
+        finally { app.Clock.Offset = TimeSpan.Zero; }
         Assert.Equal("succeeded", run.Status);
         Assert.True(run.Found >= 3 && run.Deleted >= 3, JsonSerializer.Serialize(run));
         Assert.False(await app.Stored.UploadExistsAsync(expired.Id));

@@ -7,10 +7,13 @@ using ImagePictures.Api.Tests.Infrastructure;
 
 namespace ImagePictures.Api.Tests;
 
+[Trait("Category", "Api")]
 public sealed class UploadTestsOnFileSystem(PicturesApplication app) : UploadTests(app), IClassFixture<PicturesApplication>;
+[Trait("Category", "Api")]
 public sealed class UploadTestsOnS3(S3PicturesApplication app) : UploadTests(app), IClassFixture<S3PicturesApplication>;
 
 /// <summary>Uploads and what they store, once per storage provider.</summary>
+[Trait("Category", "Api")]
 public abstract class UploadTests(PicturesApplication app)
 {
     private static byte[] Photo(int w = 1200, int h = 800) { using var img = TestImages.Split(w, h, TestImages.Red, TestImages.Blue); return TestImages.Jpeg(img); }
@@ -49,7 +52,6 @@ public abstract class UploadTests(PicturesApplication app)
     public async Task ListGetRenameAndActivateWork()
     {
         var first = (await (await Upload("vera", Photo())).Content.ReadFromJsonAsync<PictureJson>())!;
-        await Task.Delay(20);
         var second = (await (await Upload("vera", Photo())).Content.ReadFromJsonAsync<PictureJson>())!;
         var client = app.ClientFor("vera");
 
@@ -76,9 +78,7 @@ public abstract class UploadTests(PicturesApplication app)
     {
         var client = app.ClientFor("wes");
         var older = (await (await Upload("wes", Photo())).Content.ReadFromJsonAsync<PictureJson>())!;
-        await Task.Delay(20);
         var newer = (await (await Upload("wes", Photo())).Content.ReadFromJsonAsync<PictureJson>())!;
-        await Task.Delay(20);
         var active = (await (await Upload("wes", Photo(), "?activate=true")).Content.ReadFromJsonAsync<PictureJson>())!;
 
         var trashed = await client.DeleteAsync($"/api/users/wes/pictures/{active.Id}");
@@ -166,6 +166,7 @@ public abstract class UploadTests(PicturesApplication app)
 }
 
 /// <summary>Limits that do not depend on the store: each test starts a host of its own on the file system.</summary>
+[Trait("Category", "Api")]
 public class UploadLimitTests
 {
     private static byte[] Photo(int w = 1200, int h = 800) { using var img = TestImages.Split(w, h, TestImages.Red, TestImages.Blue); return TestImages.Jpeg(img); }

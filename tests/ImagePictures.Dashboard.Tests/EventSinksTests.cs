@@ -4,6 +4,7 @@ using Microsoft.Extensions.DependencyInjection;
 
 namespace ImagePictures.Dashboard.Tests;
 
+[Trait("Category", "Unit")]
 public class EventSinksTests : BunitContext
 {
     private sealed class FakeSource : IEventSinkStatusSource

@@ -3,6 +3,7 @@ using ImagePictures.Dashboard;
 
 namespace ImagePictures.Dashboard.Tests;
 
+[Trait("Category", "Unit")]
 public class JobStatusTests : DashboardTestBase
 {
     public JobStatusTests() => Fake.WithDefaultJobs();

@@ -3,6 +3,7 @@ using ImagePictures.Dashboard;
 
 namespace ImagePictures.Dashboard.Tests;
 
+[Trait("Category", "Unit")]
 public class StagedUploadsTests : DashboardTestBase
 {
     private static readonly Guid U1 = Guid.Parse("11111111-1111-1111-1111-111111111111");

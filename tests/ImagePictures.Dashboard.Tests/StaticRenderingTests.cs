@@ -10,6 +10,7 @@ namespace ImagePictures.Dashboard.Tests;
 /// Renders DashboardPage with the framework's static HtmlRenderer (what static SSR / prerendering
 /// does) to prove the job status and summary are already in the first HTML response.
 /// </summary>
+[Trait("Category", "Unit")]
 public class StaticRenderingTests
 {
     [Fact]

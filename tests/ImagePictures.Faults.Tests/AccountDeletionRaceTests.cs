@@ -8,6 +8,7 @@ namespace ImagePictures.Faults.Tests;
 /// whole; never a row without its files, nothing left behind. Each round, three uploads of one user
 /// run concurrently and DELETE /api/users/{id} follows after a seeded 20–250 ms, on the real service.
 /// </summary>
+[Trait("Category", "Fault")]
 public sealed class AccountDeletionRaceTests(ITestOutputHelper output) : ChildServiceTest
 {
     private const int Seed = 20261201, Rounds = 25;

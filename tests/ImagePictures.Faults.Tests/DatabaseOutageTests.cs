@@ -9,6 +9,7 @@ namespace ImagePictures.Faults.Tests;
 /// load: every request is answered within 10 s (the clients' timeout) with 2xx or 503 + Retry-After + problem details,
 /// /health/ready is 503 meanwhile, and the service recovers by itself once PostgreSQL is back.
 /// </summary>
+[Trait("Category", "Fault")]
 public sealed class DatabaseOutageTests(ITestOutputHelper output) : ChildServiceTest
 {
     private static readonly TimeSpan Outage = TimeSpan.FromSeconds(10);

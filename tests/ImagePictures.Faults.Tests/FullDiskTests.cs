@@ -9,6 +9,7 @@ namespace ImagePictures.Faults.Tests;
 /// the disk is full. Answers are 201 or 507/503 problem details, no row lacks its files, no temporary
 /// file or staging folder is left, and the service lives on and accepts uploads once space is freed.
 /// </summary>
+[Trait("Category", "Fault")]
 public sealed class FullDiskTests(ITestOutputHelper output) : IAsyncLifetime
 {
     private TestCluster _cluster = null!;

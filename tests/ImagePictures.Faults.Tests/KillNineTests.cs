@@ -12,6 +12,7 @@ namespace ImagePictures.Faults.Tests;
 /// and trash concurrently while the service is SIGKILLed four times at seeded random moments; once
 /// with the pictures on the file system, once in a bucket of the private Ceph S3 gateway.
 /// </summary>
+[Trait("Category", "Fault")]
 public sealed class KillNineTests(ITestOutputHelper output) : ChildServiceTest
 {
     private const int Seed = 20261123;
@@ -58,16 +59,15 @@ public sealed class KillNineTests(ITestOutputHelper output) : ChildServiceTest
                 // (busy) machine still exercises the crash in the middle of work, not before it.
                 var delay = random.Next(1500, 4000);
                 var before = _acknowledged.Count;
-                await Task.Delay(delay);
-                for (var waited = 0; _acknowledged.Count - before < 5 && waited < 30_000; waited += 100) await Task.Delay(100);
+                await Task.Delay(delay); // the seeded moment of the crash: part of the scenario, not a wait for something
+                await Eventually(() => _acknowledged.Count - before >= 5, "five uploads acknowledged in this phase before the kill");
                 Child.Kill();
                 Figures.Write(output, $"kill-9 {_storage.Provider}", $"phase {phase}: SIGKILL after {delay} ms; acknowledged so far {_acknowledged.Count}");
             }
             else
             {
                 var before = _acknowledged.Count;
-                await Task.Delay(1500);
-                for (var waited = 0; _acknowledged.Count - before < 5 && waited < 30_000; waited += 100) await Task.Delay(100);
+                await Eventually(() => _acknowledged.Count - before >= 5, "five uploads acknowledged after the last restart");
             }
             stop.Value = true;
             await Task.WhenAll(workers);
@@ -179,9 +179,7 @@ public sealed class KillNineTests(ITestOutputHelper output) : ChildServiceTest
             using var admin = service.Client(Tokens.Admin());
             var trigger = await admin.PostAsync("/api/admin/jobs/orphan-sweep/trigger", null);
             Assert.Equal(HttpStatusCode.Accepted, trigger.StatusCode);
-            var deadline = DateTime.UtcNow.AddSeconds(30);
-            while (DateTime.UtcNow < deadline && (audit = await _storage.AuditAsync(Cluster.ConnectionString)).OrphanFolders.Count > 0)
-                await Task.Delay(250);
+            await Eventually(async () => (audit = await _storage.AuditAsync(Cluster.ConnectionString)).OrphanFolders.Count == 0, "orphan-sweep removed the orphan folders");
             Figures.Write(output, $"kill-9 {_storage.Provider}", "after orphan sweep: " + audit);
             Assert.Empty(audit.OrphanFolders);
             Assert.Empty(audit.RowsWithMissingFiles);

@@ -7,6 +7,7 @@ namespace ImagePictures.Faults.Tests;
 /// A wrong or missing setting stops the real service (a child process) before it listens: a non-zero
 /// exit within 30 s, and a line that names the setting and says what is expected.
 /// </summary>
+[Trait("Category", "Fault")]
 public class RefusedStartTests
 {
     // Unreachable on purpose: a start that got past the settings check would fail on it instead, without the line.

@@ -12,6 +12,7 @@ namespace ImagePictures.Faults.Tests;
 /// 503 + Retry-After + problem details, /health/ready names storage meanwhile, no row is written
 /// without its objects, and uploads succeed again once the gateway is back, without a restart.
 /// </summary>
+[Trait("Category", "Fault")]
 public sealed class S3OutageTests(ITestOutputHelper output) : ChildServiceTest
 {
     private static readonly TimeSpan Outage = TimeSpan.FromSeconds(10);

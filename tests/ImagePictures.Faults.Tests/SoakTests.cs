@@ -9,6 +9,7 @@ namespace ImagePictures.Faults.Tests;
 /// Ninety seconds (IMAGEPICTURES_SOAK_SECONDS; longer runs for a release) of mixed load by 4 users: upload, list, activate,
 /// avatar GET, trash, restore (when the route exists). Any 5xx or unanswered request fails.
 /// </summary>
+[Trait("Category", "Slow")]
 public sealed class SoakTests(ITestOutputHelper output) : ChildServiceTest
 {
     public static int Seconds =>

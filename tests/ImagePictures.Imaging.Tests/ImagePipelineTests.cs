@@ -5,6 +5,7 @@ using static ImagePictures.Testing.TestImages;
 
 namespace ImagePictures.Imaging.Tests;
 
+[Trait("Category", "Unit")]
 public sealed class ImagePipelineTests : IDisposable
 {
     private static readonly int[] DefaultSizes = [32, 64, 128, 256, 512];
@@ -307,21 +308,16 @@ public sealed class ImagePipelineTests : IDisposable
     {
         var png = PngHeaderOnly(50_000, 50_000);
         var jpeg = JpegClaiming(60_000, 60_000);
+        // Both files are a header and nothing else: had any pixel been decoded, the answer would be
+        // Undecodable (no data), so TooManyPixels shows the refusal came from the header alone.
         foreach (var input in new[] { png, jpeg })
         {
-            _pipeline.Probe(PngHeaderOnly(10, 10)); // warm-up outside the measurement
-            var sw = Stopwatch.StartNew();
             var ex = Assert.Throws<ImageRejectedException>(() => _pipeline.Probe(input));
-            sw.Stop();
             Assert.Equal(RejectionKind.TooManyPixels, ex.Kind);
-            Assert.True(sw.Elapsed < TimeSpan.FromSeconds(1), $"took {sw.Elapsed}");
-
-            sw.Restart();
             var ex2 = await Assert.ThrowsAsync<ImageRejectedException>(() => _pipeline.NormalizeAsync(input));
             Assert.Equal(RejectionKind.TooManyPixels, ex2.Kind);
             var ex3 = await Assert.ThrowsAsync<ImageRejectedException>(() => _pipeline.StageAsync(input));
             Assert.Equal(RejectionKind.TooManyPixels, ex3.Kind);
-            Assert.True(sw.Elapsed < TimeSpan.FromSeconds(1), $"took {sw.Elapsed}");
         }
     }
 
@@ -491,23 +487,17 @@ public sealed class ImagePipelineTests : IDisposable
             }
         }
 
+        // Behaviour, not a budget: after 200 mixed runs (successes, crops, refusals) every buffer and file
+        // libvips handed out has been given back, so its counts are where they were. (How much memory a run
+        // takes is the benchmark's business.)
         await RunBatch(30); // warm-up
         GC.Collect(); GC.WaitForPendingFinalizers(); GC.Collect();
-        var managedBefore = GC.GetTotalMemory(true);
-        var nativeBefore = VipsTrackedMem();
-        var rssBefore = Process.GetCurrentProcess().WorkingSet64;
+        var before = (Allocations: Stats.Allocations, Bytes: Stats.Mem, Files: Stats.Files);
 
         await RunBatch(200);
 
         GC.Collect(); GC.WaitForPendingFinalizers(); GC.Collect();
-        var managedGrowth = GC.GetTotalMemory(true) - managedBefore;
-        var nativeGrowth = VipsTrackedMem() - nativeBefore;
-        Process.GetCurrentProcess().Refresh();
-        var rssGrowth = Process.GetCurrentProcess().WorkingSet64 - rssBefore;
-        Assert.True(managedGrowth < 20_000_000, $"managed grew {managedGrowth}");
-        Assert.True(nativeGrowth < 5_000_000, $"vips tracked memory grew {nativeGrowth}");
-        Assert.True(rssGrowth < 150_000_000, $"RSS grew {rssGrowth}");
+        var after = (Allocations: Stats.Allocations, Bytes: Stats.Mem, Files: Stats.Files);
+        Assert.Equal(before, after);
     }
-
-    private static long VipsTrackedMem() => Stats.Mem;
 }

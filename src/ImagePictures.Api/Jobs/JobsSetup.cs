@@ -5,6 +5,7 @@ using Hangfire.Common;
 using Hangfire.PostgreSql;
 using ImagePictures.Api.Auth;
 using ImagePictures.Api.Uploads;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Npgsql;
 
 namespace ImagePictures.Api.Jobs;
@@ -65,6 +66,7 @@ public static class JobsSetup
     {
         var services = builder.Services;
         services.AddSingleton(JobNode.ForThisProcess());
+        services.TryAddSingleton(TimeProvider.System);
         services.AddSingleton<JobRunRecorder>();
         services.AddSingleton<UploadSessions>();
         services.AddSingleton<SchedulerJobs>();

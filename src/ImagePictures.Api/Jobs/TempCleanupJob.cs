@@ -10,7 +10,7 @@ namespace ImagePictures.Api.Jobs;
 /// folders that no row owns once they are older than Uploads:TempTtlHours (a crash between writing
 /// the files and the row leaves one).
 /// </summary>
-public sealed class TempCleanupJob(UploadSessions uploads, PictureStore store, JobRunRecorder recorder, ILogger<TempCleanupJob> log)
+public sealed class TempCleanupJob(UploadSessions uploads, PictureStore store, JobRunRecorder recorder, TimeProvider clock, ILogger<TempCleanupJob> log)
 {
     public const string Name = "temp-cleanup";
 
@@ -26,7 +26,7 @@ public sealed class TempCleanupJob(UploadSessions uploads, PictureStore store, J
 
         // Read the ids after deleting, and take only old folders: a folder being staged right now has no row yet but is new.
         var owned = await uploads.AllIdsAsync(ct);
-        var cutoff = DateTime.UtcNow - uploads.Ttl;
+        var cutoff = clock.GetUtcNow().UtcDateTime - uploads.Ttl; // the clock: a test moves it past the TTL instead of waiting
         await foreach (var folder in store.ListUploadFoldersAsync(ct))
         {
             if (folder.Id is { } known && owned.Contains(known)) continue;

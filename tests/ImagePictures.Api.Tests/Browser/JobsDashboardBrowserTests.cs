@@ -5,6 +5,7 @@ using Microsoft.Playwright;
 namespace ImagePictures.Api.Tests.Browser;
 
 /// <summary>An admin in Debian's Chromium signs in and runs a job from the Hangfire dashboard.</summary>
+[Trait("Category", "Browser")]
 public class JobsDashboardBrowserTests(BrowserApplication app) : ChromiumTest, IClassFixture<BrowserApplication>
 {
     private static readonly string Artifacts = Path.Combine(RepositoryRoot.Find(), "test-artifacts");
@@ -34,17 +35,13 @@ public class JobsDashboardBrowserTests(BrowserApplication app) : ChromiumTest, I
 
         // The run shows as Succeeded in the dashboard (the succeeded list is reloaded until it is there).
         // The dashboard reloads its page after the trigger, which may abort a navigation started meanwhile.
-        for (var attempt = 0; ; attempt++)
-        {
-            try { await page.GotoAsync("/hangfire/jobs/succeeded"); break; }
-            catch (PlaywrightException) when (attempt < 5) { await Task.Delay(500); }
-        }
         var succeeded = page.Locator("tr.js-jobs-list-row", new() { HasText = "temp-cleanup" });
-        for (var attempt = 0; attempt < 30 && await succeeded.CountAsync() == 0; attempt++)
+        await Eventually(async () =>
         {
-            await Task.Delay(1000);
-            await page.ReloadAsync();
-        }
+            try { await page.GotoAsync("/hangfire/jobs/succeeded"); }
+            catch (PlaywrightException) { return false; } // the dashboard's own reload aborted this navigation
+            return await succeeded.CountAsync() > 0;
+        }, "the triggered run in the dashboard's succeeded list");
         await Assertions.Expect(succeeded.First).ToBeVisibleAsync();
         await succeeded.First.Locator("a").First.ClickAsync();
         await Assertions.Expect(page.Locator(".state-card", new() { HasText = "Succeeded" }).First).ToBeVisibleAsync();

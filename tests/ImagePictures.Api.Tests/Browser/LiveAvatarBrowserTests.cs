@@ -96,7 +96,7 @@ public class LiveAvatarBrowserTests(LiveAvatarApplication app) : ChromiumTest, I
         Assert.True(await SecondOriginApplication.LoadedAsync(aliceSmall));
         Assert.True(await SecondOriginApplication.LoadedAsync(aliceLarge));
         Assert.True(await aliceLarge.EvaluateAsync<int>("i => i.naturalWidth") >= 128);
-        await Task.Delay(300);
+        // One hub message updates every element it concerns at once: Alice's have changed, so Bob's would have.
         Assert.Equal(bobSrc, await bob.GetAttributeAsync("src"));
         var changes = await page.EvaluateAsync<Change[]>("() => window.changes");
         Assert.Equal(["alice-large", "alice-small"], changes.Select(c => c.Id).Order());
@@ -137,9 +137,13 @@ public class LiveAvatarBrowserTests(LiveAvatarApplication app) : ChromiumTest, I
         await Eventually(() => sent.Any(t => t.Contains("\"Watch\"") && t.Contains("la-carol")), "a new element did not watch");
         await page.EvaluateAsync("() => document.querySelector('#carol').remove()");
         await Eventually(() => sent.Any(t => t.Contains("\"Unwatch\"") && t.Contains("la-carol")), "a removed element did not unwatch");
-        // Alice still has an element: she stays watched.
+        // Alice still has an element: she stays watched. Removals are handled in order, so once a later
+        // removal's Unwatch (Dora's, her only element) has been sent, Alice's removal has been handled.
+        await page.EvaluateAsync("() => { const a = document.createElement('live-avatar'); a.id = 'dora'; a.setAttribute('user-id', 'la-dora'); document.body.append(a); }");
+        await Eventually(() => sent.Any(t => t.Contains("\"Watch\"") && t.Contains("la-dora")), "a new element did not watch");
         await page.EvaluateAsync("() => document.querySelector('#alice-small').remove()");
-        await Task.Delay(300);
+        await page.EvaluateAsync("() => document.querySelector('#dora').remove()");
+        await Eventually(() => sent.Any(t => t.Contains("\"Unwatch\"") && t.Contains("la-dora")), "a removed element did not unwatch");
         Assert.DoesNotContain(sent, t => t.Contains("\"Unwatch\"") && t.Contains("la-alice"));
         Assert.Empty(errors);
     }

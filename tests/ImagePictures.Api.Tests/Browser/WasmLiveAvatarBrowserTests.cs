@@ -80,7 +80,7 @@ public class WasmLiveAvatarBrowserTests(WasmAvatarApplication app) : ChromiumTes
         await app.ActivateAsync("wa-alice", red.Id);
         await Assertions.Expect(alice).ToHaveAttributeAsync("src", new Regex($"[?&]v={red.ContentHash[..16]}$"), new() { Timeout = 5000 });
         Assert.True(await SecondOriginApplication.LoadedAsync(alice), "Alice's new avatar did not load");
-        await Task.Delay(300);
+        // Every component hears the same event in the same render pass: Alice's has rendered, so Bob's would have.
         Assert.Equal(bobSrc, await bob.GetAttributeAsync("src"));
 
         Assert.Empty(errors);

@@ -35,6 +35,7 @@ public class RabbitMqApplication : EventsApplication
     }
 }
 
+[Trait("Category", "Api")]
 [Collection("rabbitmq")]
 public class RabbitMqTests(RabbitMqApplication app) : IClassFixture<RabbitMqApplication>
 {
@@ -123,6 +124,7 @@ public class RabbitMqTests(RabbitMqApplication app) : IClassFixture<RabbitMqAppl
     }
 }
 
+[Trait("Category", "Api")]
 [Collection("rabbitmq")]
 public class RabbitMqTwoInstanceTests
 {
@@ -171,6 +173,7 @@ public class RabbitMqTwoInstanceTests
 }
 
 /// <summary>A broker that is not there: the service stays ready and the sink's lag grows.</summary>
+[Trait("Category", "Api")]
 public class UnreachableBrokerTests : IAsyncLifetime
 {
     private readonly EventsApplication _app = new();

@@ -37,6 +37,7 @@ public sealed class WebhookFixture : IAsyncLifetime
     }
 }
 
+[Trait("Category", "Api")]
 public class WebhookTests(WebhookFixture f) : IClassFixture<WebhookFixture>
 {
     private WebhookReceiver Receiver => f.Receiver;
@@ -119,10 +120,12 @@ public class WebhookTests(WebhookFixture f) : IClassFixture<WebhookFixture>
             Assert.Contains("Disabled after", disabled.GetProperty("lastError").GetString());
             var cursor = disabled.GetProperty("lastDeliveredSeq").GetInt64();
 
-            // While disabled nothing is tried; changes wait behind the cursor.
-            await EventsKit.RenameAsync(f.App.ClientFor(user), user, picture.Id, "while disabled");
+            // While disabled nothing is tried (no delivery loop runs for it); changes wait behind the cursor.
+            await Eventually(() => !f.App.Dispatcher.HeldSinks.Contains(id), "the disabled endpoint's delivery loop ended");
             var attemptsWhileDisabled = Receiver.Attempts("failing").Count;
-            await Task.Delay(1000);
+            await EventsKit.RenameAsync(f.App.ClientFor(user), user, picture.Id, "while disabled");
+            await Eventually(async () => (await WebhookStatusAsync(f.App.Admin(), id)).GetProperty("pendingCount").GetInt64() == 2, "the rename pending");
+            Assert.DoesNotContain(id, f.App.Dispatcher.HeldSinks);
             Assert.Equal(attemptsWhileDisabled, Receiver.Attempts("failing").Count);
             Assert.Equal(2, (await WebhookStatusAsync(f.App.Admin(), id)).GetProperty("pendingCount").GetInt64());
 
@@ -150,7 +153,7 @@ public class WebhookTests(WebhookFixture f) : IClassFixture<WebhookFixture>
         var control = await f.RegisterAsync("control"); // a live endpoint, to know when the rename would have been delivered
         await EventsKit.RenameAsync(f.App.ClientFor(user), user, picture.Id, "after control");
         await Eventually(() => Task.FromResult(Receiver.Accepted("control").Count >= 1), "the control endpoint's delivery");
-        await Task.Delay(500);
+        await Eventually(() => !f.App.Dispatcher.HeldSinks.Contains(id), "the deleted endpoint's delivery loop ended"); // nothing can be tried after this
 
         Assert.Single(Receiver.Attempts("deleted").Select(a => a.Seq).Distinct()); // only the event from before the delete
         Assert.DoesNotContain(await List(), w => w.GetProperty("id").GetString() == id);
@@ -186,7 +189,7 @@ public class WebhookTests(WebhookFixture f) : IClassFixture<WebhookFixture>
         var lateSeq = await slow.ExecuteScalarAsync<long>(
             "INSERT INTO events (user_id, type, picture_id) VALUES (@user, 'PictureUpdated', @id) RETURNING seq", new { user, id = picture.Id }, tx);
         await EventsKit.RenameAsync(f.App.ClientFor(user), user, picture.Id, "after the late one");
-        await Task.Delay(1000);
+        await Task.Delay(1000); // TODO(suite): a signal that the sink's loop has read past the hole (the dispatcher's loops now share pooled connections)
         Assert.Single(Receiver.AcceptedSeqs("late")); // the later seq waits for the hole below it
         await slow.ExecuteAsync("SELECT pg_notify('picture_events', @lateSeq::text)", new { lateSeq }, tx);
         await tx.CommitAsync();
@@ -218,6 +221,7 @@ public class WebhookTests(WebhookFixture f) : IClassFixture<WebhookFixture>
 }
 
 /// <summary>event-prune with a webhook that keeps failing: what it has not received stays, however old.</summary>
+[Trait("Category", "Api")]
 public class WebhookPruneTests : IAsyncLifetime
 {
     public sealed class Application : JobsApplication

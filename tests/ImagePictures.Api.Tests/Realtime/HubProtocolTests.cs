@@ -6,6 +6,7 @@ using static ImagePictures.Api.Tests.Realtime.RealtimeKit;
 namespace ImagePictures.Api.Tests.Realtime;
 
 /// <summary>How the hub answers calls it cannot serve (moved here from the retired home-made client's tests).</summary>
+[Trait("Category", "Api")]
 public class HubProtocolTests(PicturesApplication app) : IClassFixture<PicturesApplication>
 {
     [Fact]

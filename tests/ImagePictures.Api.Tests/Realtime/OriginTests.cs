@@ -8,6 +8,7 @@ public sealed class OriginRestrictedApplication : PicturesApplication
     public OriginRestrictedApplication() => With("Realtime:AllowedOrigins:0", "https://app.example");
 }
 
+[Trait("Category", "Api")]
 public class OriginTests(OriginRestrictedApplication app) : IClassFixture<OriginRestrictedApplication>
 {
     private async Task<HttpResponseMessage> Negotiate(string? origin)

@@ -24,6 +24,7 @@ public sealed class TwoInstances : IAsyncLifetime
     }
 }
 
+[Trait("Category", "Api")]
 public class TwoInstanceTests(TwoInstances cluster) : IClassFixture<TwoInstances>
 {
     [Fact]
