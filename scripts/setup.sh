@@ -9,10 +9,16 @@ compgen -G "/usr/lib/postgresql/*/bin/pg_ctl" >/dev/null || missing+=(postgresql
 ldconfig -p | grep -q 'libvips.so.42' || missing+=(libvips42)
 command -v npm >/dev/null || missing+=(nodejs npm)
 command -v runuser >/dev/null || missing+=(util-linux)
+# The generated 'initials' avatars render real text through libvips/Pango: DejaVu for Latin, Greek and
+# Cyrillic, Noto for most other scripts.
+[[ -f /usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf ]] || missing+=(fonts-dejavu-core)
+compgen -G "/usr/share/fonts/truetype/noto/NotoSans-*.ttf" >/dev/null || missing+=(fonts-noto-core)
 if [[ "$mode" == test ]]; then
   [[ -x /usr/bin/chromium ]] || missing+=(chromium)
   # The events tests run a private RabbitMQ broker (never the system one).
   [[ -x /usr/lib/rabbitmq/bin/rabbitmq-server ]] || missing+=(rabbitmq-server)
+  # The Gravatar route's tests fetch through a real Gravatar client: Perl's Gravatar::URL.
+  perl -MGravatar::URL -e1 2>/dev/null || missing+=(libgravatar-url-perl)
   # The shipped nginx site is tested with nginx itself (NginxSiteTests).
   command -v nginx >/dev/null || [[ -x /usr/sbin/nginx ]] || missing+=(nginx)
   # The documentation's commands run in the tests (DocsExamplesTests) with curl and jq, as a reader would.

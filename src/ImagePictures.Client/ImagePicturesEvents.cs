@@ -72,7 +72,7 @@ public sealed class ImagePicturesEvents : IAvatarEvents, IAsyncDisposable
         _hub.Reconnected += _ => ResyncAsync();
     }
 
-    public event Action<PictureEvent>? PictureUploaded, PictureUpdated, ActivePictureChanged, PictureTrashed, PictureRestored, PicturePurged, UserPicturesDeleted;
+    public event Action<PictureEvent>? PictureUploaded, PictureUpdated, ActivePictureChanged, PictureTrashed, PictureRestored, PicturePurged, UserPicturesDeleted, EmailsChanged;
 
     /// <summary>Every event, of any type, once.</summary>
     public event Action<PictureEvent>? EventReceived;
@@ -191,6 +191,7 @@ public sealed class ImagePicturesEvents : IAvatarEvents, IAsyncDisposable
             PictureEventTypes.PictureRestored => PictureRestored,
             PictureEventTypes.PicturePurged => PicturePurged,
             PictureEventTypes.UserPicturesDeleted => UserPicturesDeleted,
+            PictureEventTypes.EmailsChanged => EmailsChanged,
             _ => null,
         })?.Invoke(e);
         if (e.Type is PictureEventTypes.ActivePictureChanged or PictureEventTypes.UserPicturesDeleted)

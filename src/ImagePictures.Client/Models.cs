@@ -9,9 +9,13 @@ public sealed record Picture(
 public sealed record DefaultPicture(Picture Picture, bool Created);
 
 /// <summary>One event of the log, as the hub sends it and the events route returns it.</summary>
-public sealed record PictureEvent(long Seq, string Type, string UserId, Guid? PictureId, DateTime OccurredAt, Picture? Picture);
+public sealed record PictureEvent(long Seq, string Type, string UserId, Guid? PictureId, DateTime OccurredAt, Picture? Picture,
+    IReadOnlyList<EmailHash>? Emails = null);
 
-/// <summary>The seven event types.</summary>
+/// <summary>One registered e-mail address, as its hashes (EmailsChanged carries the user's whole set).</summary>
+public sealed record EmailHash(string Md5, string Sha256);
+
+/// <summary>The event types.</summary>
 public static class PictureEventTypes
 {
     public const string PictureUploaded = nameof(PictureUploaded);
@@ -21,9 +25,11 @@ public static class PictureEventTypes
     public const string PictureRestored = nameof(PictureRestored);
     public const string PicturePurged = nameof(PicturePurged);
     public const string UserPicturesDeleted = nameof(UserPicturesDeleted);
+    /// <summary>To the owner only: the hashes of the user's e-mail addresses changed.</summary>
+    public const string EmailsChanged = nameof(EmailsChanged);
 
     public static readonly IReadOnlyList<string> All =
-        [PictureUploaded, PictureUpdated, ActivePictureChanged, PictureTrashed, PictureRestored, PicturePurged, UserPicturesDeleted];
+        [PictureUploaded, PictureUpdated, ActivePictureChanged, PictureTrashed, PictureRestored, PicturePurged, UserPicturesDeleted, EmailsChanged];
 }
 
 /// <summary>A staged (two-step) upload.</summary>

@@ -23,6 +23,12 @@ public sealed record AvatarCacheOptions
     /// any other user is answered with the default image without a lookup. Beyond it only the cache is used.
     /// </summary>
     public int IndexLimit { get; init; } = 1_000_000;
+
+    /// <summary>
+    /// Up to this many registered e-mail addresses are held in memory (/avatar/{hash} then makes no query at
+    /// all); beyond it, lookups go through two bounded caches (found, unknown) of CacheEntries each.
+    /// </summary>
+    public int EmailIndexLimit { get; init; } = 1_000_000;
 }
 
 /// <summary>
@@ -116,8 +122,8 @@ public sealed class ActiveAvatarCache(NpgsqlDataSource db, VariantTable table, I
     }
 }
 
-/// <summary>Loads the avatar index once the event relay listens; retries while the database is away.</summary>
-public sealed class ActiveAvatarIndexLoader(EventRelay relay, ActiveAvatarCache avatars, ILogger<ActiveAvatarIndexLoader> log) : BackgroundService
+/// <summary>Loads the avatar index and the e-mail hash index once the event relay listens; retries while the database is away.</summary>
+public sealed class ActiveAvatarIndexLoader(EventRelay relay, ActiveAvatarCache avatars, Gravatar.EmailHashIndex emails, ILogger<ActiveAvatarIndexLoader> log) : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -127,6 +133,7 @@ public sealed class ActiveAvatarIndexLoader(EventRelay relay, ActiveAvatarCache 
             try
             {
                 await avatars.LoadIndexAsync(stoppingToken);
+                await emails.LoadAsync(stoppingToken);
                 return;
             }
             catch (Exception e) when (e is NpgsqlException or TimeoutException or InvalidOperationException)

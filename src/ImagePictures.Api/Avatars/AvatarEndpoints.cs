@@ -2,6 +2,8 @@ using ImagePictures.Api.Auth;
 using ImagePictures.Api.Operations;
 using System.Buffers;
 using Microsoft.Extensions.Primitives;
+using Microsoft.Extensions.Options;
+using ImagePictures.Api.Hosting;
 
 namespace ImagePictures.Api.Avatars;
 
@@ -24,12 +26,15 @@ public static class AvatarEndpoints
     public enum AvatarOutcome { Picture, Default, NotModified, NotFound }
 
     private sealed record Services(
-        ActiveAvatarCache Avatars, LivePictureCache Pictures, VariantCache Variants, DefaultAvatar Defaults, VariantTable Table, PicturesMetrics Metrics, ILogger Log);
+        ActiveAvatarCache Avatars, LivePictureCache Pictures, VariantCache Variants, DefaultAvatar Defaults, VariantTable Table,
+        AvatarImages Images, AvatarSettings Settings, PicturesMetrics Metrics, ILogger Log);
 
     public static void AddAvatars(this WebApplicationBuilder builder)
     {
         var services = builder.Services;
         services.Configure<AvatarCacheOptions>(builder.Configuration.GetSection("Avatars"));
+        services.AddSettings<AvatarSettings>("Avatars");
+        services.AddSingleton<AvatarImages>();
         services.AddSingleton<VariantTable>();
         services.AddSingleton<ActiveAvatarCache>();
         services.AddSingleton<LivePictureCache>();
@@ -42,13 +47,14 @@ public static class AvatarEndpoints
     {
         var sp = app.ServiceProvider;
         var s = new Services(sp.GetRequiredService<ActiveAvatarCache>(), sp.GetRequiredService<LivePictureCache>(), sp.GetRequiredService<VariantCache>(),
-            sp.GetRequiredService<DefaultAvatar>(), sp.GetRequiredService<VariantTable>(), sp.GetRequiredService<PicturesMetrics>(), sp.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(AvatarEndpoints)));
+            sp.GetRequiredService<DefaultAvatar>(), sp.GetRequiredService<VariantTable>(), sp.GetRequiredService<AvatarImages>(),
+            sp.GetRequiredService<IOptions<AvatarSettings>>().Value, sp.GetRequiredService<PicturesMetrics>(), sp.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(AvatarEndpoints)));
         // Each handler names a route value, so that it is a route handler that the OpenAPI document
         // describes rather than a bare RequestDelegate (which it skips); the handlers read the values themselves.
         app.MapMethods("/avatars/{userId}", GetAndHead, (HttpContext http, string userId) => GetAvatar(http, s)).ShortCircuit().DescribeImage("GetAvatar",
-                "A user's avatar", "The active picture at the smallest configured size at least ?size (default 128); without one, the default image (or 404 with ?default=404).", "public, max-age=60")
+                "A user's avatar", "The active picture at the smallest configured size at least ?size (default 128); without one, the default of ?default, else of Avatars:DefaultStyle.", "public, max-age=60")
             .WithQueryParameter("size", Microsoft.OpenApi.JsonSchemaType.Integer, "Wanted size in pixels; the smallest configured size at least this is served (default 128).")
-            .WithQueryParameter("default", Microsoft.OpenApi.JsonSchemaType.String, "What to serve when the user has no active picture: 'image' (the default image, the default) or '404'.");
+            .WithQueryParameter("default", Microsoft.OpenApi.JsonSchemaType.String, "What to serve when the user has no active picture: image (the copied default picture), mp, identicon, retro, initials, color, blank or 404; missing: Avatars:DefaultStyle.");
         app.MapMethods("/pictures/{pictureId}/{size}", GetAndHead, (HttpContext http, string pictureId) => GetVariant(http, s)).ShortCircuit().DescribeImage("GetPictureVariant",
             "One size of a live picture", "One variant of a live picture; size must be a configured size (else 400). Trashed or purged: 404.", "public, max-age=31536000, immutable");
     }
@@ -95,7 +101,23 @@ public static class AvatarEndpoints
                 // else: its files are gone (the account is being deleted): answer as for a user without a picture.
             }
 
-            if (outcome == AvatarOutcome.NotFound && !query.NotFoundWithoutPicture)
+            var choice = query.Default ?? (s.Settings.Style is { } configured ? new AvatarDefault(configured, false) : AvatarDefault.Image);
+            if (outcome == AvatarOutcome.NotFound && choice.Style is { } style)
+            {
+                // Generated at the configured size the route picks, seeded by the user id.
+                var webp = style != ImagePictures.Imaging.AvatarStyle.Blank && ImageRequestHeaders.PrefersWebP(http.Request.Headers.Accept, fallbackIsPng: true);
+                var size = s.Table.Size(s.Table.SlotFor(query.Size, webp));
+                var made = s.Images.Generated(style, AvatarImages.SeedOfUser(userId!), size,
+                    webp ? ImagePictures.Imaging.AvatarFormat.WebP : ImagePictures.Imaging.AvatarFormat.Png,
+                    style == ImagePictures.Imaging.AvatarStyle.Initials ? ImagePictures.Imaging.GeneratedAvatars.InitialsOf(userId) : null);
+                if (IsNotModified(http, made.ETag, AvatarCacheControl)) outcome = AvatarOutcome.NotModified;
+                else
+                {
+                    WriteImage(http, made.Bytes, made.ContentType, made.ETag, AvatarCacheControl);
+                    outcome = AvatarOutcome.Default;
+                }
+            }
+            if (outcome == AvatarOutcome.NotFound && !choice.NotFound)
             {
                 var defaults = await s.Defaults.GetAsync();
                 var variant = defaults.Variants[s.Table.SlotFor(query.Size, ImageRequestHeaders.PrefersWebP(http.Request.Headers.Accept, defaults.Picture.HasAlpha))];
@@ -116,7 +138,7 @@ public static class AvatarEndpoints
     }
 
     /// <summary>The one place where an avatar request's outcome is known (imagepictures.avatar.requests counts here).</summary>
-    private static void Counted(PicturesMetrics metrics, AvatarOutcome outcome) => metrics.AvatarRequest(outcome switch
+    internal static void Counted(PicturesMetrics metrics, AvatarOutcome outcome) => metrics.AvatarRequest(outcome switch
     {
         AvatarOutcome.Picture => "picture",
         AvatarOutcome.Default => "default",
@@ -189,7 +211,7 @@ public static class AvatarEndpoints
     }
 
     /// <summary>What the exception handler would answer (these routes skip it), unless the client has gone.</summary>
-    private static async Task FailAsync(HttpContext http, Exception e, ILogger log)
+    internal static async Task FailAsync(HttpContext http, Exception e, ILogger log)
     {
         if (http.RequestAborted.IsCancellationRequested || http.Response.HasStarted) return;
         var (status, title, detail, retry) = ProblemExceptionHandler.Classify(e);
@@ -199,16 +221,19 @@ public static class AvatarEndpoints
     }
 }
 
-/// <summary>The avatar route's query: <c>size</c> (a positive number of pixels) and <c>default</c> (<c>404</c> or <c>image</c>); other keys are ignored.</summary>
-public readonly record struct AvatarQuery(int? Size, bool NotFoundWithoutPicture, (string Title, string Detail)? Error)
+/// <summary>
+/// The avatar route's query: <c>size</c> (a positive number of pixels) and <c>default</c>
+/// (<c>image|mp|identicon|retro|initials|color|blank|404</c>; missing: Avatars:DefaultStyle); other keys are ignored.
+/// </summary>
+public readonly record struct AvatarQuery(int? Size, AvatarDefault? Default, (string Title, string Detail)? Error)
 {
-    private static readonly AvatarQuery BadSize = new(null, false, ("Invalid size", "size must be a positive number of pixels."));
-    private static readonly AvatarQuery BadDefault = new(null, false, ("Invalid default", "default must be '404' or 'image'."));
+    private static readonly AvatarQuery BadSize = new(null, null, ("Invalid size", "size must be a positive number of pixels."));
+    private static readonly AvatarQuery BadDefault = new(null, null, ("Invalid default", "default must be one of image, mp, identicon, retro, initials, color, blank or 404."));
 
     public static AvatarQuery Parse(string? queryString)
     {
         int? size = null;
-        bool? notFound = null;
+        AvatarDefault? choice = null;
         var rest = queryString.AsSpan();
         if (rest.StartsWith("?")) rest = rest[1..];
         while (!rest.IsEmpty)
@@ -229,10 +254,10 @@ public readonly record struct AvatarQuery(int? Size, bool NotFoundWithoutPicture
             else if (key.Equals("default", StringComparison.OrdinalIgnoreCase))
             {
                 if (value.IsEmpty) continue;
-                if (notFound is not null || value is not ("404" or "image")) return BadDefault;
-                notFound = value is "404";
+                if (choice is not null || AvatarDefault.Parse(value) is not { } parsed) return BadDefault;
+                choice = parsed;
             }
         }
-        return new AvatarQuery(size, notFound == true, null);
+        return new AvatarQuery(size, choice, null);
     }
 }

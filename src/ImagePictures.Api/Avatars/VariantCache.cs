@@ -14,6 +14,7 @@ namespace ImagePictures.Api.Avatars;
 public sealed class VariantCache(PictureStore store, IOptions<AvatarCacheOptions> options) : IDisposable
 {
     public const int MaxFileBytes = 128 * 1024;
+    public const int MaxMadeBytes = 1024 * 1024;
     private const int EntryOverhead = 128; // the entry and its key, roughly
 
     private readonly MemoryCache _bytes = new(new MemoryCacheOptions { SizeLimit = Math.Max(1, options.Value.VariantCacheBytes) });
@@ -26,6 +27,25 @@ public sealed class VariantCache(PictureStore store, IOptions<AvatarCacheOptions
         if (bytes is { Length: <= MaxFileBytes })
             _bytes.Set(etag, bytes, new MemoryCacheEntryOptions { Size = bytes.Length + EntryOverhead });
         return bytes;
+    }
+
+    /// <summary>Bytes made from a variant (a picture at a size that is not stored), by their ETag.</summary>
+    public bool TryGet(string etag, out byte[]? bytes) => _bytes.TryGetValue(etag, out bytes);
+
+    /// <summary>Unlike stored files, made bytes are kept up to 1 MB: making them again would cost a decode and an encode.</summary>
+    public void Keep(string etag, byte[] bytes)
+    {
+        if (bytes.Length <= MaxMadeBytes) _bytes.Set(etag, bytes, new MemoryCacheEntryOptions { Size = bytes.Length + EntryOverhead });
+    }
+
+    /// <summary>The master (master.jpg or master.png), for sizes above the largest stored variant; kept like a made image.</summary>
+    public async ValueTask<byte[]?> GetMasterAsync(PublicPicture picture, CancellationToken ct)
+    {
+        var key = picture.Tag + "-master";
+        if (_bytes.TryGetValue(key, out byte[]? hit)) return hit;
+        var file = await store.ReadPictureFileAsync(picture.UserId, picture.PictureId, picture.HasAlpha ? "master.png" : "master.jpg", ct);
+        if (file?.Bytes is { } bytes) Keep(key, bytes);
+        return file?.Bytes;
     }
 
     /// <summary>The one place where the image routes read a variant from storage.</summary>

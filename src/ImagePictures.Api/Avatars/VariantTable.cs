@@ -78,5 +78,8 @@ public sealed class PublicPicture(string userId, Guid pictureId, string contentH
     public Guid PictureId { get; } = pictureId;
     public bool HasAlpha { get; } = hasAlpha;
 
+    /// <summary>The start of the content hash that every ETag of this picture begins with.</summary>
+    public string Tag => _tag;
+
     public string ETag(int slot, VariantTable table) => _etags[slot] ??= $"\"{_tag}-{table.FileName(slot, HasAlpha)}\"";
 }

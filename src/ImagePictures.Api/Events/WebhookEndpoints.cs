@@ -10,7 +10,7 @@ public static class WebhookEndpoints
     public static readonly string[] KnownEventTypes =
     [
         EventTypes.PictureUploaded, EventTypes.PictureUpdated, EventTypes.ActivePictureChanged, EventTypes.PictureTrashed,
-        EventTypes.PictureRestored, EventTypes.PicturePurged, EventTypes.UserPicturesDeleted,
+        EventTypes.PictureRestored, EventTypes.PicturePurged, EventTypes.UserPicturesDeleted, EventTypes.EmailsChanged,
     ];
 
     public sealed record CreateWebhookRequest(string? Url, string[]? Events = null);

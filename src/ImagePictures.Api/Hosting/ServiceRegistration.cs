@@ -2,6 +2,7 @@ using ImagePictures.Api.Administration;
 using ImagePictures.Api.Auth;
 using ImagePictures.Api.Clients;
 using ImagePictures.Api.Avatars;
+using ImagePictures.Api.Gravatar;
 using ImagePictures.Api.Database;
 using ImagePictures.Api.Events;
 using ImagePictures.Api.Jobs;
@@ -46,6 +47,7 @@ public static class ServiceRegistration
         builder.AddPictureStorage();
         services.AddSingleton<PictureService>();
         builder.AddAvatars();
+        builder.AddGravatar();
 
         // Scheduled jobs (Hangfire on our PostgreSQL, dashboard at /hangfire), two-step uploads and the admin page.
         builder.AddPicturesJobs();

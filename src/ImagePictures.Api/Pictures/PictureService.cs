@@ -287,6 +287,8 @@ public sealed class PictureService(
         {
             await conn.ExecuteAsync("DELETE FROM active_pictures WHERE user_id = @userId", new { userId }, tx);
             deleted = await conn.ExecuteAsync("DELETE FROM pictures WHERE user_id = @userId", new { userId }, tx);
+            // Its e-mail hashes go with the account (UserPicturesDeleted tells every instance's hash index).
+            await conn.ExecuteAsync("DELETE FROM user_emails WHERE user_id = @userId", new { userId }, tx);
             staged = await UploadSessions.DeleteRowsOfUserAsync(tx, userId);
             await EventLog.AppendAsync(tx, EventTypes.UserPicturesDeleted, userId, null, null);
             await tx.CommitAsync(ct);

@@ -21,7 +21,7 @@ namespace ImagePictures.Api.Realtime;
 /// </summary>
 public sealed class EventRelay(
     NpgsqlDataSource db, IHubContext<PicturesHub, IPicturesClient> hub, IHubContext<PicturesHub> untypedHub,
-    ActiveAvatarCache avatars, LivePictureCache pictures, Operations.PicturesMetrics metrics, ILogger<EventRelay> log)
+    ActiveAvatarCache avatars, LivePictureCache pictures, Gravatar.EmailHashIndex emails, Operations.PicturesMetrics metrics, ILogger<EventRelay> log)
     : BackgroundService
 {
     internal const long CatchUpWindow = 1000;
@@ -152,6 +152,7 @@ public sealed class EventRelay(
             }
             avatars.Invalidate(e.UserId);
             pictures.Apply(e);
+            emails.Apply(e);
             try
             {
                 await Send(hub.Clients.Group(PicturesHub.UserGroup(e.UserId)), e);
@@ -183,6 +184,7 @@ public sealed class EventRelay(
         EventTypes.PictureRestored => client.PictureRestored(e),
         EventTypes.PicturePurged => client.PicturePurged(e),
         EventTypes.UserPicturesDeleted => client.UserPicturesDeleted(e),
+        EventTypes.EmailsChanged => client.EmailsChanged(e),
         _ => LogUnknown(e),
     };
 

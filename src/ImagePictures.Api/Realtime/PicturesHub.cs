@@ -14,6 +14,8 @@ public interface IPicturesClient
     Task PictureRestored(PictureEvent e);
     Task PicturePurged(PictureEvent e);
     Task UserPicturesDeleted(PictureEvent e);
+    /// <summary>To the owner only: the hashes of the user's registered e-mail addresses changed.</summary>
+    Task EmailsChanged(PictureEvent e);
 }
 
 /// <summary>

@@ -66,9 +66,11 @@ public sealed class TestOidcIssuer : IAsyncDisposable
 
     private static RsaSecurityKey NewKey() => new(RSA.Create(2048)) { KeyId = Guid.NewGuid().ToString("N") };
 
-    public string Token(string userId, string[]? roles = null, string audience = "imagepictures", string? issuer = null, TimeSpan? lifetime = null)
+    public string Token(string userId, string[]? roles = null, string audience = "imagepictures", string? issuer = null, TimeSpan? lifetime = null,
+        IReadOnlyDictionary<string, object>? extraClaims = null)
     {
         var claims = new Dictionary<string, object> { ["sub"] = userId };
+        foreach (var (name, value) in extraClaims ?? new Dictionary<string, object>()) claims[name] = value;
         if (roles is { Length: > 0 }) claims["role"] = roles.Length == 1 ? roles[0] : roles;
         return new JsonWebTokenHandler().CreateToken(new SecurityTokenDescriptor
         {
