@@ -68,6 +68,19 @@ public sealed class EmailHashIndex(NpgsqlDataSource db, IOptions<AvatarCacheOpti
         return user;
     }
 
+    /// <summary>
+    /// The user's registered hashes, for the relay's hash watchers: from memory once loaded, else from the database
+    /// (where an account already deleted has none left, so its hash watchers then hear nothing).
+    /// </summary>
+    public async ValueTask<IReadOnlyList<EmailHash>> HashesOfAsync(string userId, CancellationToken ct)
+    {
+        if (_complete)
+            lock (_gate) return _byUser.TryGetValue(userId, out var held) ? held : [];
+        await using var conn = await db.OpenConnectionAsync(ct);
+        return (await conn.QueryAsync<EmailHash>(new CommandDefinition(
+            "SELECT md5, sha256 FROM user_emails WHERE user_id = @userId", new { userId }, cancellationToken: ct))).ToList();
+    }
+
     /// <summary>What the event relay does with every event, from whichever instance.</summary>
     public void Apply(PictureEvent e)
     {
