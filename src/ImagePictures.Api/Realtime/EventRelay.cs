@@ -156,7 +156,9 @@ public sealed class EventRelay(
             try
             {
                 // Read before Apply, which forgets a deleted account's hashes.
-                if (e.Type is EventTypes.ActivePictureChanged or EventTypes.UserPicturesDeleted or EventTypes.EmailsChanged)
+                if (e.Type is EventTypes.UserPicturesDeleted or EventTypes.EmailsChanged)
+                    hashesBefore = await emails.PreviousHashesAsync(e.UserId, CancellationToken.None);
+                else if (e.Type == EventTypes.ActivePictureChanged)
                     hashesBefore = await emails.HashesOfAsync(e.UserId, CancellationToken.None);
             }
             catch (Exception ex) { log.LogWarning(ex, "The e-mail hashes of event {Seq} could not be read; their watchers miss it", row.Seq); }

@@ -35,7 +35,7 @@ public class HashWatchTests(PicturesApplication app) : IClassFixture<PicturesApp
 
         var picture = await UploadAsync(app, user, activate: true);
         var heard = new[] { await watcher.NextAsync(EventTypes.ActivePictureChanged, Patience), await watcher.NextAsync(EventTypes.ActivePictureChanged, Patience) };
-        Assert.Equal([md5, sha256], heard.Select(m => m.Arguments[0].GetProperty("userId").GetString()).Order());
+        Assert.Equal(new[] { md5, sha256 }.Order(StringComparer.Ordinal), heard.Select(m => m.Arguments[0].GetProperty("userId").GetString()!).Order(StringComparer.Ordinal));
         foreach (var m in heard)
         {
             var json = m.Arguments[0];
