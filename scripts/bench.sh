@@ -3,7 +3,7 @@
 # the machine may be shared and absolute figures are noisy). The work is done by tests/ImagePictures.Benchmarks;
 # docs/performance.md ("Running the benchmark") describes the options and the report.
 #
-#   scripts/bench.sh [--quick] [--only serving,zipf,ingest,memory,imaging,fanout,hub,purge,s3,events,micro] [--out FILE]
+#   scripts/bench.sh [--quick] [--only serving,gravatar,zipf,ingest,memory,imaging,fanout,hub,purge,s3,events,micro] [--out FILE]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export BENCH_T0=$(date +%s)

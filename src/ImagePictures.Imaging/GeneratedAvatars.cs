@@ -288,7 +288,9 @@ public static class GeneratedAvatars
         return format switch
         {
             AvatarFormat.Png => image.PngsaveBuffer(compression: 6, keep: Enums.ForeignKeep.None),
-            AvatarFormat.WebP => WebpMetadata.Strip(image.WebpsaveBuffer(q: 80, keep: Enums.ForeignKeep.None)),
+            // Effort 2 rather than libwebp's default 4: about half the encode time for a size made on
+            // request (the first render of a new size), at nearly the same size (+0.4 % on a 511 px photo).
+            AvatarFormat.WebP => WebpMetadata.Strip(image.WebpsaveBuffer(q: 80, effort: 2, keep: Enums.ForeignKeep.None)),
             _ => image.JpegsaveBuffer(q: 85, optimizeCoding: true, keep: Enums.ForeignKeep.None),
         };
     }

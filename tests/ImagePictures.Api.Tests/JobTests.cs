@@ -483,11 +483,15 @@ public class EveryMinuteCronTests : IAsyncLifetime
             next = JobDriver.Recurring(_first, EventPruneJob.Name).NextExecution!.Value;
             return next == before && next > firstFire;
         }, "the cron's first run finished and Hangfire has nothing left to run");
-        var runs = await JobDriver.RunsAsync(_first.Admin(), EventPruneJob.Name, 100);
+        var all = await JobDriver.RunsAsync(_first.Admin(), EventPruneJob.Name, 100);
+        var listed = string.Join(", ", all.Select(r => $"{r.StartedAt:HH:mm:ss}"));
+        // A minute may have fired between the hosts' start and the first read of NextExecution: those
+        // earlier runs are not counted, but no minute, earlier or not, may have run twice.
+        Assert.True(all.GroupBy(r => r.StartedAt.ToString("yyyy-MM-dd HH:mm")).All(g => g.Count() == 1), $"a minute ran twice: {listed}");
+        var runs = all.Where(r => r.StartedAt >= firstFire).ToArray();
         var occurrences = (int)Math.Round((next - firstFire).TotalMinutes);
-        Assert.True(runs.Length == occurrences, $"{runs.Length} runs for the {occurrences} minute(s) from {firstFire:HH:mm} to before {next:HH:mm}: " +
-            string.Join(", ", runs.Select(r => $"{r.StartedAt:HH:mm:ss}")));
-        Assert.All(runs, r => Assert.Equal("succeeded", r.Status));
+        Assert.True(runs.Length == occurrences, $"{runs.Length} runs for the {occurrences} minute(s) from {firstFire:HH:mm} to before {next:HH:mm}: {listed}");
+        Assert.All(all, r => Assert.Equal("succeeded", r.Status));
     }
 }
 

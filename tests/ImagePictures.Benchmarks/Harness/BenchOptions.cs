@@ -3,7 +3,7 @@ namespace ImagePictures.Benchmarks.Harness;
 /// <summary>The command line (--quick, --only a,b, --out file) and the run lengths that follow from it.</summary>
 public sealed record BenchOptions(bool Quick, IReadOnlySet<string> Only, string OutPath)
 {
-    public static readonly string[] AllSections = ["serving", "zipf", "ingest", "memory", "imaging", "fanout", "hub", "purge", "s3", "events", "micro"];
+    public static readonly string[] AllSections = ["serving", "gravatar", "zipf", "ingest", "memory", "imaging", "fanout", "hub", "purge", "s3", "events", "micro"];
 
     public static string Usage =>
         $"usage: scripts/bench.sh [--quick] [--only {string.Join(',', AllSections)}] [--out bench-results.md]";

@@ -15,7 +15,7 @@ public abstract class Section(string name)
     /// <summary>Every section, in the order of the report.</summary>
     public static IReadOnlyList<Section> All { get; } =
     [
-        new ServingSection(), new ZipfSection(), new IngestSection(), new MemorySection(), new ImagingSection(), new FanoutSection(),
+        new ServingSection(), new GravatarSection(), new ZipfSection(), new IngestSection(), new MemorySection(), new ImagingSection(), new FanoutSection(),
         new HubSection(), new PurgeSection(), new S3Section(), new EventsSection(), new MicroSection(),
     ];
 }
