@@ -18,6 +18,13 @@ public interface IAvatarEvents
     /// the avatar should be reloaded, as changes may have been missed).
     /// </summary>
     Task<IAsyncDisposable> WatchAvatarAsync(string userId, Func<AvatarChange, Task> onChange, CancellationToken ct = default);
+
+    /// <summary>
+    /// As <see cref="WatchAvatarAsync"/>, for the avatar behind an e-mail hash (MD5 or SHA-256 hex, as /avatar/{hash}
+    /// takes it). The changes carry the hash (lower case) as <see cref="AvatarChange.UserId"/>: the user stays unknown.
+    /// </summary>
+    Task<IAsyncDisposable> WatchAvatarByHashAsync(string emailHash, Func<AvatarChange, Task> onChange, CancellationToken ct = default) =>
+        throw new NotSupportedException("This IAvatarEvents does not follow e-mail hashes.");
 }
 
 /// <summary>
@@ -45,6 +52,7 @@ public sealed class ImagePicturesEvents : IAvatarEvents, IAsyncDisposable
     private readonly ImagePicturesClient _client;
     private readonly Lock _gate = new();
     private readonly Dictionary<string, int> _watchCounts = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, int> _hashWatchCounts = new(StringComparer.Ordinal);
     private readonly Dictionary<string, List<Func<AvatarChange, Task>>> _avatarHandlers = new(StringComparer.Ordinal);
     private readonly HashSet<long> _delivered = new(); // own seqs delivered
     private readonly HashSet<long> _history = new(); // own seqs older than the first connection: never delivered by a catch-up
@@ -135,15 +143,49 @@ public sealed class ImagePicturesEvents : IAvatarEvents, IAsyncDisposable
 
     public Task UnwatchAsync(params string[] userIds) => UnwatchAsync(userIds, default);
 
-    public async Task<IAsyncDisposable> WatchAvatarAsync(string userId, Func<AvatarChange, Task> onChange, CancellationToken ct = default)
+    /// <summary>
+    /// Hears the avatar changes behind these e-mail hashes (32 or 64 hex digits), also after reconnects. Each event's
+    /// UserId is the hash (lower case), never the user's id; its picture, if any, has only a content hash.
+    /// </summary>
+    public async Task WatchHashesAsync(IEnumerable<string> hashes, CancellationToken ct = default)
+    {
+        var fresh = new List<string>();
+        lock (_gate)
+            foreach (var h in hashes.Select(h => h.ToLowerInvariant()).Distinct())
+                if ((_hashWatchCounts[h] = _hashWatchCounts.GetValueOrDefault(h) + 1) == 1) fresh.Add(h);
+        if (fresh.Count > 0 && _hub.State == HubConnectionState.Connected) await _hub.InvokeAsync("WatchHashes", fresh.ToArray(), ct);
+    }
+
+    public async Task UnwatchHashesAsync(IEnumerable<string> hashes, CancellationToken ct = default)
+    {
+        var gone = new List<string>();
+        lock (_gate)
+            foreach (var h in hashes.Select(h => h.ToLowerInvariant()).Distinct())
+            {
+                if (!_hashWatchCounts.TryGetValue(h, out var n)) continue;
+                if (n > 1) _hashWatchCounts[h] = n - 1;
+                else { _hashWatchCounts.Remove(h); gone.Add(h); }
+            }
+        if (gone.Count > 0 && _hub.State == HubConnectionState.Connected) await _hub.InvokeAsync("UnwatchHashes", gone.ToArray(), ct);
+    }
+
+    public Task<IAsyncDisposable> WatchAvatarAsync(string userId, Func<AvatarChange, Task> onChange, CancellationToken ct = default) =>
+        WatchAvatarAsync(userId, isHash: false, onChange, ct);
+
+    public Task<IAsyncDisposable> WatchAvatarByHashAsync(string emailHash, Func<AvatarChange, Task> onChange, CancellationToken ct = default) =>
+        WatchAvatarAsync(emailHash.ToLowerInvariant(), isHash: true, onChange, ct);
+
+    // Handlers are keyed by the event's UserId: a user id, or for hash watches the hash the service sends as UserId.
+    private async Task<IAsyncDisposable> WatchAvatarAsync(string userId, bool isHash, Func<AvatarChange, Task> onChange, CancellationToken ct)
     {
         lock (_gate)
         {
             if (!_avatarHandlers.TryGetValue(userId, out var list)) _avatarHandlers[userId] = list = [];
             list.Add(onChange);
         }
-        var handle = new AvatarWatch(this, userId, onChange);
-        await WatchAsync([userId], ct);
+        var handle = new AvatarWatch(this, userId, isHash, onChange);
+        if (isHash) await WatchHashesAsync([userId], ct);
+        else await WatchAsync([userId], ct);
         _ = StartInBackground();
         return handle;
     }
@@ -154,7 +196,7 @@ public sealed class ImagePicturesEvents : IAvatarEvents, IAsyncDisposable
         catch (Exception) { /* the automatic reconnection does not cover a first start: a view retries on its next watch */ }
     }
 
-    private sealed class AvatarWatch(ImagePicturesEvents events, string userId, Func<AvatarChange, Task> onChange) : IAsyncDisposable
+    private sealed class AvatarWatch(ImagePicturesEvents events, string userId, bool isHash, Func<AvatarChange, Task> onChange) : IAsyncDisposable
     {
         private int _disposed;
 
@@ -164,7 +206,11 @@ public sealed class ImagePicturesEvents : IAvatarEvents, IAsyncDisposable
             lock (events._gate)
                 if (events._avatarHandlers.TryGetValue(userId, out var list) && list.Remove(onChange) && list.Count == 0)
                     events._avatarHandlers.Remove(userId);
-            try { await events.UnwatchAsync([userId]); }
+            try
+            {
+                if (isHash) await events.UnwatchHashesAsync([userId]);
+                else await events.UnwatchAsync([userId]);
+            }
             catch (Exception) { /* the connection is gone: nothing left to unwatch */ }
         }
     }
@@ -208,15 +254,16 @@ public sealed class ImagePicturesEvents : IAvatarEvents, IAsyncDisposable
     /// <summary>After (re)connecting: watch everyone again, fetch the own events missed, reload the avatars.</summary>
     private async Task ResyncAsync(bool firstConnect = false, CancellationToken ct = default)
     {
-        string[] watched;
-        lock (_gate) watched = [.. _watchCounts.Keys];
+        string[] watched, hashes;
+        lock (_gate) { watched = [.. _watchCounts.Keys]; hashes = [.. _hashWatchCounts.Keys]; }
         if (watched.Length > 0) await _hub.InvokeAsync("Watch", watched, ct);
+        if (hashes.Length > 0) await _hub.InvokeAsync("WatchHashes", hashes, ct);
 
         if (_ownUserId is not null) await CatchUpAsync(ct);
         if (firstConnect) return;
 
         var version = "r" + DateTime.UtcNow.Ticks.ToString("x");
-        foreach (var userId in watched) await NotifyAvatarsAsync(userId, new AvatarChange(userId, version, null));
+        foreach (var userId in watched.Concat(hashes)) await NotifyAvatarsAsync(userId, new AvatarChange(userId, version, null));
         if (Reconnected is { } reconnected) await reconnected();
     }
 

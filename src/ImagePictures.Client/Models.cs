@@ -1,6 +1,6 @@
 namespace ImagePictures.Client;
 
-/// <summary>A picture as the service describes it. Anonymous watchers receive only Id, UserId, ContentHash and Urls.</summary>
+/// <summary>A picture as the service describes it. Anonymous watchers receive only Id, UserId, ContentHash and Urls; watchers of an e-mail hash only ContentHash.</summary>
 public sealed record Picture(
     Guid Id, string UserId, bool IsActive, bool IsDefault, int Width, int Height, long Bytes, string ContentHash,
     string? Title, DateTime CreatedAt, DateTime? DeletedAt, DateTime? PurgeAfter, IReadOnlyDictionary<string, string> Urls);

@@ -11,6 +11,7 @@ public sealed class FakeAvatarEvents : IAvatarEvents
 {
     public Uri? BaseAddress { get; set; } = new("https://pictures.example/");
     public List<(string UserId, Func<AvatarChange, Task> Handler)> Watches { get; } = [];
+    public List<(string Hash, Func<AvatarChange, Task> Handler)> HashWatches { get; } = [];
     public int Disposed { get; private set; }
 
     public Task<IAsyncDisposable> WatchAvatarAsync(string userId, Func<AvatarChange, Task> onChange, CancellationToken ct = default)
@@ -20,9 +21,17 @@ public sealed class FakeAvatarEvents : IAvatarEvents
         return Task.FromResult<IAsyncDisposable>(new Handle(() => { Watches.Remove(entry); Disposed++; }));
     }
 
+    public Task<IAsyncDisposable> WatchAvatarByHashAsync(string emailHash, Func<AvatarChange, Task> onChange, CancellationToken ct = default)
+    {
+        var entry = (emailHash, onChange);
+        HashWatches.Add(entry);
+        return Task.FromResult<IAsyncDisposable>(new Handle(() => { HashWatches.Remove(entry); Disposed++; }));
+    }
+
+    /// <summary>As the service does: a hash watcher's change carries the hash as UserId.</summary>
     public async Task PushAsync(AvatarChange change)
     {
-        foreach (var (userId, handler) in Watches.ToList())
+        foreach (var (userId, handler) in Watches.Concat(HashWatches).ToList())
             if (userId == change.UserId) await handler(change);
     }
 
@@ -104,6 +113,28 @@ public class LiveAvatarTests : BunitContext
         await cut.InvokeAsync(() => _events.PushAsync(new AvatarChange("alice", "r1", null)));
         cut.WaitForAssertion(() => Assert.EndsWith("v=r1", cut.Find("img").GetAttribute("src")));
         Assert.Null(reported);
+    }
+
+    [Fact]
+    public async Task AnEmailHashShowsAndFollowsTheHashRouteAndNeverTheUserRoute()
+    {
+        var md5 = "0BC83CB571CD1C50BA6F3E8A78EF1346"; // upper case is accepted, shown in lower case
+        var cut = Render<LiveAvatar>(p => p.Add(a => a.EmailHash, md5).Add(a => a.Size, 80));
+        var img = cut.Find("img");
+        Assert.StartsWith($"https://pictures.example/avatar/{md5.ToLowerInvariant()}?s=80&v=", img.GetAttribute("src"));
+        Assert.Equal(md5.ToLowerInvariant(), img.GetAttribute("data-email-hash"));
+        Assert.Null(img.GetAttribute("data-user-id"));
+        Assert.Equal([md5.ToLowerInvariant()], _events.HashWatches.Select(w => w.Hash));
+        Assert.Empty(_events.Watches);
+
+        await cut.InvokeAsync(() => _events.PushAsync(new AvatarChange(md5.ToLowerInvariant(), "d42", null)));
+        cut.WaitForAssertion(() => Assert.Equal($"https://pictures.example/avatar/{md5.ToLowerInvariant()}?s=80&v=d42", cut.Find("img").GetAttribute("src")));
+
+        // Not a hash: ignored, the user id serves.
+        cut.Render(p => p.Add(a => a.EmailHash, "not-a-hash").Add(a => a.UserId, "alice"));
+        Assert.Contains("/avatars/alice?", cut.Find("img").GetAttribute("src"));
+        Assert.Equal(["alice"], _events.Watches.Select(w => w.UserId));
+        Assert.Empty(_events.HashWatches);
     }
 
     [Fact]

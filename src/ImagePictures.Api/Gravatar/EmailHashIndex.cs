@@ -32,6 +32,8 @@ public sealed class EmailHashIndex(NpgsqlDataSource db, IOptions<AvatarCacheOpti
     private readonly ConcurrentDictionary<UInt128, string> _md5 = new(), _sha256 = new();
     private readonly Dictionary<string, EmailHash[]> _byUser = new(StringComparer.Ordinal);
     private readonly HashSet<string> _changedWhileLoading = new(StringComparer.Ordinal);
+    // The sets this instance replaced before the relay delivered the change's event, oldest first (see PreviousHashesAsync).
+    private readonly Dictionary<string, Queue<EmailHash[]>> _replacedAhead = new(StringComparer.Ordinal);
     private readonly int _limit = options.Value.EmailIndexLimit;
     private readonly ConcurrentLfu<string, string> _found = new(Environment.ProcessorCount, Math.Max(3, options.Value.CacheEntries), new ThreadPoolScheduler(), StringComparer.Ordinal);
     private readonly ConcurrentLfu<string, bool> _unknown = new(Environment.ProcessorCount, Math.Max(3, options.Value.CacheEntries), new ThreadPoolScheduler(), StringComparer.Ordinal);
@@ -68,15 +70,59 @@ public sealed class EmailHashIndex(NpgsqlDataSource db, IOptions<AvatarCacheOpti
         return user;
     }
 
+    /// <summary>
+    /// The user's registered hashes, for the relay's hash watchers: from memory once loaded, else from the database
+    /// (where an account already deleted has none left, so its hash watchers then hear nothing).
+    /// </summary>
+    public async ValueTask<IReadOnlyList<EmailHash>> HashesOfAsync(string userId, CancellationToken ct)
+    {
+        if (_complete)
+            lock (_gate) return _byUser.TryGetValue(userId, out var held) ? held : [];
+        await using var conn = await db.OpenConnectionAsync(ct);
+        return (await conn.QueryAsync<EmailHash>(new CommandDefinition(
+            "SELECT md5, sha256 FROM user_emails WHERE user_id = @userId", new { userId }, cancellationToken: ct))).ToList();
+    }
+
+    /// <summary>
+    /// For the relay, before it applies an EmailsChanged or UserPicturesDeleted of the user: the hashes the user had
+    /// before that change. This instance updates the index as soon as its own change commits (<see cref="SetUser"/>),
+    /// so the set it replaced then is kept for the relay; otherwise the index still holds it.
+    /// </summary>
+    public ValueTask<IReadOnlyList<EmailHash>> PreviousHashesAsync(string userId, CancellationToken ct)
+    {
+        lock (_gate)
+            if (_replacedAhead.TryGetValue(userId, out var queue))
+            {
+                var old = queue.Dequeue();
+                if (queue.Count == 0) _replacedAhead.Remove(userId);
+                return ValueTask.FromResult<IReadOnlyList<EmailHash>>(old);
+            }
+        return HashesOfAsync(userId, ct);
+    }
+
     /// <summary>What the event relay does with every event, from whichever instance.</summary>
     public void Apply(PictureEvent e)
     {
-        if (e.Type == EventTypes.EmailsChanged) SetUser(e.UserId, e.Emails ?? []);
-        else if (e.Type == EventTypes.UserPicturesDeleted) SetUser(e.UserId, []);
+        if (e.Type == EventTypes.EmailsChanged) Replace(e.UserId, e.Emails ?? []);
+        else if (e.Type == EventTypes.UserPicturesDeleted) Replace(e.UserId, []);
     }
 
-    /// <summary>After a change of the user's addresses committed: <paramref name="emails"/> is the user's whole set now.</summary>
+    /// <summary>After a change of the user's addresses committed on this instance: <paramref name="emails"/> is the user's whole set now.</summary>
     public void SetUser(string userId, IReadOnlyList<EmailHash> emails)
+    {
+        lock (_gate)
+        {
+            // Ahead of the relay (unless it already applied this change): keep the set replaced for its hash watchers.
+            if (_complete && _byUser.TryGetValue(userId, out var held) is var known && !(held ?? []).ToHashSet().SetEquals(emails))
+            {
+                if (!_replacedAhead.TryGetValue(userId, out var queue)) _replacedAhead[userId] = queue = new();
+                if (queue.Count < 16) queue.Enqueue(known ? held! : []);
+            }
+            Replace(userId, emails);
+        }
+    }
+
+    private void Replace(string userId, IReadOnlyList<EmailHash> emails)
     {
         lock (_gate)
         {

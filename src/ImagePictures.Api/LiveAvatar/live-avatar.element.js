@@ -1,4 +1,5 @@
 // <live-avatar user-id="alice" size="64" alt="Alice" base-url="https://pictures.example.com">
+// <live-avatar email-hash="{md5 or sha256 hex}" size="64">: the avatar of /avatar/{hash}, live (email-hash wins over user-id).
 // build.mjs wraps this file, after the SignalR browser client, in one function: `signalR` is that
 // client, `scriptUrl` the address this script was loaded from. Nothing else leaks into the page.
 'use strict';
@@ -21,7 +22,7 @@ const quietLogger = {
 class AvatarHub {
   constructor(baseUrl) {
     this.baseUrl = baseUrl;
-    this.elements = new Map(); // userId -> Set of elements
+    this.elements = new Map(); // key ('u:' + userId or 'h:' + hash) -> Set of elements
     this.toWatch = new Set();
     this.toUnwatch = new Set();
     this.flushQueued = false;
@@ -39,23 +40,23 @@ class AvatarHub {
     this.connected = false; // set after the first connect: later connects are reconnects, which reload
   }
 
-  add(element, userId) {
-    let set = this.elements.get(userId);
+  add(element, key) {
+    let set = this.elements.get(key);
     if (!set) {
       set = new Set();
-      this.elements.set(userId, set);
-      if (!this.toUnwatch.delete(userId)) this.toWatch.add(userId);
+      this.elements.set(key, set);
+      if (!this.toUnwatch.delete(key)) this.toWatch.add(key);
     }
     set.add(element);
     this.queueFlush();
   }
 
-  remove(element, userId) {
-    const set = this.elements.get(userId);
+  remove(element, key) {
+    const set = this.elements.get(key);
     if (!set || !set.delete(element)) return;
     if (set.size > 0) return;
-    this.elements.delete(userId);
-    if (!this.toWatch.delete(userId)) this.toUnwatch.add(userId);
+    this.elements.delete(key);
+    if (!this.toWatch.delete(key)) this.toUnwatch.add(key);
     this.queueFlush();
   }
 
@@ -85,8 +86,8 @@ class AvatarHub {
     this.toWatch.clear();
     this.toUnwatch.clear();
     try {
-      if (unwatch.length > 0) await this.connection.invoke('Unwatch', unwatch);
-      if (watch.length > 0) await this.connection.invoke('Watch', watch);
+      await this.invokeFor('Unwatch', unwatch);
+      await this.invokeFor('Watch', watch);
     } catch (error) {
       // Dropped mid-call: resync after the reconnect watches everything again. A refusal (too many users) stays refused.
       console.debug('[live-avatar] ' + error);
@@ -97,9 +98,8 @@ class AvatarHub {
   async resync() {
     this.toWatch.clear();
     this.toUnwatch.clear();
-    const users = [...this.elements.keys()];
     try {
-      if (users.length > 0) await this.connection.invoke('Watch', users);
+      await this.invokeFor('Watch', [...this.elements.keys()]);
     } catch (error) {
       console.debug('[live-avatar] ' + error);
     }
@@ -110,8 +110,20 @@ class AvatarHub {
     this.connected = true;
   }
 
+  // Watch/Unwatch for the user ids among these keys, WatchHashes/UnwatchHashes for the hashes (a user id may look like a hash).
+  async invokeFor(method, keys) {
+    const users = keys.filter((k) => k.startsWith('u:')).map((k) => k.slice(2));
+    const hashes = keys.filter((k) => k.startsWith('h:')).map((k) => k.slice(2));
+    if (users.length > 0) await this.connection.invoke(method, users);
+    if (hashes.length > 0) await this.connection.invoke(method + 'Hashes', hashes);
+  }
+
   dispatch(e) {
-    const set = this.elements.get(e.userId);
+    // A hash watcher's events carry the hash as userId.
+    for (const key of ['u:' + e.userId, 'h:' + e.userId]) this.dispatchTo(this.elements.get(key), e);
+  }
+
+  dispatchTo(set, e) {
     if (!set) return;
     const picture = e.type === 'UserPicturesDeleted' ? null : e.picture;
     // The content hash names the picture: the same picture has the same address on every page.
@@ -151,7 +163,7 @@ function httpBase(value) {
 }
 
 class LiveAvatarElement extends HTMLElement {
-  static get observedAttributes() { return ['user-id', 'size', 'alt', 'base-url']; }
+  static get observedAttributes() { return ['user-id', 'email-hash', 'size', 'alt', 'base-url']; }
 
   constructor() {
     super();
@@ -164,10 +176,16 @@ class LiveAvatarElement extends HTMLElement {
     root.append(style, this.img);
     this.version = PAGE_VERSION;
     this.swap = 0;
-    this.registered = null; // { hub, userId } while watched
+    this.registered = null; // { hub, key } while watched
   }
 
   get userId() { return this.getAttribute('user-id') || ''; }
+  /** The e-mail hash, lower case, when email-hash holds 32 or 64 hex digits; anything else is ignored. */
+  get emailHash() {
+    const hash = (this.getAttribute('email-hash') || '').trim().toLowerCase();
+    return /^([0-9a-f]{32}|[0-9a-f]{64})$/.test(hash) ? hash : '';
+  }
+  get key() { return this.emailHash ? 'h:' + this.emailHash : this.userId ? 'u:' + this.userId : ''; }
   get size() {
     const n = parseInt(this.getAttribute('size'), 10);
     return n > 0 ? n : DEFAULT_SIZE;
@@ -182,7 +200,7 @@ class LiveAvatarElement extends HTMLElement {
 
   attributeChangedCallback(name, oldValue, newValue) {
     if (oldValue === newValue || !this.isConnected) return;
-    if (name === 'user-id' || name === 'base-url') {
+    if (name === 'user-id' || name === 'email-hash' || name === 'base-url') {
       this.unregister();
       this.version = PAGE_VERSION;
       this.register();
@@ -191,19 +209,21 @@ class LiveAvatarElement extends HTMLElement {
   }
 
   register() {
-    if (!this.userId) return;
+    const key = this.key;
+    if (!key) return;
     const hub = hubFor(this.baseUrl);
-    this.registered = { hub, userId: this.userId };
-    hub.add(this, this.userId);
+    this.registered = { hub, key };
+    hub.add(this, key);
   }
 
   unregister() {
     if (!this.registered) return;
-    this.registered.hub.remove(this, this.registered.userId);
+    this.registered.hub.remove(this, this.registered.key);
     this.registered = null;
   }
 
   src(version) {
+    if (this.emailHash) return `${this.baseUrl}/avatar/${this.emailHash}?s=${this.size}&v=${encodeURIComponent(version)}`;
     return `${this.baseUrl}/avatars/${encodeURIComponent(this.userId)}?size=${this.size}&v=${encodeURIComponent(version)}`;
   }
 
@@ -211,7 +231,7 @@ class LiveAvatarElement extends HTMLElement {
     this.img.width = this.size;
     this.img.height = this.size;
     this.img.alt = this.getAttribute('alt') || '';
-    if (this.userId) this.img.src = this.src(this.version);
+    if (this.key) this.img.src = this.src(this.version);
   }
 
   /** Loads the new version off-screen and shows it only once it has loaded: never a broken image. */
@@ -227,7 +247,7 @@ class LiveAvatarElement extends HTMLElement {
       if (!reducedMotion.matches && this.img.animate) {
         this.img.animate([{ opacity: 0.4 }, { opacity: 1 }], { duration: 200, easing: 'ease-out' });
       }
-      if (event) this.dispatchEvent(new CustomEvent('change', { bubbles: true, detail: { userId: this.userId, picture, event } }));
+      if (event) this.dispatchEvent(new CustomEvent('change', { bubbles: true, detail: { userId: this.emailHash || this.userId, picture, event } }));
     };
     next.onload = () => (next.decode ? next.decode().catch(() => {}) : Promise.resolve()).then(show);
     next.onerror = () => {}; // keep showing the current one

@@ -152,6 +152,16 @@ public sealed class EventRelay(
             }
             avatars.Invalidate(e.UserId);
             pictures.Apply(e);
+            IReadOnlyList<EmailHash> hashesBefore = [];
+            try
+            {
+                // Read before Apply, which forgets a deleted account's hashes.
+                if (e.Type is EventTypes.UserPicturesDeleted or EventTypes.EmailsChanged)
+                    hashesBefore = await emails.PreviousHashesAsync(e.UserId, CancellationToken.None);
+                else if (e.Type == EventTypes.ActivePictureChanged)
+                    hashesBefore = await emails.HashesOfAsync(e.UserId, CancellationToken.None);
+            }
+            catch (Exception ex) { log.LogWarning(ex, "The e-mail hashes of event {Seq} could not be read; their watchers miss it", row.Seq); }
             emails.Apply(e);
             try
             {
@@ -161,6 +171,14 @@ public sealed class EventRelay(
                     await Send(hub.Clients.Group(PicturesHub.WatchGroup(e.UserId)), e);
                     // Watchers who are not admins get the public shape, which IPicturesClient's signatures cannot carry.
                     await untypedHub.Clients.Group(PicturesHub.PublicWatchGroup(e.UserId)).SendAsync(e.Type, PublicPictureEvent.From(e));
+                    await SendToHashWatchers(e, e.Type, hashesBefore, e.Picture is { } p ? new HashAvatarPicture(p.ContentHash) : null);
+                }
+                else if (e.Type == EventTypes.EmailsChanged)
+                {
+                    // An address added or removed changes what /avatar/{hash} shows: its watchers reload (picture null: "look again").
+                    var moved = hashesBefore.ToHashSet();
+                    moved.SymmetricExceptWith(e.Emails ?? []);
+                    await SendToHashWatchers(e, EventTypes.ActivePictureChanged, moved.ToList(), null);
                 }
                 Interlocked.Increment(ref _deliveredCount);
                 metrics.HubEventPushed(e.Type);
@@ -173,6 +191,14 @@ public sealed class EventRelay(
         }
         if (_delivered.Count > 4 * CatchUpWindow)
             _delivered.RemoveWhere(seq => seq <= _maxSeen - 2 * CatchUpWindow);
+    }
+
+    /// <summary>To the watchers of each hash (both forms): the event with the hash as userId, so the user id never reaches them.</summary>
+    private async Task SendToHashWatchers(PictureEvent e, string type, IReadOnlyList<EmailHash> hashes, HashAvatarPicture? picture)
+    {
+        foreach (var h in hashes)
+            foreach (var hash in new[] { h.Md5, h.Sha256 })
+                await untypedHub.Clients.Group(PicturesHub.HashWatchGroup(hash)).SendAsync(type, new HashAvatarEvent(e.Seq, type, hash, e.OccurredAt, picture));
     }
 
     private Task Send(IPicturesClient client, PictureEvent e) => e.Type switch

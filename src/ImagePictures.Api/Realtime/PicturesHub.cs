@@ -37,6 +37,8 @@ public sealed class PicturesHub(WatchRegistry watches, HubConnectionLimits limit
     public static string WatchGroup(string userId) => "watch:" + userId;
     /// <summary>Every other watcher of a user (anonymous or signed in): they get <see cref="PublicPictureEvent"/>s.</summary>
     public static string PublicWatchGroup(string userId) => "watch-public:" + userId;
+    /// <summary>Watchers of an e-mail hash (lower case): they get <see cref="HashAvatarEvent"/>s, which never name the user.</summary>
+    public static string HashWatchGroup(string hash) => "watch-hash:" + hash;
 
     private bool IsAnonymous => Context.User?.Identity?.IsAuthenticated != true;
 
@@ -86,6 +88,42 @@ public sealed class PicturesHub(WatchRegistry watches, HubConnectionLimits limit
         var ids = Validate(userIds);
         foreach (var id in watches.Remove(Context.ConnectionId, ids))
             await Groups.RemoveFromGroupAsync(Context.ConnectionId, GroupOf(id));
+    }
+
+    /// <summary>
+    /// Subscribes to the avatar behind these e-mail hashes (32 or 64 hex digits, any case), as /avatar/{hash} shows it.
+    /// A separate method because a user id may also be 32 hex digits. The events carry the hash as userId and never
+    /// the user id, so watching a hash reveals no more than /avatar/{hash} does. Hashes count in the same watch budget.
+    /// </summary>
+    public async Task WatchHashes(string[] hashes)
+    {
+        var keys = ValidateHashes(hashes);
+        var max = options.Value.MaxWatchedUsers;
+        var owner = IsAnonymous ? "connection:" + Context.ConnectionId : Context.User!.UserId()!;
+        var added = watches.Add(owner, Context.ConnectionId, keys, max)
+            ?? throw new HubException($"At most {max} users and e-mail hashes may be watched; unwatch some before watching more.");
+        foreach (var key in added) await Groups.AddToGroupAsync(Context.ConnectionId, HashWatchGroup(key[HashKey.Length..]));
+    }
+
+    /// <summary>Ends the subscriptions of <see cref="WatchHashes"/>; hashes not watched are ignored.</summary>
+    public async Task UnwatchHashes(string[] hashes)
+    {
+        foreach (var key in watches.Remove(Context.ConnectionId, ValidateHashes(hashes)))
+            await Groups.RemoveFromGroupAsync(Context.ConnectionId, HashWatchGroup(key[HashKey.Length..]));
+    }
+
+    // Registry keys of hash watches: a user id cannot contain ':', so they never meet a watched user id.
+    private const string HashKey = "hash:";
+
+    private string[] ValidateHashes(string[]? hashes)
+    {
+        if (hashes is null) throw new HubException("Send an array of e-mail hashes.");
+        var max = options.Value.MaxWatchedUsers;
+        if (hashes.Length > max) throw new HubException($"At most {max} e-mail hashes may be watched; send fewer.");
+        foreach (var h in hashes)
+            if (h is null || (h.Length != 32 && h.Length != 64) || !h.All(char.IsAsciiHexDigit))
+                throw new HubException("Every e-mail hash must be the MD5 (32 hex digits) or SHA-256 (64 hex digits) of the trimmed, lower-cased address.");
+        return hashes.Select(h => HashKey + h.ToLowerInvariant()).Distinct(StringComparer.Ordinal).ToArray();
     }
 
     // Only admins may read another user's pictures in full (the owner hears its own group, never a watch group).
@@ -181,6 +219,14 @@ public sealed record PublicPictureEvent(long Seq, string Type, string UserId, Gu
     public static PublicPictureEvent From(PictureEvent e) => new(e.Seq, e.Type, e.UserId, e.PictureId, e.OccurredAt,
         e.Picture is { } p ? new PublicPicture(p.Id, p.UserId, p.ContentHash, p.Urls) : null);
 }
+
+/// <summary>
+/// What a watcher of an e-mail hash hears: <see cref="UserId"/> is the hash watched, and the picture (null when
+/// the avatar became a default) carries only its content hash, a version for /avatar/{hash}?v=…, so nothing names the user.
+/// </summary>
+public sealed record HashAvatarEvent(long Seq, string Type, string UserId, DateTime OccurredAt, HashAvatarPicture? Picture);
+
+public sealed record HashAvatarPicture(string ContentHash);
 
 /// <summary>The fields of a picture anyone may know: the avatar itself is public.</summary>
 public sealed record PublicPicture(Guid Id, string UserId, string ContentHash, IReadOnlyDictionary<string, string> Urls);

@@ -211,6 +211,44 @@ public class LiveAvatarBrowserTests(LiveAvatarApplication app) : ChromiumTest, I
         Assert.All(sockets, url => Assert.StartsWith(hubSocket, url));
     }
 
+    [Fact]
+    public async Task AnElementWithAnEmailHashShowsTheHashRouteAndFollowsItWithoutLearningTheUser()
+    {
+        const string email = "la-hank@example.com";
+        var md5 = Gravatar.GravatarTests.Md5(email);
+        Assert.Equal(HttpStatusCode.OK, (await app.Api("la-hank").PutAsJsonAsync("/api/users/la-hank/emails", new { emails = new[] { email } })).StatusCode);
+        var first = await app.UploadAsync("la-hank", TestImages.Blue);
+        await app.ActivateAsync("la-hank", first.Id);
+
+        var page = await (await Browser.NewContextAsync()).NewPageAsync();
+        var errors = new List<string>();
+        page.Console += (_, m) => { if (m.Type == "error") errors.Add($"console: {m.Text}"); };
+        page.PageError += (_, e) => errors.Add($"page error: {e}");
+        var sent = new ConcurrentQueue<string>();
+        var received = new ConcurrentQueue<string>();
+        page.WebSocket += (_, ws) =>
+        {
+            ws.FrameSent += (_, f) => { if (f.Text is { } t) sent.Enqueue(t); };
+            ws.FrameReceived += (_, f) => { if (f.Text is { } t) received.Enqueue(t); };
+        };
+        await page.GotoAsync(app.SiteUrl);
+        await page.EvaluateAsync("(hash) => { const a = document.createElement('live-avatar'); a.id = 'hank'; a.setAttribute('email-hash', hash.toUpperCase()); a.setAttribute('size', '48'); document.body.append(a); }", md5);
+
+        var img = page.Locator("#hank img");
+        Assert.StartsWith($"{app.BaseUrl}/avatar/{md5}?s=48&v=", await img.GetAttributeAsync("src"));
+        Assert.True(await SecondOriginApplication.LoadedAsync(img), "the avatar by hash did not load");
+        await Eventually(() => sent.Any(t => t.Contains("\"target\":\"WatchHashes\"") && t.Contains(md5)), "the element never watched its hash");
+
+        var second = await app.UploadAsync("la-hank", TestImages.Red);
+        await app.ActivateAsync("la-hank", second.Id);
+        await Assertions.Expect(img).ToHaveAttributeAsync("src", $"{app.BaseUrl}/avatar/{md5}?s=48&v={second.ContentHash[..16]}");
+        Assert.True(await SecondOriginApplication.LoadedAsync(img));
+        // The page heard the change by its hash only.
+        Assert.Contains(received, t => t.Contains("ActivePictureChanged") && t.Contains(md5));
+        Assert.DoesNotContain(received, t => t.Contains("la-hank"));
+        Assert.Empty(errors);
+    }
+
     private sealed class Change
     {
         public string Id { get; set; } = "";
