@@ -22,7 +22,9 @@ public class JobsDashboardBrowserTests(BrowserApplication app) : ChromiumTest, I
         Assert.EndsWith("/admin/login", page.Url); // a browser without a token is sent to the sign-in form
         await page.Locator("#token").FillAsync(app.Token("ops", roles: ["admin"]));
         await page.GetByRole(AriaRole.Button, new() { Name = "Sign in" }).ClickAsync();
-        await page.WaitForURLAsync("**/admin", new() { WaitUntil = WaitUntilState.Commit }); // the next line waits for the page itself
+        // Polls the URL. WaitForURLAsync(…, Commit) hung when the redirect had already landed before the call:
+        // it then waits for a load state, and "commit" is none that fires again (30 s timeout in a fresh-clone run).
+        await Assertions.Expect(page).ToHaveURLAsync(new Regex("/admin$"), new() { Timeout = 30_000 }); // the next line waits for the page itself
         await Assertions.Expect(page.GetByTestId("jobs-dashboard-link")).ToHaveAttributeAsync("href", "/hangfire");
 
         await page.GotoAsync("/hangfire/recurring");
