@@ -190,6 +190,8 @@ public static class GeneratedAvatars
     }
 
     /// <summary>White letters set by Pango (DejaVu Sans Bold, other scripts by fontconfig's fallback) on a palette colour.</summary>
+    private static readonly Lock TextLock = new();
+
     private static byte[] DrawInitials(int size, Rgb background, string text)
     {
         var pixels = new byte[size * size * 3];
@@ -199,9 +201,16 @@ public static class GeneratedAvatars
         var markup = "<b>" + System.Security.SecurityElement.Escape(text) + "</b>";
         var boxWidth = Math.Max(1, (int)Math.Round(size * (text.Length > 1 ? 0.62 : 0.42)));
         var boxHeight = Math.Max(1, (int)Math.Round(size * 0.42));
-        using var mask = Image.Text(markup, font: "DejaVu Sans Bold", width: boxWidth, height: boxHeight, align: Enums.Align.Centre);
-        var bytes = mask.WriteToMemory();
-        var (w, h) = (mask.Width, mask.Height);
+        byte[] bytes;
+        int w, h;
+        // One text render at a time: Pango and fontconfig are not safely re-entrant across threads, and a test
+        // host crashed once while initials were drawn beside other libvips work. Renders are cached, so this costs little.
+        lock (TextLock)
+        {
+            using var mask = Image.Text(markup, font: "DejaVu Sans Bold", width: boxWidth, height: boxHeight, align: Enums.Align.Centre);
+            bytes = mask.WriteToMemory();
+            (w, h) = (mask.Width, mask.Height);
+        }
         var left = (size - w) / 2;
         var top = (size - h) / 2;
         for (var y = 0; y < h; y++)
