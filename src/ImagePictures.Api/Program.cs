@@ -52,10 +52,6 @@ app.MapClientScripts();
 app.MapTrash();
 app.MapUploads();
 app.MapAdmin();
-app.MapWebhooks();
-app.MapAdminLogin();
-app.MapRazorComponents<AdminApp>().AddInteractiveServerRenderMode();
-app.MapJobsDashboard();
 app.MapRealtime();
 
 app.Run();

@@ -1,3 +1,4 @@
+using ImagePictures.Api.Uploads;
 using System.Net;
 using System.Text.RegularExpressions;
 using ImagePictures.Api.Jobs;

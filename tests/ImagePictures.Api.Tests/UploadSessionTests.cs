@@ -1,3 +1,4 @@
+using ImagePictures.Api.Uploads;
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;

@@ -10,6 +10,7 @@ using ImagePictures.Api.Operations;
 using ImagePictures.Api.Pictures;
 using ImagePictures.Api.Realtime;
 using ImagePictures.Api.Storage;
+using ImagePictures.Api.Uploads;
 using ImagePictures.Dashboard;
 using ImagePictures.Imaging;
 using Microsoft.AspNetCore.Http.Json;
@@ -26,7 +27,7 @@ public static class ServiceRegistration
         builder.AddTopLevelSettings();
         builder.AddPicturesDatabase();
         builder.AddPicturesAuth();
-        builder.AddUploadRateLimit();
+        builder.AddUploads();
         builder.AddPicturesHealthChecks();
         builder.AddRealtime();
         builder.AddApiCors();
@@ -49,9 +50,8 @@ public static class ServiceRegistration
         builder.AddAvatars();
         builder.AddGravatar();
 
-        // Scheduled jobs (Hangfire on our PostgreSQL, dashboard at /hangfire), two-step uploads and the admin page.
+        // Scheduled jobs (Hangfire on our PostgreSQL, dashboard at /hangfire) and the admin page.
         builder.AddPicturesJobs();
-        services.AddSingleton<UploadCleanup>();
         services.AddScoped<IAdminDashboardService, AdminDashboardService>();
         services.AddRazorComponents().AddInteractiveServerComponents();
 

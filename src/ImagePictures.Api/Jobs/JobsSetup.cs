@@ -68,7 +68,6 @@ public static class JobsSetup
         services.AddSingleton(JobNode.ForThisProcess());
         services.TryAddSingleton(TimeProvider.System);
         services.AddSingleton<JobRunRecorder>();
-        services.AddSingleton<UploadSessions>();
         services.AddSingleton<SchedulerJobs>();
         foreach (var type in Catalog.Values) services.AddTransient(type);
 

@@ -2,6 +2,7 @@ using System.ComponentModel.DataAnnotations;
 using System.Text.Json.Serialization;
 using ImagePictures.Api.Auth;
 using ImagePictures.Api.Operations;
+using ImagePictures.Api.Uploads;
 using ImagePictures.Imaging;
 using Microsoft.Extensions.Options;
 

@@ -4,7 +4,6 @@ using Microsoft.AspNetCore.Authentication.JwtBearer;
 using Microsoft.Extensions.Options;
 using Microsoft.IdentityModel.JsonWebTokens;
 
-// Not "…Admin": the tests use "Admin" as a caller name inside ImagePictures.Api.Tests, which a namespace would shadow.
 namespace ImagePictures.Api.Administration;
 
 /// <summary>

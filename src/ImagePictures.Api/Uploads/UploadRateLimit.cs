@@ -2,7 +2,7 @@ using System.Threading.RateLimiting;
 using ImagePictures.Api.Auth;
 using Microsoft.AspNetCore.RateLimiting;
 
-namespace ImagePictures.Api.Pictures;
+namespace ImagePictures.Api.Uploads;
 
 /// <summary>A token bucket per user on uploads (RateLimits:UploadsPerMinute), answered with 429 + Retry-After.</summary>
 public static class UploadRateLimit

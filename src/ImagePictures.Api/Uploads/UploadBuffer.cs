@@ -1,7 +1,7 @@
 using System.Buffers;
 using System.Runtime.InteropServices;
 
-namespace ImagePictures.Api.Pictures;
+namespace ImagePictures.Api.Uploads;
 
 /// <summary>
 /// An upload's bytes in memory mapped for it alone, given back to the OS when the upload is disposed.

@@ -1,10 +1,11 @@
 using System.ComponentModel.DataAnnotations;
 using ImagePictures.Api.Auth;
+using ImagePictures.Api.Events;
 using ImagePictures.Api.Jobs;
 using ImagePictures.Api.Operations;
 using ImagePictures.Api.Uploads;
 
-// Not "…Admin": the tests use "Admin" as a caller name inside ImagePictures.Api.Tests, which a namespace would shadow.
+// Folder and namespace "Administration", not "Admin": the tests name a caller "Admin" inside ImagePictures.Api.Tests, which a namespace would shadow.
 namespace ImagePictures.Api.Administration;
 
 /// <summary>The admin API (role admin; others 403, anonymous 401): staged uploads and the scheduled jobs.</summary>
@@ -16,7 +17,17 @@ public static class AdminEndpoints
         [property: AllowedValues("list", "cleanup-old", "delete-session", "delete-all")] string? Action,
         double? OlderThanHours = null, Guid? UploadId = null, string? Confirm = null);
 
-    public static RouteGroupBuilder MapAdmin(this IEndpointRouteBuilder app)
+    /// <summary>Everything admins reach: this API, the webhook registry, the sign-in page, the dashboard and the jobs dashboard.</summary>
+    public static void MapAdmin(this IEndpointRouteBuilder app)
+    {
+        MapAdminApi(app);
+        app.MapWebhooks();
+        app.MapAdminLogin();
+        app.MapRazorComponents<AdminApp>().AddInteractiveServerRenderMode();
+        app.MapJobsDashboard();
+    }
+
+    private static void MapAdminApi(IEndpointRouteBuilder app)
     {
         var group = app.MapGroup("/api/admin").RequireAuthorization(AuthSetup.AdminPolicy).WithTags("Admin").ProducesCommonProblems();
         group.MapGet("/uploads", ListUploads).WithName("AdminListUploads").WithSummary("Every staged upload").Produces<List<AdminUploadJson>>();
@@ -36,7 +47,6 @@ public static class AdminEndpoints
         group.MapGet("/jobs/{name}/runs", (string name, int? limit, SchedulerJobs jobs, CancellationToken ct) =>
             OnJob(name, async () => Results.Ok(await jobs.RunsAsync(name, limit ?? JobRunRecorder.KeptRuns, ct)))).WithName("AdminJobRuns")
             .WithSummary("A job's run history, newest first").Produces<List<JobRunJson>>().ProducesProblem(404);
-        return group;
     }
 
     private static async Task<IResult> OnJob(string name, Func<Task<IResult>> action) =>
@@ -52,37 +62,5 @@ public static class AdminEndpoints
     {
         var (counts, error) = await cleanup.RunAsync(body.Action, body.OlderThanHours, body.UploadId, body.Confirm, ct);
         return error is not null ? Problems.Result(400, "Invalid cleanup request", error) : Results.Ok(counts);
-    }
-}
-
-/// <summary>The admin clean-up actions on staged uploads, shared by the API and the dashboard.</summary>
-public sealed class UploadCleanup(UploadSessions uploads)
-{
-    public const string DeleteAllConfirmation = "delete-all";
-    /// <summary>Ten years: beyond it nothing is staged anyway, and TimeSpan would overflow near 2.5e9 hours.</summary>
-    public const double MaxOlderThanHours = 24 * 365 * 10;
-
-    public async Task<(CleanupCounts? Counts, string? Error)> RunAsync(string? action, double? olderThanHours, Guid? uploadId, string? confirm, CancellationToken ct)
-    {
-        switch (action)
-        {
-            case "list":
-                return (new CleanupCounts((await uploads.ListAllAsync(ct)).Count, 0, 0), null);
-            case "cleanup-old":
-                var hours = olderThanHours ?? uploads.Ttl.TotalHours;
-                if (!(hours is >= 0 and <= MaxOlderThanHours))
-                    return (null, $"olderThanHours must be a number of hours from 0 to {MaxOlderThanHours:0} (ten years).");
-                return (await uploads.DeleteAsync(await uploads.CreatedBeforeAsync(DateTime.UtcNow - TimeSpan.FromHours(hours), ct), ct), null);
-            case "delete-session":
-                if (uploadId is not { } id) return (null, "delete-session needs the uploadId of the session to delete.");
-                var row = await uploads.FindAnyAsync(id, ct);
-                return (row is null ? new CleanupCounts(0, 0, 0) : await uploads.DeleteAsync([row], ct), null);
-            case "delete-all":
-                if (confirm != DeleteAllConfirmation)
-                    return (null, $"delete-all removes every staged upload of every user: send \"confirm\":\"{DeleteAllConfirmation}\" to do it.");
-                return (await uploads.DeleteAsync(await uploads.ListAllAsync(ct), ct), null);
-            default:
-                return (null, "Unknown action: use \"list\", \"cleanup-old\" (olderThanHours), \"delete-session\" (uploadId) or \"delete-all\" (confirm).");
-        }
     }
 }

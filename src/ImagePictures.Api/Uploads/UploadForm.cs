@@ -1,10 +1,11 @@
 using System.Buffers;
 using System.Text;
+using ImagePictures.Api.Pictures;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.WebUtilities;
 using Microsoft.Net.Http.Headers;
 
-namespace ImagePictures.Api.Pictures;
+namespace ImagePictures.Api.Uploads;
 
 /// <summary>
 /// Reads a multipart upload straight from the request body into one native buffer, with the size

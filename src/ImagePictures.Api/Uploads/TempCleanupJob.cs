@@ -1,9 +1,9 @@
 using ImagePictures.Api.Storage;
-using ImagePictures.Api.Uploads;
+using ImagePictures.Api.Jobs;
 using System.ComponentModel;
 using Hangfire;
 
-namespace ImagePictures.Api.Jobs;
+namespace ImagePictures.Api.Uploads;
 
 /// <summary>
 /// temp-cleanup: staged uploads past expires_at and committed ones (rows and temp folders), and temp

@@ -4,7 +4,6 @@ using ImagePictures.Api.Uploads;
 using ImagePictures.Dashboard;
 using Npgsql;
 
-// Not "…Admin": the tests use "Admin" as a caller name inside ImagePictures.Api.Tests, which a namespace would shadow.
 namespace ImagePictures.Api.Administration;
 
 /// <summary>The admin page's view of the service: the jobs' status line (read only; they are controlled in the Hangfire dashboard), the staged uploads and the storage summary, from the same sources as the admin API.</summary>

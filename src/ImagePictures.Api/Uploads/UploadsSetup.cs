@@ -1,0 +1,12 @@
+namespace ImagePictures.Api.Uploads;
+
+public static class UploadsSetup
+{
+    /// <summary>Two-step uploads: the staged sessions, their admin clean-up and the per-user upload rate (direct uploads share it).</summary>
+    public static void AddUploads(this WebApplicationBuilder builder)
+    {
+        builder.AddUploadRateLimit();
+        builder.Services.AddSingleton<UploadSessions>();
+        builder.Services.AddSingleton<UploadCleanup>();
+    }
+}
