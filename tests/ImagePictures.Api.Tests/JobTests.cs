@@ -1,3 +1,4 @@
+using ImagePictures.Api.Trash;
 using ImagePictures.Api.Uploads;
 using System.Diagnostics;
 using System.Net;

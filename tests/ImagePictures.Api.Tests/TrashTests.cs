@@ -1,3 +1,4 @@
+using ImagePictures.Api.Trash;
 using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Json;

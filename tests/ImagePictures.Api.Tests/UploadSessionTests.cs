@@ -236,7 +236,7 @@ public abstract class UploadSessionTests(JobsApplication app)
         var client = app.ClientFor(user);
         var staged = await Stage(user);
 
-        // Hold the user's lock (the key PictureService uses), queue the deletion first and the commit
+        // Hold the user's lock (the key UserChanges uses), queue the deletion first and the commit
         // behind it, then let them go: the deletion runs first, and the commit must not bring the account back.
         await using var holder = new NpgsqlConnection(app.ConnectionString);
         await holder.OpenAsync();

@@ -2,6 +2,7 @@ using System.Security.Cryptography;
 using System.Text;
 using Dapper;
 using ImagePictures.Api.Realtime;
+using ImagePictures.Api.Users;
 using Npgsql;
 
 namespace ImagePictures.Api.Gravatar;
@@ -11,12 +12,10 @@ namespace ImagePictures.Api.Gravatar;
 /// lower-cased address, as Gravatar and Libravatar hash it). Every change is recorded as EmailsChanged
 /// in its own transaction, and applied to this instance's <see cref="EmailHashIndex"/> once committed.
 /// </summary>
-public sealed class EmailAddresses(NpgsqlDataSource db, EmailHashIndex index)
+public sealed class EmailAddresses(NpgsqlDataSource db, UserChanges changes, EmailHashIndex index)
 {
     public const int MaxPerUser = 10;
 
-    // Same lock as the user's picture changes (PictureService): one change of a user at a time.
-    private const string LockUserSql = "SELECT pg_advisory_xact_lock(hashtextextended(@userId, 7))";
     private const string ListSql = "SELECT md5 AS Md5, sha256 AS Sha256, added_at AS AddedAt FROM user_emails WHERE user_id = @userId ORDER BY added_at, sha256";
 
     public sealed record EmailJson(string Md5, string Sha256, DateTime AddedAt);
@@ -98,16 +97,15 @@ public sealed class EmailAddresses(NpgsqlDataSource db, EmailHashIndex index)
     /// </summary>
     private async Task<List<EmailJson>> ChangeAsync(string userId, Func<NpgsqlConnection, NpgsqlTransaction, Task<bool>> change, CancellationToken ct)
     {
-        await using var conn = await db.OpenConnectionAsync(ct);
-        await using var tx = await conn.BeginTransactionAsync(ct);
-        await conn.ExecuteAsync(LockUserSql, new { userId }, tx);
+        await using var userChange = await changes.BeginAsync(userId, ct);
+        var (conn, tx) = (userChange.Connection, userChange.Transaction);
         bool changed;
         try { changed = await change(conn, tx); }
         catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.UniqueViolation) { throw new HeldByAnotherUserException(); }
         var now = (await conn.QueryAsync<EmailJson>(ListSql, new { userId }, tx)).Select(Utc).ToList();
         var hashes = now.Select(e => new EmailHash(e.Md5, e.Sha256)).ToList();
         if (changed) await EventLog.AppendEmailsChangedAsync(tx, userId, hashes);
-        await tx.CommitAsync(ct);
+        await userChange.CommitAsync(ct);
         if (changed) index.SetUser(userId, hashes);
         return now;
     }

@@ -10,6 +10,8 @@ using ImagePictures.Api.Operations;
 using ImagePictures.Api.Pictures;
 using ImagePictures.Api.Realtime;
 using ImagePictures.Api.Storage;
+using ImagePictures.Api.Trash;
+using ImagePictures.Api.Users;
 using ImagePictures.Api.Uploads;
 using ImagePictures.Dashboard;
 using ImagePictures.Imaging;
@@ -46,7 +48,10 @@ public static class ServiceRegistration
             });
         });
         builder.AddPictureStorage();
+        services.AddSingleton<UserChanges>();
         services.AddSingleton<PictureService>();
+        services.AddSingleton<TrashService>();
+        services.AddSingleton<UserService>();
         builder.AddAvatars();
         builder.AddGravatar();
 

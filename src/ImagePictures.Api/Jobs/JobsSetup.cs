@@ -1,3 +1,4 @@
+using ImagePictures.Api.Trash;
 using Dapper;
 using Hangfire;
 using Hangfire.AspNetCore;

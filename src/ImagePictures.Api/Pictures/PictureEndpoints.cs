@@ -79,8 +79,8 @@ public static class PictureEndpoints
             : Problems.NotFound("This user has no live picture with that id.");
     }
 
-    private static async Task<IResult> Trash(Owner owner, Guid pictureId, PictureService pictures, CancellationToken ct) =>
-        await pictures.TrashAsync(owner.Id, pictureId, ct) is { } picture
+    private static async Task<IResult> Trash(Owner owner, Guid pictureId, Trash.TrashService trash, CancellationToken ct) =>
+        await trash.TrashAsync(owner.Id, pictureId, ct) is { } picture
             ? Results.Ok(picture)
             : Problems.NotFound("This user has no live picture with that id.");
 

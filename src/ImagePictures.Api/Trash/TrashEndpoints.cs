@@ -25,19 +25,19 @@ public static class TrashEndpoints
         return group;
     }
 
-    private static async Task<IResult> List(Owner owner, PictureService pictures, CancellationToken ct) =>
-        Results.Ok(await pictures.ListAsync(owner.Id, trashed: true, ct));
+    private static async Task<IResult> List(Owner owner, TrashService trash, CancellationToken ct) =>
+        Results.Ok(await trash.ListAsync(owner.Id, ct));
 
-    private static async Task<IResult> Restore(Owner owner, Guid pictureId, PictureService pictures, CancellationToken ct) =>
-        await pictures.RestoreAsync(owner.Id, pictureId, ct) is { } picture ? Results.Ok(picture) : NotInTrash();
+    private static async Task<IResult> Restore(Owner owner, Guid pictureId, TrashService trash, CancellationToken ct) =>
+        await trash.RestoreAsync(owner.Id, pictureId, ct) is { } picture ? Results.Ok(picture) : NotInTrash();
 
-    private static async Task<IResult> Purge(Owner owner, Guid pictureId, PictureService pictures, CancellationToken ct) =>
-        await pictures.PurgeAsync(owner.Id, pictureId, ct) ? Results.NoContent() : NotInTrash();
+    private static async Task<IResult> Purge(Owner owner, Guid pictureId, TrashService trash, CancellationToken ct) =>
+        await trash.PurgeAsync(owner.Id, pictureId, ct) ? Results.NoContent() : NotInTrash();
 
     /// <summary>Always 200 with the counts, also when some pictures failed: the caller sees how many are left and may retry.</summary>
-    private static async Task<IResult> Empty(Owner owner, PictureService pictures, CancellationToken ct)
+    private static async Task<IResult> Empty(Owner owner, TrashService trash, CancellationToken ct)
     {
-        var counts = await pictures.EmptyTrashAsync(owner.Id, ct);
+        var counts = await trash.EmptyAsync(owner.Id, ct);
         return Results.Ok(new EmptyTrashJson(counts.Found, counts.Deleted, counts.Failed));
     }
 

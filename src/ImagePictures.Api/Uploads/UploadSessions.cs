@@ -6,6 +6,8 @@ using ImagePictures.Imaging;
 using Microsoft.Extensions.Options;
 using Npgsql;
 
+using ImagePictures.Api.Users;
+
 namespace ImagePictures.Api.Uploads;
 
 /// <summary>A row of staged_uploads.</summary>
@@ -39,11 +41,11 @@ public sealed class UploadGoneException(UploadSessions.CommitState state) : Exce
 /// Staged uploads: the files under temp/{id}/ are written first and the row after, so a row always
 /// has its files; deleting goes the other way round (files, then row), so a failed delete keeps the
 /// row and a later cleanup retries. Staging, committing and account deletion take the user's lock
-/// (<see cref="PictureService.LockUserSql"/>), so the open-upload cap holds and a deleted account's
+/// (<see cref="UserChanges"/>), so the open-upload cap holds and a deleted account's
 /// upload can never be committed.
 /// </summary>
 public sealed class UploadSessions(
-    NpgsqlDataSource db, PictureStore store, IConfiguration config, IOptions<UploadSettings> settings, ILogger<UploadSessions> log)
+    NpgsqlDataSource db, UserChanges changes, PictureStore store, IConfiguration config, IOptions<UploadSettings> settings, ILogger<UploadSessions> log)
 {
     private const string OpenCountSql =
         "SELECT count(*) FROM staged_uploads WHERE user_id = @userId AND committed_at IS NULL AND expires_at > now()";
@@ -68,16 +70,14 @@ public sealed class UploadSessions(
         await store.WriteUploadAsync(id, [staged.Image], ct);
         try
         {
-            await using var conn = await db.OpenConnectionAsync(ct);
-            await using var tx = await conn.BeginTransactionAsync(ct);
-            await conn.ExecuteAsync(PictureService.LockUserSql, new { userId }, tx);
-            if (await conn.ExecuteScalarAsync<int>(OpenCountSql, new { userId }, tx) >= MaxStaged) throw new StagedUploadLimitException(MaxStaged);
-            var row = await conn.QuerySingleAsync<StagedUploadRow>($"""
+            await using var change = await changes.BeginAsync(userId, ct);
+            if (await change.ScalarAsync<int>(OpenCountSql, new { userId }) >= MaxStaged) throw new StagedUploadLimitException(MaxStaged);
+            var row = await change.Connection.QuerySingleAsync<StagedUploadRow>($"""
                 INSERT INTO staged_uploads (id, user_id, expires_at, width, height, bytes, file_name)
                 VALUES (@id, @userId, now() + make_interval(secs => @ttlSeconds), @Width, @Height, @bytes, @fileName)
                 RETURNING {Columns}
-                """, new { id, userId, ttlSeconds = Ttl.TotalSeconds, staged.Width, staged.Height, bytes = (long)staged.Image.Bytes.Length, fileName = staged.Image.FileName }, tx);
-            await tx.CommitAsync(ct);
+                """, new { id, userId, ttlSeconds = Ttl.TotalSeconds, staged.Width, staged.Height, bytes = (long)staged.Image.Bytes.Length, fileName = staged.Image.FileName }, change.Transaction);
+            await change.CommitAsync(ct);
             return row;
         }
         catch
@@ -155,8 +155,8 @@ public sealed class UploadSessions(
     /// row goes with the account. Their ids are returned for <see cref="DeleteFilesQuietlyAsync(IEnumerable{Guid})"/>
     /// after the commit (a row never outlives its files; a left folder is removed by temp-cleanup).
     /// </summary>
-    public static async Task<Guid[]> DeleteRowsOfUserAsync(NpgsqlTransaction tx, string userId) =>
-        (await tx.Connection!.QueryAsync<Guid>("DELETE FROM staged_uploads WHERE user_id = @userId RETURNING id", new { userId }, tx)).ToArray();
+    public static async Task<Guid[]> DeleteRowsOfUserAsync(UserChange change) =>
+        (await change.QueryAsync<Guid>("DELETE FROM staged_uploads WHERE user_id = @userId RETURNING id", new { userId = change.UserId })).ToArray();
 
     public async Task DeleteFilesQuietlyAsync(IEnumerable<Guid> ids)
     {

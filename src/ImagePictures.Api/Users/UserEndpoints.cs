@@ -27,9 +27,9 @@ public static class UserEndpoints
         return created ? Results.Created($"/api/users/{target.Id}/pictures/{picture.Id}", picture) : Results.Ok(picture);
     }
 
-    private static async Task<IResult> DeleteUser(ProvisionTarget target, PictureService pictures, Gravatar.EmailHashIndex emails, CancellationToken ct)
+    private static async Task<IResult> DeleteUser(ProvisionTarget target, UserService users, Gravatar.EmailHashIndex emails, CancellationToken ct)
     {
-        var deleted = await pictures.DeleteUserAsync(target.Id, ct);
+        var deleted = await users.DeleteAsync(target.Id, ct);
         emails.SetUser(target.Id, []); // its addresses went in the same transaction; the other instances hear UserPicturesDeleted
         return Results.Ok(new DeletedCount(deleted));
     }

@@ -43,7 +43,7 @@ public class HubEventTests(PicturesApplication app) : IClassFixture<PicturesAppl
         Assert.Equal(HttpStatusCode.OK, (await app.ClientFor("rt-owner").PostAsync($"/api/users/rt-owner/trash/{picture.Id}/restore", null)).StatusCode);
         Assert.Null((await hub.Expect(EventTypes.PictureRestored, "rt-owner")).Picture!.DeletedAt);
 
-        Assert.NotNull(await Pictures.TrashAsync("rt-owner", picture.Id, default));
+        Assert.NotNull(await app.Services.GetRequiredService<ImagePictures.Api.Trash.TrashService>().TrashAsync("rt-owner", picture.Id, default));
         await hub.Expect(EventTypes.PictureTrashed, "rt-owner");
         Assert.Equal(HttpStatusCode.NoContent, (await app.ClientFor("rt-owner").DeleteAsync($"/api/users/rt-owner/trash/{picture.Id}")).StatusCode);
         var purged = await hub.NextAsync(EventTypes.PicturePurged, Soon);

@@ -1,11 +1,12 @@
 using Dapper;
+using ImagePictures.Api.Jobs;
 using ImagePictures.Api.Storage;
 using ImagePictures.Api.Realtime;
 using System.ComponentModel;
 using Hangfire;
 using Npgsql;
 
-namespace ImagePictures.Api.Jobs;
+namespace ImagePictures.Api.Trash;
 
 /// <summary>
 /// trash-purge: pictures whose purge_after has passed, in batches of Jobs:BatchSize (2000). Each batch is
