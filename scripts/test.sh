@@ -8,9 +8,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 lane="${1:-all}"
+# The fast lane builds and runs only the projects that hold Unit and Api tests (tests/fast-lane.slnf).
 case "$lane" in
-  all) filter="" ;;
-  fast) filter="Category=Unit|Category=Api" ;;
+  all) filter="" projects=ImagePictures.sln ;;
+  fast) filter="Category=Unit|Category=Api" projects=tests/fast-lane.slnf ;;
   *) echo "usage: scripts/test.sh [fast]" >&2; exit 2 ;;
 esac
 scripts/setup.sh test
@@ -31,8 +32,8 @@ cleanup() {
 }
 trap cleanup EXIT INT TERM
 
-dotnet build ImagePictures.sln -c Release -nologo -v quiet -clp:ErrorsOnly
-dotnet test ImagePictures.sln -c Release --no-build -nologo --logger "console;verbosity=normal" \
+dotnet build "$projects" -c Release -nologo -v quiet -clp:ErrorsOnly
+dotnet test "$projects" -c Release --no-build -nologo --logger "console;verbosity=normal" \
   ${filter:+--filter "$filter"} -- RunConfiguration.TestSessionTimeout=1800000
 [[ "$lane" == fast ]] && exit 0
 
