@@ -4,7 +4,6 @@ using ImagePictures.Api.Realtime;
 using Microsoft.Extensions.Options;
 using Npgsql;
 using Polly;
-using Polly.Retry;
 
 namespace ImagePictures.Api.Avatars;
 
@@ -128,20 +127,9 @@ public sealed class ActiveAvatarCache(NpgsqlDataSource db, VariantTable table, I
 public sealed class ActiveAvatarIndexLoader(EventRelay relay, ActiveAvatarCache avatars, Gravatar.EmailHashIndex emails, ILogger<ActiveAvatarIndexLoader> log) : BackgroundService
 {
     /// <summary>Until it works or the service stops: after 1 s, then twice as long each time, at most a minute.</summary>
-    private readonly ResiliencePipeline _retry = new ResiliencePipelineBuilder().AddRetry(new RetryStrategyOptions
-    {
-        ShouldHandle = new PredicateBuilder().Handle<NpgsqlException>().Handle<TimeoutException>().Handle<InvalidOperationException>(),
-        MaxRetryAttempts = int.MaxValue,
-        BackoffType = DelayBackoffType.Exponential,
-        Delay = TimeSpan.FromSeconds(1),
-        MaxDelay = TimeSpan.FromMinutes(1),
-        UseJitter = false,
-        OnRetry = args =>
-        {
-            log.LogWarning(args.Outcome.Exception, "Could not load the avatar index; retrying in {Delay} s (until then every avatar is looked up)", args.RetryDelay.TotalSeconds);
-            return ValueTask.CompletedTask;
-        },
-    }).Build();
+    private readonly ResiliencePipeline _retry = Hosting.RetryUntilStopped.Pipeline(TimeSpan.FromSeconds(1), TimeSpan.FromMinutes(1),
+        e => e is NpgsqlException or TimeoutException or InvalidOperationException,
+        (e, delay) => log.LogWarning(e, "Could not load the avatar index; retrying in {Delay} s (until then every avatar is looked up)", delay.TotalSeconds));
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {

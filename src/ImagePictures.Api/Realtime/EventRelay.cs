@@ -4,7 +4,6 @@ using ImagePictures.Api.Avatars;
 using Microsoft.AspNetCore.SignalR;
 using Npgsql;
 using Polly;
-using Polly.Retry;
 
 namespace ImagePictures.Api.Realtime;
 
@@ -31,20 +30,8 @@ public sealed class EventRelay(
     private static readonly TimeSpan FirstRetryDelay = TimeSpan.FromMilliseconds(500);
 
     /// <summary>Connecting (with LISTEN and the catch-up) is tried until it works or the service stops: after 0.5 s, then twice as long each time, at most 10 s.</summary>
-    private readonly ResiliencePipeline _reconnect = new ResiliencePipelineBuilder().AddRetry(new RetryStrategyOptions
-    {
-        ShouldHandle = args => ValueTask.FromResult(args.Outcome.Exception is not null && !args.Context.CancellationToken.IsCancellationRequested),
-        MaxRetryAttempts = int.MaxValue,
-        BackoffType = DelayBackoffType.Exponential,
-        Delay = FirstRetryDelay,
-        MaxDelay = TimeSpan.FromSeconds(10),
-        UseJitter = false,
-        OnRetry = args =>
-        {
-            log.LogWarning(args.Outcome.Exception, "The event relay could not listen on the database; trying again in {Delay} ms", args.RetryDelay.TotalMilliseconds);
-            return ValueTask.CompletedTask;
-        },
-    }).Build();
+    private readonly ResiliencePipeline _reconnect = Hosting.RetryUntilStopped.Pipeline(FirstRetryDelay, TimeSpan.FromSeconds(10), _ => true,
+        (e, delay) => log.LogWarning(e, "The event relay could not listen on the database; trying again in {Delay} ms", delay.TotalMilliseconds));
 
     private readonly ConcurrentQueue<long> _notified = new();
     private readonly HashSet<long> _delivered = new(); // seqs above _maxSeen - 2 * CatchUpWindow known to be delivered (or older than the start)
