@@ -2,6 +2,8 @@ using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text.Json;
+using Polly;
+using Polly.Retry;
 
 namespace ImagePictures.Client;
 
@@ -14,6 +16,7 @@ public sealed class ImagePicturesClient
     internal static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
     private readonly HttpClient _http;
     private readonly ImagePicturesClientOptions _options;
+    private readonly ResiliencePipeline<HttpResponseMessage> _retryWhenBusy;
 
     /// <param name="http">Its BaseAddress is used unless <see cref="ImagePicturesClientOptions.BaseAddress"/> is set.</param>
     /// <param name="options">Address, token provider and retry; the defaults when null.</param>
@@ -21,6 +24,7 @@ public sealed class ImagePicturesClient
     {
         _http = http;
         _options = options ?? new ImagePicturesClientOptions();
+        _retryWhenBusy = RetryWhenBusy(_options);
         var baseAddress = _options.BaseAddress ?? _http.BaseAddress
             ?? throw new ArgumentException("Set ImagePicturesClientOptions.BaseAddress (or the HttpClient's BaseAddress) to the service's address.");
         // Only http(s): the address also becomes the hub's and the avatars' (<img src>) address.
@@ -219,32 +223,55 @@ public sealed class ImagePicturesClient
     private static async Task<T?> ReadAsync<T>(HttpResponseMessage response, CancellationToken ct) =>
         await response.Content.ReadFromJsonAsync<T>(Json, ct);
 
-    /// <summary>Sends (a fresh request per attempt), retrying 429/503 when asked to; any error answer throws.</summary>
+    /// <summary>
+    /// Sends (a fresh request and token per attempt, so an upload's seekable stream is rewound and never
+    /// sent half-read), retrying 429/503 when asked to; any error answer throws.
+    /// </summary>
     private async Task<HttpResponseMessage> SendAsync(Func<HttpRequestMessage> create, CancellationToken ct, bool retryable = true)
     {
-        for (var attempt = 0; ; attempt++)
+        var pipeline = retryable ? _retryWhenBusy : ResiliencePipeline<HttpResponseMessage>.Empty;
+        var response = await pipeline.ExecuteAsync(async token =>
         {
             using var request = create();
-            if (await TokenAsync(ct) is { Length: > 0 } token) request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
-            var response = await _http.SendAsync(request, HttpCompletionOption.ResponseContentRead, ct);
-            if (response.IsSuccessStatusCode) return response;
+            if (await TokenAsync(token) is { Length: > 0 } bearer) request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", bearer);
+            return await _http.SendAsync(request, HttpCompletionOption.ResponseContentRead, token);
+        }, ct);
+        if (response.IsSuccessStatusCode) return response;
+        using (response) throw await ErrorAsync(response, ct);
+    }
 
-            var error = await ErrorAsync(response, ct);
-            response.Dispose();
-            var busy = error.Status is 429 or 503;
-            var wait = error.RetryAfter ?? TimeSpan.FromSeconds(1 << attempt);
-            if (!_options.RetryWhenBusy || !busy || !retryable || attempt >= _options.MaxRetries || wait > _options.MaxRetryDelay) throw error;
-            await Task.Delay(wait, ct);
-        }
+    /// <summary>
+    /// With <see cref="ImagePicturesClientOptions.RetryWhenBusy"/>: 429 and 503 are retried up to MaxRetries times
+    /// after their Retry-After, else after 1, 2, 4… s; a wait longer than MaxRetryDelay is not made (the error is
+    /// thrown). Nothing else is retried: not other statuses, not exceptions.
+    /// </summary>
+    private static ResiliencePipeline<HttpResponseMessage> RetryWhenBusy(ImagePicturesClientOptions options)
+    {
+        if (!options.RetryWhenBusy || options.MaxRetries < 1) return ResiliencePipeline<HttpResponseMessage>.Empty;
+        return new ResiliencePipelineBuilder<HttpResponseMessage>().AddRetry(new RetryStrategyOptions<HttpResponseMessage>
+        {
+            MaxRetryAttempts = options.MaxRetries,
+            ShouldHandle = args => ValueTask.FromResult(
+                args.Outcome.Result is { StatusCode: HttpStatusCode.TooManyRequests or HttpStatusCode.ServiceUnavailable } busy
+                && Wait(busy, args.AttemptNumber) <= options.MaxRetryDelay),
+            DelayGenerator = args => ValueTask.FromResult<TimeSpan?>(Wait(args.Outcome.Result!, args.AttemptNumber)),
+        }).Build();
+
+        static TimeSpan Wait(HttpResponseMessage busy, int attempt) => RetryAfter(busy) ?? TimeSpan.FromSeconds(1 << attempt);
+    }
+
+    private static TimeSpan? RetryAfter(HttpResponseMessage response)
+    {
+        var retryAfter = response.Headers.RetryAfter is { } r
+            ? r.Delta ?? (r.Date is { } date ? date - DateTimeOffset.UtcNow : null)
+            : null;
+        return retryAfter < TimeSpan.Zero ? TimeSpan.Zero : retryAfter;
     }
 
     private static async Task<ImagePicturesException> ErrorAsync(HttpResponseMessage response, CancellationToken ct)
     {
         var status = (int)response.StatusCode;
-        var retryAfter = response.Headers.RetryAfter is { } r
-            ? r.Delta ?? (r.Date is { } date ? date - DateTimeOffset.UtcNow : null)
-            : null;
-        if (retryAfter < TimeSpan.Zero) retryAfter = TimeSpan.Zero;
+        var retryAfter = RetryAfter(response);
         var body = await response.Content.ReadAsStringAsync(ct);
         Problem? problem = null;
         if (response.Content.Headers.ContentType?.MediaType is "application/problem+json" or "application/json")

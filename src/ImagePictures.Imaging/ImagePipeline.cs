@@ -27,17 +27,19 @@ public sealed class ImagePipeline : IDisposable
     {
         ArgumentNullException.ThrowIfNull(options);
         if (options.MasterSize < 1) throw new ArgumentOutOfRangeException(nameof(options), "MasterSize must be positive.");
-        if (options.Sizes is null || options.Sizes.Length == 0 || options.Sizes.Any(s => s < 1))
-            throw new ArgumentOutOfRangeException(nameof(options), "Sizes must be a non-empty list of positive sizes.");
         if (options.StageMaxSide < 1) throw new ArgumentOutOfRangeException(nameof(options), "StageMaxSide must be positive.");
         if (options.MaxQueued < 0) throw new ArgumentOutOfRangeException(nameof(options), "MaxQueued must not be negative.");
         _options = options;
+        Files = new PictureFiles(options.Sizes);
         var concurrency = options.MaxConcurrency > 0 ? options.MaxConcurrency : Environment.ProcessorCount;
         _slots = new SemaphoreSlim(concurrency, concurrency);
         _maxAdmitted = concurrency + options.MaxQueued;
         _idleTrim = new Timer(_ => { if (Volatile.Read(ref _admitted) == 0) NativeHeap.Trim(); });
         EnsureInitialized();
     }
+
+    /// <summary>The names of the files <see cref="NormalizeAsync"/> makes of a picture.</summary>
+    public PictureFiles Files { get; }
 
     /// <summary>e.g. "8.14.1". Throws <see cref="DllNotFoundException"/> when libvips is missing.</summary>
     public static string LibvipsVersion
@@ -217,19 +219,15 @@ public sealed class ImagePipeline : IDisposable
         });
         var hasAlpha = master.HasAlpha();
 
-        var masterFile = hasAlpha
-            ? new EncodedFile("master.png", "image/png", SavePng(master))
-            : new EncodedFile("master.jpg", "image/jpeg", SaveJpeg(master, 85));
+        var masterFile = Encode(PictureFiles.Master(hasAlpha), PictureFiles.MasterFormat(hasAlpha), master);
 
-        var files = new List<EncodedFile>(_options.Sizes.Length * 2);
-        foreach (var s in _options.Sizes)
+        var files = new List<EncodedFile>(Files.Count - 1);
+        foreach (var s in Files.Sizes)
         {
             using var variant = s == size ? null : Resize(master, s);
             var img = variant ?? master;
-            files.Add(new EncodedFile($"{s}.webp", "image/webp", SaveWebp(img)));
-            files.Add(hasAlpha
-                ? new EncodedFile($"{s}.png", "image/png", SavePng(img))
-                : new EncodedFile($"{s}.jpg", "image/jpeg", SaveJpeg(img, 85)));
+            foreach (var variantFormat in PictureFiles.VariantFormats)
+                files.Add(Encode(PictureFiles.Variant(s, variantFormat, hasAlpha), PictureFiles.Format(variantFormat, hasAlpha), img));
         }
         return new NormalizedPicture(size, size, hasAlpha, masterFile, files);
     }
@@ -344,6 +342,14 @@ public sealed class ImagePipeline : IDisposable
 
     private static Image Resize(Image master, int size) =>
         master.ThumbnailImage(size, height: size, crop: Enums.Interesting.Centre);
+
+    private static EncodedFile Encode(string name, FileFormat format, Image image) => new(name, PictureFiles.ContentType(format), format switch
+    {
+        FileFormat.Jpeg => SaveJpeg(image, 85),
+        FileFormat.Png => SavePng(image),
+        FileFormat.WebP => SaveWebp(image),
+        _ => throw new ArgumentOutOfRangeException(nameof(format)),
+    });
 
     private static byte[] SaveJpeg(Image image, int quality) =>
         image.JpegsaveBuffer(q: quality, optimizeCoding: true, interlace: false, keep: Enums.ForeignKeep.None);

@@ -6,6 +6,9 @@ using System.Text.Json;
 using ImagePictures.Api.Jobs;
 using ImagePictures.Api.Pictures;
 using ImagePictures.Api.Tests.Infrastructure;
+using ImagePictures.Imaging;
+using ImagePictures.Testing;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace ImagePictures.Api.Tests;
 
@@ -43,6 +46,36 @@ public abstract class TrashTests(TrashTests.Application app)
     }
 
     private Task<bool> Stored(string user, Guid id) => app.Stored.PictureExistsAsync(user, id);
+
+    /// <summary>
+    /// What is stored of a picture is exactly what <see cref="PictureFiles"/> names for it (opaque and
+    /// with alpha), and both purges (the route's one picture, trash-purge's batch) leave no file of it:
+    /// on S3, where a purge deletes the keys it names without listing, a name missing there would stay.
+    /// </summary>
+    [Fact]
+    public async Task StoredFilesAreTheNamedOnesAndPurgesLeaveNone()
+    {
+        const string user = "trash-names";
+        var files = app.Services.GetRequiredService<PictureFiles>();
+        using var alphaImage = TestImages.Canvas(300, 300, [10, 20, 30, 128]);
+        var client = app.ClientFor(user);
+        var pictures = new List<PictureJson>();
+        foreach (var (bytes, alpha) in new[] { (Photo(), false), (TestImages.Png(alphaImage), true), (Photo(), false), (TestImages.Png(alphaImage), true) })
+        {
+            var created = await client.PostAsync($"/api/users/{user}/pictures", TestUploads.Form(bytes));
+            Assert.Equal(HttpStatusCode.Created, created.StatusCode);
+            var picture = (await created.Content.ReadFromJsonAsync<PictureJson>())!;
+            Assert.Equal(files.Of(alpha).Order(), (await app.Stored.PictureFilesAsync(user, picture.Id)).Order());
+            Assert.Equal(HttpStatusCode.OK, (await client.DeleteAsync($"/api/users/{user}/pictures/{picture.Id}")).StatusCode);
+            pictures.Add(picture);
+        }
+
+        foreach (var picture in pictures[..2])
+            Assert.Equal(HttpStatusCode.NoContent, (await client.DeleteAsync($"/api/users/{user}/trash/{picture.Id}")).StatusCode);
+        Assert.Equal("succeeded", (await JobDriver.TriggerAndWaitAsync(app.Admin(), TrashPurgeJob.Name)).Status);
+        foreach (var picture in pictures)
+            Assert.Empty(await app.Stored.PictureFilesAsync(user, picture.Id));
+    }
 
     [Theory]
     [InlineData(Callers.Owner)]

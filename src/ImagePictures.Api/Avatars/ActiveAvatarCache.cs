@@ -3,6 +3,7 @@ using Dapper;
 using ImagePictures.Api.Realtime;
 using Microsoft.Extensions.Options;
 using Npgsql;
+using Polly;
 
 namespace ImagePictures.Api.Avatars;
 
@@ -125,22 +126,18 @@ public sealed class ActiveAvatarCache(NpgsqlDataSource db, VariantTable table, I
 /// <summary>Loads the avatar index and the e-mail hash index once the event relay listens; retries while the database is away.</summary>
 public sealed class ActiveAvatarIndexLoader(EventRelay relay, ActiveAvatarCache avatars, Gravatar.EmailHashIndex emails, ILogger<ActiveAvatarIndexLoader> log) : BackgroundService
 {
+    /// <summary>Until it works or the service stops: after 1 s, then twice as long each time, at most a minute.</summary>
+    private readonly ResiliencePipeline _retry = Hosting.RetryUntilStopped.Pipeline(TimeSpan.FromSeconds(1), TimeSpan.FromMinutes(1),
+        e => e is NpgsqlException or TimeoutException or InvalidOperationException,
+        (e, delay) => log.LogWarning(e, "Could not load the avatar index; retrying in {Delay} s (until then every avatar is looked up)", delay.TotalSeconds));
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         await relay.Listening.WaitAsync(stoppingToken);
-        for (var delay = TimeSpan.FromSeconds(1); !stoppingToken.IsCancellationRequested; delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, TimeSpan.FromMinutes(1).Ticks)))
+        await _retry.ExecuteAsync(async ct =>
         {
-            try
-            {
-                await avatars.LoadIndexAsync(stoppingToken);
-                await emails.LoadAsync(stoppingToken);
-                return;
-            }
-            catch (Exception e) when (e is NpgsqlException or TimeoutException or InvalidOperationException)
-            {
-                log.LogWarning(e, "Could not load the avatar index; retrying in {Delay} s (until then every avatar is looked up)", delay.TotalSeconds);
-                await Task.Delay(delay, stoppingToken);
-            }
-        }
+            await avatars.LoadIndexAsync(ct);
+            await emails.LoadAsync(ct);
+        }, stoppingToken);
     }
 }

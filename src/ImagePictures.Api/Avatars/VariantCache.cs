@@ -1,4 +1,5 @@
 using ImagePictures.Api.Storage;
+using ImagePictures.Imaging;
 using Microsoft.Extensions.Caching.Memory;
 using Microsoft.Extensions.Options;
 
@@ -23,7 +24,7 @@ public sealed class VariantCache(PictureStore store, IOptions<AvatarCacheOptions
     public async ValueTask<byte[]?> GetAsync(PublicPicture picture, int slot, string etag, VariantTable table, CancellationToken ct)
     {
         if (_bytes.TryGetValue(etag, out byte[]? hit)) return hit;
-        var bytes = await ReadAsync(picture.UserId, picture.PictureId, table.Size(slot), VariantTable.IsWebP(slot), picture.HasAlpha, ct);
+        var bytes = (await store.ReadPictureFileAsync(picture.UserId, picture.PictureId, table.FileName(slot, picture.HasAlpha), ct))?.Bytes;
         if (bytes is { Length: <= MaxFileBytes })
             _bytes.Set(etag, bytes, new MemoryCacheEntryOptions { Size = bytes.Length + EntryOverhead });
         return bytes;
@@ -43,15 +44,8 @@ public sealed class VariantCache(PictureStore store, IOptions<AvatarCacheOptions
     {
         var key = picture.Tag + "-master";
         if (_bytes.TryGetValue(key, out byte[]? hit)) return hit;
-        var file = await store.ReadPictureFileAsync(picture.UserId, picture.PictureId, picture.HasAlpha ? "master.png" : "master.jpg", ct);
+        var file = await store.ReadPictureFileAsync(picture.UserId, picture.PictureId, PictureFiles.Master(picture.HasAlpha), ct);
         if (file?.Bytes is { } bytes) Keep(key, bytes);
-        return file?.Bytes;
-    }
-
-    /// <summary>The one place where the image routes read a variant from storage.</summary>
-    private async Task<byte[]?> ReadAsync(string userId, Guid pictureId, int size, bool webp, bool hasAlpha, CancellationToken ct)
-    {
-        var file = await store.ReadPictureFileAsync(userId, pictureId, PictureStore.VariantName(size, webp, hasAlpha), ct);
         return file?.Bytes;
     }
 

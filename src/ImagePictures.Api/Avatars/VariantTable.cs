@@ -1,13 +1,12 @@
-using ImagePictures.Api.Storage;
-using ImagePictures.Api.Pictures;
-using Microsoft.Extensions.Options;
+using ImagePictures.Imaging;
 
 namespace ImagePictures.Api.Avatars;
 
 /// <summary>
-/// The variants of a picture, numbered once from Pictures:Sizes: slot = size index * 2 + (WebP ? 1 : 0).
-/// A request picks its slot by table lookup, and every file name and content type is a string made
-/// here once, so the image routes build no strings and run no LINQ per request.
+/// The variants of a picture, numbered once from Pictures:Sizes: slot = size index * formats per size
+/// + the format's place in <see cref="PictureFiles.VariantFormats"/> (Plain, then WebP). A request picks
+/// its slot by table lookup, and every file name and content type is a string made here once (named
+/// by <see cref="PictureFiles"/>), so the image routes build no strings and run no LINQ per request.
 /// </summary>
 public sealed class VariantTable
 {
@@ -15,10 +14,11 @@ public sealed class VariantTable
     private readonly int[] _sizes;
     private readonly int[] _indexForSize; // requested px (1..largest) -> index of the smallest size >= it
     private readonly string[] _opaqueNames, _alphaNames;
+    private static readonly int FormatsPerSize = PictureFiles.VariantFormats.Count;
 
-    public VariantTable(IOptions<PictureOptions> options)
+    public VariantTable(PictureFiles files)
     {
-        _sizes = options.Value.Sizes; // sorted, distinct (see ServiceRegistration)
+        _sizes = files.Sizes.ToArray(); // sorted, distinct (see ServiceSettings)
         _indexForSize = new int[_sizes[^1] + 1];
         for (int px = 1, i = 0; px < _indexForSize.Length; px++)
         {
@@ -29,13 +29,13 @@ public sealed class VariantTable
         _alphaNames = new string[Count];
         for (var slot = 0; slot < Count; slot++)
         {
-            _opaqueNames[slot] = PictureStore.VariantName(Size(slot), IsWebP(slot), hasAlpha: false);
-            _alphaNames[slot] = PictureStore.VariantName(Size(slot), IsWebP(slot), hasAlpha: true);
+            _opaqueNames[slot] = PictureFiles.Variant(Size(slot), Format(slot), hasAlpha: false);
+            _alphaNames[slot] = PictureFiles.Variant(Size(slot), Format(slot), hasAlpha: true);
         }
         SizesText = string.Join(", ", _sizes);
     }
 
-    public int Count => _sizes.Length * 2;
+    public int Count => _sizes.Length * FormatsPerSize;
 
     /// <summary>"32, 64, …" for error details.</summary>
     public string SizesText { get; }
@@ -45,21 +45,24 @@ public sealed class VariantTable
     {
         var px = requested ?? DefaultRequestedSize;
         var index = px < _indexForSize.Length ? _indexForSize[px] : _sizes.Length - 1;
-        return index * 2 + (webp ? 1 : 0);
+        return Slot(index, webp);
     }
 
     /// <summary>The index of exactly this configured size, or -1.</summary>
     public int IndexOfSize(int px) => px > 0 && px < _indexForSize.Length && _sizes[_indexForSize[px]] == px ? _indexForSize[px] : -1;
 
-    public static int Slot(int sizeIndex, bool webp) => sizeIndex * 2 + (webp ? 1 : 0);
+    public static int Slot(int sizeIndex, bool webp) =>
+        sizeIndex * FormatsPerSize + (int)(webp ? PictureFiles.VariantFormat.WebP : PictureFiles.VariantFormat.Plain);
 
-    public int Size(int slot) => _sizes[slot >> 1];
+    public int Size(int slot) => _sizes[slot / FormatsPerSize];
 
-    public static bool IsWebP(int slot) => (slot & 1) == 1;
+    private static PictureFiles.VariantFormat Format(int slot) => PictureFiles.VariantFormats[slot % FormatsPerSize];
+
+    public static bool IsWebP(int slot) => Format(slot) == PictureFiles.VariantFormat.WebP;
 
     public string FileName(int slot, bool hasAlpha) => hasAlpha ? _alphaNames[slot] : _opaqueNames[slot];
 
-    public static string ContentType(int slot, bool hasAlpha) => IsWebP(slot) ? "image/webp" : hasAlpha ? "image/png" : "image/jpeg";
+    public static string ContentType(int slot, bool hasAlpha) => PictureFiles.ContentType(PictureFiles.Format(Format(slot), hasAlpha));
 }
 
 /// <summary>

@@ -7,15 +7,14 @@ namespace ImagePictures.Api.Events;
 /// <summary>
 /// The process's one connection to RabbitMQ (Events:RabbitMq:Uri). Once made, the client's automatic
 /// recovery keeps it; a broker that is not there at start is tried again on each delivery attempt.
-/// A connection whose recovery has not succeeded within <see cref="RecoveryGrace"/> is replaced: the
+/// A connection whose recovery has not succeeded within the <see cref="RecoveryGrace"/> is replaced: the
 /// client gives up recovering when a broker that is still booting refuses the handshake.
 /// </summary>
 public sealed class RabbitMqConnection(EventsOptions options, ILogger<RabbitMqConnection> log) : IAsyncDisposable
 {
-    private static readonly TimeSpan RecoveryGrace = TimeSpan.FromSeconds(15);
     private readonly SemaphoreSlim _gate = new(1, 1);
     private IConnection? _connection;
-    private DateTime? _closedSince;
+    private readonly RecoveryGrace _closed = new();
 
     /// <summary>A channel with publisher confirms and their tracking, after declaring the exchange (durable, topic).</summary>
     public async Task<IChannel> OpenChannelAsync(int maxOutstanding, CancellationToken ct)
@@ -65,14 +64,13 @@ public sealed class RabbitMqConnection(EventsOptions options, ILogger<RabbitMqCo
         {
             if (_connection is { IsOpen: false })
             {
-                _closedSince ??= DateTime.UtcNow;
-                if (DateTime.UtcNow - _closedSince > RecoveryGrace)
+                if (_closed.IsOver())
                 {
-                    log.LogWarning("The RabbitMQ connection did not recover within {Seconds} s; connecting anew", RecoveryGrace.TotalSeconds);
+                    log.LogWarning("The RabbitMQ connection did not recover within {Seconds} s; connecting anew", RecoveryGrace.Period.TotalSeconds);
                     await DisposeAsync();
                 }
             }
-            else _closedSince = null;
+            else _closed.Reset();
             if (_connection is not null) return _connection;
             var factory = new ConnectionFactory
             {
@@ -92,7 +90,7 @@ public sealed class RabbitMqConnection(EventsOptions options, ILogger<RabbitMqCo
     {
         if (_connection is not { } connection) return;
         _connection = null;
-        _closedSince = null;
+        _closed.Reset();
         // Closing a connection that is still recovering can block: never let it hold up the replacement.
         var closing = Task.Run(async () =>
         {
@@ -120,7 +118,7 @@ public sealed class RabbitMqSink(EventsOptions options, ILogger<RabbitMqConnecti
     private static readonly TimeSpan AttemptTimeout = TimeSpan.FromSeconds(10);
     private readonly RabbitMqConnection _connection = new(options, log);
     private IChannel? _channel;
-    private DateTime? _closedSince;
+    private readonly RecoveryGrace _closed = new();
 
     public string Kind => "rabbitmq";
     public bool IsConfigured => options.RabbitMqUri is not null;
@@ -149,7 +147,7 @@ public sealed class RabbitMqSink(EventsOptions options, ILogger<RabbitMqConnecti
             foreach (var e in events)
                 confirms.Add(_channel.BasicPublishAsync(options.RabbitMqExchange, "pictures." + e.Type, mandatory: false, Properties(e), e.Body, attempt.Token));
             for (; confirmed < confirms.Count; confirmed++) await confirms[confirmed];
-            _closedSince = null;
+            _closed.Reset();
             return new SinkDelivery(confirmed, null);
         }
         catch (Exception e) when (!ct.IsCancellationRequested)
@@ -160,12 +158,8 @@ public sealed class RabbitMqSink(EventsOptions options, ILogger<RabbitMqConnecti
             }
             await CloseChannelAsync();
             // A connection that still reports closed after the grace period is replaced, whatever it says of itself.
-            if (e is AlreadyClosedException or OperationCanceledException) _closedSince ??= DateTime.UtcNow; else _closedSince = null;
-            if (DateTime.UtcNow - _closedSince > TimeSpan.FromSeconds(15))
-            {
-                _closedSince = null;
-                await _connection.ReplaceAsync();
-            }
+            if (e is not (AlreadyClosedException or OperationCanceledException)) _closed.Reset();
+            else if (_closed.IsOver()) await _connection.ReplaceAsync();
             return new SinkDelivery(confirmed, Describe(e));
         }
     }
@@ -202,4 +196,27 @@ public sealed class RabbitMqSink(EventsOptions options, ILogger<RabbitMqConnecti
         try { if (channel.IsOpen) await channel.CloseAsync(timeout.Token); } catch (Exception) { /* closing a broken channel */ }
         channel.Dispose();
     }
+}
+
+/// <summary>
+/// The one grace period of a RabbitMQ connection that reports closed (or keeps timing out): 15 s since
+/// the first such sign in a row, then it is replaced. Not a retry, so not Polly: see docs/dependencies.md.
+/// Not thread-safe: each owner calls it under its own serialisation (the connection's gate, the dispatcher's one delivery at a time).
+/// </summary>
+internal sealed class RecoveryGrace
+{
+    public static readonly TimeSpan Period = TimeSpan.FromSeconds(15);
+    private DateTime? _closedSince;
+
+    /// <summary>Counts another sign of a closed connection; true once they have lasted longer than <see cref="Period"/> (the count then starts anew).</summary>
+    public bool IsOver()
+    {
+        _closedSince ??= DateTime.UtcNow;
+        if (DateTime.UtcNow - _closedSince <= Period) return false;
+        _closedSince = null;
+        return true;
+    }
+
+    /// <summary>The connection works (or was replaced).</summary>
+    public void Reset() => _closedSince = null;
 }

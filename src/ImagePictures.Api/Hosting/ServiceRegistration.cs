@@ -47,6 +47,7 @@ public static class ServiceRegistration
                 Sizes = o.Sizes, MaxPixels = o.MaxPixels, MaxConcurrency = o.MaxConcurrentDecodes, MaxQueued = o.MaxQueuedDecodes,
             });
         });
+        services.AddSingleton(sp => sp.GetRequiredService<ImagePipeline>().Files); // the names of a picture's files, for the stores and the image routes
         builder.AddPictureStorage();
         services.AddSingleton<UserChanges>();
         services.AddSingleton<PictureService>();

@@ -3,6 +3,7 @@ using Dapper;
 using ImagePictures.Api.Avatars;
 using Microsoft.AspNetCore.SignalR;
 using Npgsql;
+using Polly;
 
 namespace ImagePictures.Api.Realtime;
 
@@ -25,8 +26,12 @@ public sealed class EventRelay(
     : BackgroundService
 {
     internal const long CatchUpWindow = 1000;
-    private static readonly TimeSpan MinBackoff = TimeSpan.FromMilliseconds(500), MaxBackoff = TimeSpan.FromSeconds(10);
     private static readonly TimeSpan IdleCheck = TimeSpan.FromSeconds(30);
+    private static readonly TimeSpan FirstRetryDelay = TimeSpan.FromMilliseconds(500);
+
+    /// <summary>Connecting (with LISTEN and the catch-up) is tried until it works or the service stops: after 0.5 s, then twice as long each time, at most 10 s.</summary>
+    private readonly ResiliencePipeline _reconnect = Hosting.RetryUntilStopped.Pipeline(FirstRetryDelay, TimeSpan.FromSeconds(10), _ => true,
+        (e, delay) => log.LogWarning(e, "The event relay could not listen on the database; trying again in {Delay} ms", delay.TotalMilliseconds));
 
     private readonly ConcurrentQueue<long> _notified = new();
     private readonly HashSet<long> _delivered = new(); // seqs above _maxSeen - 2 * CatchUpWindow known to be delivered (or older than the start)
@@ -60,12 +65,12 @@ public sealed class EventRelay(
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         await Task.Yield();
-        var backoff = MinBackoff;
         while (!stoppingToken.IsCancellationRequested)
         {
             try
             {
-                await ListenAsync(stoppingToken, () => backoff = MinBackoff);
+                await using var conn = await _reconnect.ExecuteAsync(ConnectAsync, stoppingToken);
+                await ListenAsync(conn, stoppingToken);
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
             {
@@ -73,19 +78,35 @@ public sealed class EventRelay(
             }
             catch (Exception e)
             {
+                // The back-off starts anew after a connection that worked; the first pause keeps a
+                // connection that drops as soon as it is made from spinning.
                 ListenerPid = null;
-                log.LogWarning(e, "The event relay lost its database connection; reconnecting in {Delay} ms", backoff.TotalMilliseconds);
-                try { await Task.Delay(backoff, stoppingToken); }
+                log.LogWarning(e, "The event relay lost its database connection; reconnecting in {Delay} ms", FirstRetryDelay.TotalMilliseconds);
+                try { await Task.Delay(FirstRetryDelay, stoppingToken); }
                 catch (OperationCanceledException) { break; }
-                backoff = TimeSpan.FromTicks(Math.Min(MaxBackoff.Ticks, backoff.Ticks * 2));
             }
         }
         ListenerPid = null;
     }
 
-    private async Task ListenAsync(CancellationToken ct, Action connected)
+    /// <summary>A connection that LISTENs, after the events it missed (or, the first time, the recent history) are settled.</summary>
+    private async ValueTask<NpgsqlConnection> ConnectAsync(CancellationToken ct)
     {
-        await using var conn = await db.OpenConnectionAsync(ct);
+        var conn = await db.OpenConnectionAsync(ct);
+        try
+        {
+            await PrepareAsync(conn);
+            return conn;
+        }
+        catch
+        {
+            await conn.DisposeAsync();
+            throw;
+        }
+    }
+
+    private async Task PrepareAsync(NpgsqlConnection conn)
+    {
         conn.Notification += (_, e) =>
         {
             if (long.TryParse(e.Payload, out var seq)) _notified.Enqueue(seq);
@@ -113,8 +134,10 @@ public sealed class EventRelay(
             await DeliverAsync(missed);
         }
         _firstListen.TrySetResult();
-        connected();
+    }
 
+    private async Task ListenAsync(NpgsqlConnection conn, CancellationToken ct)
+    {
         while (!ct.IsCancellationRequested)
         {
             await DrainAsync(conn);

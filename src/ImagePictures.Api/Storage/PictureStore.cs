@@ -85,8 +85,6 @@ public abstract class PictureStore
     /// <summary>Checked once at start-up: a refusal that a restart would not cure (wrong keys, no such bucket) stops the start.</summary>
     public virtual Task VerifyAtStartAsync(ILogger log, CancellationToken ct) => CheckAsync(ct);
 
-    public static string VariantName(int size, bool webp, bool hasAlpha) => $"{size}.{(webp ? "webp" : hasAlpha ? "png" : "jpg")}";
-
     /// <summary>images/default/default.png of the repository, whichever provider stores the pictures.</summary>
     public static string DefaultPicturePath(IConfiguration config) => RepositoryRoot.Resolve(config, Path.Combine("images", "default", "default.png"));
 
@@ -107,7 +105,7 @@ public abstract class PictureStore
         return folder.UserId is null ? $"temp/{folder.Name}" : $"{UserLocation(folder.UserId)}/{folder.Name}";
     }
 
-    /// <summary>File names come from the imaging pipeline (master.jpg, 64.webp, staged.png): never a path.</summary>
+    /// <summary>File names come from <see cref="PictureFiles"/> (master.jpg, 64.webp) or the pipeline (staged.png): never a path.</summary>
     protected static string CheckedFileName(string name) =>
         name.Length is > 0 and <= 64 && name.All(c => char.IsAsciiLetterOrDigit(c) || c is '.' or '-' or '_') && !name.StartsWith('.')
             ? name

@@ -4,7 +4,6 @@ using Amazon.Runtime;
 using Amazon.S3;
 using Amazon.S3.Model;
 using ImagePictures.Api.Auth;
-using ImagePictures.Api.Pictures;
 using ImagePictures.Imaging;
 using Microsoft.Extensions.Options;
 
@@ -24,15 +23,15 @@ public sealed class S3PictureStore : PictureStore, IDisposable
     private readonly IAmazonS3 _s3;
     private readonly string _bucket;
     private readonly string _prefix;
-    private readonly IOptions<PictureOptions> _pictures;
+    private readonly PictureFiles _files;
     private readonly ILogger<S3PictureStore> _log;
 
-    public S3PictureStore(IOptions<StorageOptions> options, IOptions<PictureOptions> pictures, ILogger<S3PictureStore> log)
+    public S3PictureStore(IOptions<StorageOptions> options, PictureFiles files, ILogger<S3PictureStore> log)
     {
         var s3 = options.Value.S3;
         _bucket = s3.Bucket;
         _prefix = s3.NormalizedPrefix;
-        _pictures = pictures;
+        _files = files;
         _log = log;
         _s3 = CreateClient(s3);
     }
@@ -82,7 +81,7 @@ public sealed class S3PictureStore : PictureStore, IDisposable
     /// </summary>
     public override async Task PublishPictureAsync(string userId, Guid pictureId, CancellationToken ct)
     {
-        var expected = 1 + 2 * _pictures.Value.Sizes.Length; // the master and each size's two variants
+        var expected = _files.Count;
         int count;
         try
         {
@@ -149,18 +148,14 @@ public sealed class S3PictureStore : PictureStore, IDisposable
     }
 
     /// <summary>
-    /// The picture's keys are known without listing: the master and each size's variants. Deleting a
-    /// key that was never written succeeds, so this covers both master formats. Files of sizes removed
+    /// The picture's keys are known without listing: every name <see cref="PictureFiles"/> gives a picture
+    /// with or without alpha. Deleting a key that was never written succeeds. Files of sizes removed
     /// from Pictures:Sizes since the upload are left to orphan-sweep.
     /// </summary>
     private IEnumerable<string> PictureKeys(string userId, Guid pictureId)
     {
         var location = PictureLocation(userId, pictureId);
-        yield return Key(location, "master.jpg");
-        yield return Key(location, "master.png");
-        foreach (var size in _pictures.Value.Sizes)
-        foreach (var ext in new[] { "webp", "jpg", "png" })
-            yield return Key(location, $"{size}.{ext}");
+        return _files.AnyOf().Select(name => Key(location, name));
     }
 
     public override async Task DeletePictureAsync(string userId, Guid pictureId, CancellationToken ct)
