@@ -10,6 +10,7 @@ using ImagePictures.Api.Operations;
 using ImagePictures.Api.Pictures;
 using ImagePictures.Api.Realtime;
 using ImagePictures.Api.Storage;
+using ImagePictures.Api.Trash;
 using ImagePictures.Api.Uploads;
 using ImagePictures.Dashboard;
 using ImagePictures.Imaging;
@@ -36,15 +37,8 @@ public static class ServiceRegistration
         builder.AddEvents();
 
         var services = builder.Services;
-        services.AddServiceSettings();
-        services.AddSingleton(sp =>
-        {
-            var o = sp.GetRequiredService<IOptions<PictureOptions>>().Value;
-            return new ImagePipeline(new ImagingOptions
-            {
-                Sizes = o.Sizes, MaxPixels = o.MaxPixels, MaxConcurrency = o.MaxConcurrentDecodes, MaxQueued = o.MaxQueuedDecodes,
-            });
-        });
+        builder.AddPictures();
+        builder.AddTrash();
         builder.AddPictureStorage();
         services.AddSingleton<PictureService>();
         builder.AddAvatars();
