@@ -72,6 +72,11 @@ public class RefusedStartTests
         AssertRefused(new() { ["ASPNETCORE_ENVIRONMENT"] = "Development", ["Jobs__trash-purge__Cron"] = "every night" }, "Jobs:trash-purge:Cron");
 
     [Fact]
+    public Task AnAllowedOriginWithAPath() =>
+        AssertRefused(new() { ["ASPNETCORE_ENVIRONMENT"] = "Development", ["Realtime__AllowedOrigins__0"] = "https://app.example.com/" },
+            "Invalid setting Realtime:AllowedOrigins:0: expected an origin such as https://app.example.com");
+
+    [Fact]
     public Task AZeroUploadLimit() =>
         AssertRefused(new() { ["ASPNETCORE_ENVIRONMENT"] = "Development", ["Pictures__MaxUploadBytes"] = "0" }, "Pictures:MaxUploadBytes");
 }

@@ -1,5 +1,6 @@
 using System.Security.Claims;
 using System.Text;
+using ImagePictures.Api.Hosting;
 using Microsoft.AspNetCore.Authentication.JwtBearer;
 using Microsoft.Extensions.Options;
 using Microsoft.IdentityModel.Tokens;
@@ -16,10 +17,11 @@ public static class AuthSetup
     /// </summary>
     public static void AddPicturesAuth(this WebApplicationBuilder builder)
     {
+        builder.Services.AddSettings<AuthOptions>(AuthOptions.Section);
         builder.Services.AddSingleton<DevTokens>();
         builder.Services.AddAuthentication(JwtBearerDefaults.AuthenticationScheme).AddJwtBearer();
-        // Configured when first used, so that settings given by a test host apply as well; AuthSettings are checked at start.
-        builder.Services.AddOptions<JwtBearerOptions>(JwtBearerDefaults.AuthenticationScheme).Configure<IOptions<AuthSettings>>((options, settings) =>
+        // Configured when first used, so that settings given by a test host apply as well; AuthOptions are checked at start.
+        builder.Services.AddOptions<JwtBearerOptions>(JwtBearerDefaults.AuthenticationScheme).Configure<IOptions<AuthOptions>>((options, settings) =>
         {
             var auth = settings.Value;
             options.MapInboundClaims = false;

@@ -1,18 +1,20 @@
 using System.Security.Claims;
 using System.Text;
+using Microsoft.Extensions.Options;
 using Microsoft.IdentityModel.JsonWebTokens;
 using Microsoft.IdentityModel.Tokens;
 
 namespace ImagePictures.Api.Auth;
 
 /// <summary>Mints tokens with the development key: for POST /dev/token and for the tests.</summary>
-public sealed class DevTokens(IConfiguration config)
+public sealed class DevTokens(IOptions<AuthOptions> options)
 {
     public static SymmetricSecurityKey KeyFrom(string secret) => new(Encoding.UTF8.GetBytes(secret));
 
     public (string Token, DateTimeOffset ExpiresAt) Create(string userId, IEnumerable<string>? roles = null, IEnumerable<string>? scopes = null, TimeSpan? lifetime = null)
     {
-        var key = config["Auth:SigningKey"];
+        var auth = options.Value;
+        var key = auth.SigningKey;
         if (string.IsNullOrWhiteSpace(key)) throw new InvalidOperationException("Auth:SigningKey is not set.");
         var now = DateTimeOffset.UtcNow;
         var expires = now + (lifetime ?? TimeSpan.FromHours(8));
@@ -23,8 +25,8 @@ public sealed class DevTokens(IConfiguration config)
         if (scopeList.Length > 0) claims["scope"] = string.Join(' ', scopeList);
         var token = new JsonWebTokenHandler().CreateToken(new SecurityTokenDescriptor
         {
-            Issuer = config["Auth:Issuer"],
-            Audience = config["Auth:Audience"],
+            Issuer = auth.Issuer,
+            Audience = auth.Audience,
             Claims = claims,
             NotBefore = (lifetime is { } l && l < TimeSpan.Zero ? expires.AddMinutes(-5) : now.AddSeconds(-5)).UtcDateTime,
             IssuedAt = now.UtcDateTime,

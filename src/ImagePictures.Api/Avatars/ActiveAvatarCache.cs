@@ -7,31 +7,6 @@ using Polly;
 
 namespace ImagePictures.Api.Avatars;
 
-/// <summary>Sizes of the public image routes' caches (section <c>Avatars</c>).</summary>
-public sealed record AvatarCacheOptions
-{
-    /// <summary>Users whose active picture (or its absence) is kept in memory.</summary>
-    public int CacheEntries { get; init; } = 100_000;
-
-    /// <summary>Pictures whose owner and liveness /pictures/{id}/{size} keeps in memory (trashed or unknown ones too).</summary>
-    public int PictureCacheEntries { get; init; } = 100_000;
-
-    /// <summary>Bytes of variant files kept in memory (files over 128 KB are never kept).</summary>
-    public long VariantCacheBytes { get; init; } = 64L * 1024 * 1024;
-
-    /// <summary>
-    /// Up to this many ids of users with an active picture are known in memory, so that a request for
-    /// any other user is answered with the default image without a lookup. Beyond it only the cache is used.
-    /// </summary>
-    public int IndexLimit { get; init; } = 1_000_000;
-
-    /// <summary>
-    /// Up to this many registered e-mail addresses are held in memory (/avatar/{hash} then makes no query at
-    /// all); beyond it, lookups go through two bounded caches (found, unknown) of CacheEntries each.
-    /// </summary>
-    public int EmailIndexLimit { get; init; } = 1_000_000;
-}
-
 /// <summary>
 /// User → active picture, so that GET /avatars does not query the database per request.
 /// <list type="bullet">
@@ -39,13 +14,13 @@ public sealed record AvatarCacheOptions
 /// without a picture too.</item>
 /// <item>An index of every user who may have an active picture, loaded once after the event relay
 /// listens and widened by every change: a user not in it is answered without a lookup. It only
-/// ever says "maybe" too often, never "no" wrongly; past <see cref="AvatarCacheOptions.IndexLimit"/>
+/// ever says "maybe" too often, never "no" wrongly; past <see cref="AvatarOptions.IndexLimit"/>
 /// users it is dropped and the cache alone answers.</item>
 /// </list>
 /// Every change invalidates its user (on this instance directly, on the others through the event
 /// relay).
 /// </summary>
-public sealed class ActiveAvatarCache(NpgsqlDataSource db, VariantTable table, IOptions<AvatarCacheOptions> options, Operations.PicturesMetrics metrics, ILogger<ActiveAvatarCache> log)
+public sealed class ActiveAvatarCache(NpgsqlDataSource db, VariantTable table, IOptions<AvatarOptions> options, Operations.PicturesMetrics metrics, ILogger<ActiveAvatarCache> log)
 {
     private const string ActiveSql = """
         SELECT p.id AS PictureId, p.content_hash AS ContentHash, p.has_alpha AS HasAlpha

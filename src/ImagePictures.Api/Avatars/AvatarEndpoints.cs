@@ -27,13 +27,12 @@ public static class AvatarEndpoints
 
     private sealed record Services(
         ActiveAvatarCache Avatars, LivePictureCache Pictures, VariantCache Variants, DefaultAvatar Defaults, VariantTable Table,
-        AvatarImages Images, AvatarSettings Settings, PicturesMetrics Metrics, ILogger Log);
+        AvatarImages Images, AvatarOptions Settings, PicturesMetrics Metrics, ILogger Log);
 
     public static void AddAvatars(this WebApplicationBuilder builder)
     {
         var services = builder.Services;
-        services.Configure<AvatarCacheOptions>(builder.Configuration.GetSection("Avatars"));
-        services.AddSettings<AvatarSettings>("Avatars");
+        services.AddSettings<AvatarOptions>(AvatarOptions.Section);
         services.AddSingleton<AvatarImages>();
         services.AddSingleton<VariantTable>();
         services.AddSingleton<ActiveAvatarCache>();
@@ -48,7 +47,7 @@ public static class AvatarEndpoints
         var sp = app.ServiceProvider;
         var s = new Services(sp.GetRequiredService<ActiveAvatarCache>(), sp.GetRequiredService<LivePictureCache>(), sp.GetRequiredService<VariantCache>(),
             sp.GetRequiredService<DefaultAvatar>(), sp.GetRequiredService<VariantTable>(), sp.GetRequiredService<AvatarImages>(),
-            sp.GetRequiredService<IOptions<AvatarSettings>>().Value, sp.GetRequiredService<PicturesMetrics>(), sp.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(AvatarEndpoints)));
+            sp.GetRequiredService<IOptions<AvatarOptions>>().Value, sp.GetRequiredService<PicturesMetrics>(), sp.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(AvatarEndpoints)));
         // Each handler names a route value, so that it is a route handler that the OpenAPI document
         // describes rather than a bare RequestDelegate (which it skips); the handlers read the values themselves.
         app.MapMethods("/avatars/{userId}", GetAndHead, (HttpContext http, string userId) => GetAvatar(http, s)).ShortCircuit().DescribeImage("GetAvatar",

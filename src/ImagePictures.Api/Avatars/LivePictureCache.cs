@@ -13,7 +13,7 @@ namespace ImagePictures.Api.Avatars;
 /// the others through the event relay (<see cref="Apply"/>). A purge needs nothing: only trashed
 /// pictures are purged, and they are already "not live".
 /// </summary>
-public sealed class LivePictureCache(NpgsqlDataSource db, VariantTable table, IOptions<AvatarCacheOptions> options)
+public sealed class LivePictureCache(NpgsqlDataSource db, VariantTable table, IOptions<AvatarOptions> options)
 {
     private const string LiveSql = "SELECT user_id AS UserId, content_hash AS ContentHash, has_alpha AS HasAlpha FROM pictures WHERE id = @id AND deleted_at IS NULL";
 

@@ -12,7 +12,7 @@ namespace ImagePictures.Api.Avatars;
 /// never be stale; whether the picture is still live is the other caches' business. Least recently
 /// used entries go first when the budget is reached.
 /// </summary>
-public sealed class VariantCache(PictureStore store, IOptions<AvatarCacheOptions> options) : IDisposable
+public sealed class VariantCache(PictureStore store, IOptions<AvatarOptions> options) : IDisposable
 {
     public const int MaxFileBytes = 128 * 1024;
     public const int MaxMadeBytes = 1024 * 1024;

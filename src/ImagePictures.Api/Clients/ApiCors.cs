@@ -1,24 +1,8 @@
-using System.ComponentModel.DataAnnotations;
 using ImagePictures.Api.Hosting;
 using Microsoft.Extensions.Options;
 using AspNetCorsOptions = Microsoft.AspNetCore.Cors.Infrastructure.CorsOptions;
 
 namespace ImagePictures.Api.Clients;
-
-public sealed class CorsSettings : IValidatableObject
-{
-    /// <summary>Origins (scheme://host[:port]) whose pages may call /api with a bearer token; in Development any origin may.</summary>
-    public string[] AllowedOrigins { get; set; } = [];
-
-    public IEnumerable<ValidationResult> Validate(ValidationContext context)
-    {
-        foreach (var origin in AllowedOrigins)
-        {
-            if (!Uri.TryCreate(origin, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https") || uri.AbsolutePath != "/")
-                yield return new ValidationResult("expected origins such as https://app.example.com (http or https, no path).", [nameof(AllowedOrigins)]);
-        }
-    }
-}
 
 /// <summary>
 /// CORS for /api, so that &lt;avatar-editor&gt; on another origin can call it with a bearer token: preflight for
@@ -31,9 +15,9 @@ public static class ApiCors
 
     public static void AddApiCors(this WebApplicationBuilder builder)
     {
-        builder.Services.AddSettings<CorsSettings>("Cors");
+        builder.Services.AddSettings<ApiCorsOptions>(ApiCorsOptions.Section);
         builder.Services.AddCors();
-        builder.Services.AddOptions<AspNetCorsOptions>().Configure<IOptions<CorsSettings>, IHostEnvironment>((cors, settings, env) =>
+        builder.Services.AddOptions<AspNetCorsOptions>().Configure<IOptions<ApiCorsOptions>, IHostEnvironment>((cors, settings, env) =>
         {
             var allowed = settings.Value.AllowedOrigins.Select(o => o.TrimEnd('/')).ToHashSet(StringComparer.OrdinalIgnoreCase);
             cors.AddPolicy(Policy, p => p

@@ -1,4 +1,5 @@
 using ImagePictures.Api.Hosting;
+using Microsoft.Extensions.Options;
 using Npgsql;
 
 namespace ImagePictures.Api.Database;
@@ -12,6 +13,7 @@ public static class DatabaseSetup
     /// </summary>
     public static void AddPicturesDatabase(this WebApplicationBuilder builder)
     {
+        builder.Services.AddSettings<PrivatePostgresOptions>(PrivatePostgresOptions.Section);
         builder.Services.AddSingleton<PrivatePostgresLifetime>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<PrivatePostgresLifetime>());
         builder.Services.AddSingleton(sp =>
@@ -19,7 +21,7 @@ public static class DatabaseSetup
             var config = sp.GetRequiredService<IConfiguration>();
             var connectionString = config.GetConnectionString("Pictures");
             if (string.IsNullOrWhiteSpace(connectionString))
-                connectionString = sp.GetRequiredService<PrivatePostgresLifetime>().Start(config);
+                connectionString = sp.GetRequiredService<PrivatePostgresLifetime>().Start(config, sp.GetRequiredService<IOptions<PrivatePostgresOptions>>().Value);
             // Named, so that metrics and traces label the pool "pictures" rather than with its connection string.
             return new NpgsqlDataSourceBuilder(WithTimeouts(connectionString)) { Name = "pictures" }.Build();
         });
@@ -40,9 +42,9 @@ public static class DatabaseSetup
     {
         private PrivatePostgres? _cluster;
 
-        public string Start(IConfiguration config)
+        public string Start(IConfiguration config, PrivatePostgresOptions options)
         {
-            var dataDir = RepositoryRoot.Resolve(config, config["PrivatePostgres:DataDirectory"] ?? ".data/postgres");
+            var dataDir = RepositoryRoot.Resolve(config, options.DataDirectory);
             _cluster = PrivatePostgres.Start(dataDir, durable: true, m => log.LogInformation("{Message}", m));
             return _cluster.CreateDatabaseAsync("imagepictures").GetAwaiter().GetResult();
         }

@@ -24,7 +24,7 @@ namespace ImagePictures.Api.Gravatar;
 /// </list>
 /// Keys are the first 128 bits of the hash, in a map per kind (MD5, SHA-256).
 /// </summary>
-public sealed class EmailHashIndex(NpgsqlDataSource db, IOptions<AvatarCacheOptions> options, ILogger<EmailHashIndex> log)
+public sealed class EmailHashIndex(NpgsqlDataSource db, IOptions<AvatarOptions> options, ILogger<EmailHashIndex> log)
 {
     private const string FindSql = "SELECT user_id FROM user_emails WHERE md5 = @hash OR sha256 = @hash";
 

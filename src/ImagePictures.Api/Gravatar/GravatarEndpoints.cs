@@ -23,7 +23,7 @@ public static class GravatarEndpoints
     private static readonly StringValues NoSniff = "nosniff";
     private static readonly StringValues AnyOrigin = "*";
 
-    private sealed record Services(EmailHashIndex Emails, ActiveAvatarCache Avatars, AvatarImages Images, AvatarSettings Settings, PicturesMetrics Metrics, ILogger Log);
+    private sealed record Services(EmailHashIndex Emails, ActiveAvatarCache Avatars, AvatarImages Images, AvatarOptions Settings, PicturesMetrics Metrics, ILogger Log);
 
     public static void AddGravatar(this WebApplicationBuilder builder)
     {
@@ -35,7 +35,7 @@ public static class GravatarEndpoints
     {
         var sp = app.ServiceProvider;
         var s = new Services(sp.GetRequiredService<EmailHashIndex>(), sp.GetRequiredService<ActiveAvatarCache>(), sp.GetRequiredService<AvatarImages>(),
-            sp.GetRequiredService<IOptions<AvatarSettings>>().Value, sp.GetRequiredService<PicturesMetrics>(),
+            sp.GetRequiredService<IOptions<AvatarOptions>>().Value, sp.GetRequiredService<PicturesMetrics>(),
             sp.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(GravatarEndpoints)));
         // A Delegate, not a RequestDelegate, so that the route appears in the OpenAPI document.
         app.MapMethods("/avatar/{hash}", GetAndHead, (Delegate)((HttpContext http) => GetAvatar(http, s))).ShortCircuit()

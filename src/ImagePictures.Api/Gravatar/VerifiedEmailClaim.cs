@@ -18,7 +18,7 @@ public static class VerifiedEmailClaim
 
     public static void UseVerifiedEmailClaims(this IApplicationBuilder app)
     {
-        var settings = app.ApplicationServices.GetRequiredService<IOptions<AvatarSettings>>().Value;
+        var settings = app.ApplicationServices.GetRequiredService<IOptions<AvatarOptions>>().Value;
         if (!settings.TrustVerifiedEmailClaim) return;
         var emails = app.ApplicationServices.GetRequiredService<EmailAddresses>();
         var log = app.ApplicationServices.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(VerifiedEmailClaim));

@@ -38,21 +38,10 @@ public static class ServiceRegistration
         builder.AddEvents();
 
         var services = builder.Services;
-        services.AddServiceSettings();
-        services.AddSingleton(sp =>
-        {
-            var o = sp.GetRequiredService<IOptions<PictureOptions>>().Value;
-            return new ImagePipeline(new ImagingOptions
-            {
-                Sizes = o.Sizes, MaxPixels = o.MaxPixels, MaxConcurrency = o.MaxConcurrentDecodes, MaxQueued = o.MaxQueuedDecodes,
-            });
-        });
-        services.AddSingleton(sp => sp.GetRequiredService<ImagePipeline>().Files); // the names of a picture's files, for the stores and the image routes
+        builder.AddPictures();
+        builder.AddTrash();
+        builder.AddUsers();
         builder.AddPictureStorage();
-        services.AddSingleton<UserChanges>();
-        services.AddSingleton<PictureService>();
-        services.AddSingleton<TrashService>();
-        services.AddSingleton<UserService>();
         builder.AddAvatars();
         builder.AddGravatar();
 

@@ -6,30 +6,31 @@ namespace ImagePictures.Api.Hosting;
 /// <summary>
 /// Settings are checked once, before the service listens: a wrong or missing value stops the start
 /// with one line per problem naming the setting ("Pictures:MaxUploadBytes") and what it expects, so
-/// that no setting can fail later on a request. To add a section: a class with data annotations
-/// (and <see cref="IValidatableObject"/> for checks across fields), registered with
-/// <c>services.AddSettings&lt;T&gt;("Section")</c>; its error messages say what is expected.
+/// that no setting can fail later on a request. Each feature owns the options class of its section
+/// (data annotations, and <see cref="IValidatableObject"/> for checks across fields) and registers it
+/// in its own AddX with <c>services.AddSettings&lt;T&gt;("Section")</c>; the code then reads only the
+/// bound options, never <see cref="IConfiguration"/>.
 /// </summary>
 public static class Settings
 {
+    /// <summary>
+    /// <c>AddOptions&lt;T&gt;().BindConfiguration(section).ValidateOnStart()</c>, validated by
+    /// <see cref="SectionValidator{T}"/> rather than ValidateDataAnnotations: that one validates without
+    /// the service provider (our cross-field checks read the environment), not nested sections, and
+    /// words its failures as "DataAnnotation validation failed for …" instead of naming the setting.
+    /// </summary>
     public static OptionsBuilder<T> AddSettings<T>(this IServiceCollection services, string section) where T : class
     {
         services.AddSingleton<IValidateOptions<T>>(sp => new SectionValidator<T>(section, sp));
-        return services.AddOptions<T>()
-            .Configure<IConfiguration>((options, config) => Bind(config, section, options))
-            .ValidateOnStart();
+        services.AddSingleton(new SettingsSection(section, typeof(T)));
+        return services.AddOptions<T>().BindConfiguration(section).ValidateOnStart();
     }
 
-    /// <summary>Binds, turning a value of the wrong type into a message that names the setting (never its value).</summary>
-    private static void Bind(IConfiguration config, string section, object options)
+    /// <summary>A value of the wrong type, as the binder reports it, in our words: names the setting, never its value.</summary>
+    private static string? BindingFailure(InvalidOperationException e)
     {
-        try { config.GetSection(section).Bind(options); }
-        catch (InvalidOperationException e)
-        {
-            var match = System.Text.RegularExpressions.Regex.Match(e.Message, "at '([^']+)' to type '([^']+)'");
-            var path = match.Success ? match.Groups[1].Value : section;
-            throw new InvalidSettingsException([$"{path}: expected {Kind(match.Groups[2].Value)}."]);
-        }
+        var match = System.Text.RegularExpressions.Regex.Match(e.Message, "at '([^']+)' to type '([^']+)'");
+        return match.Success ? $"{match.Groups[1].Value}: expected {Kind(match.Groups[2].Value)}." : null;
     }
 
     private static string Kind(string type) => type switch
@@ -37,7 +38,6 @@ public static class Settings
         "System.Int32" or "System.Int64" => "a whole number",
         "System.Double" => "a number",
         "System.Boolean" => "true or false",
-        "" => "a value of the documented kind",
         _ => $"a value of type {type.Replace("System.", "")}",
     };
 
@@ -67,28 +67,65 @@ public static class Settings
     {
         AggregateException a => a.InnerExceptions.SelectMany(Lines),
         OptionsValidationException v => v.Failures,
-        InvalidSettingsException s => s.Failures,
+        InvalidOperationException i when BindingFailure(i) is { } line => [line],
         _ => [$"(unexpected): {e.Message}"],
     };
 
+    /// <summary>
+    /// Origins (scheme://host[:port]) as a browser sends them in its Origin header: absolute http or
+    /// https, with a host, and nothing after it (no path, query, fragment, user or trailing slash).
+    /// </summary>
+    public static IEnumerable<ValidationResult> CheckOrigins(IReadOnlyList<string> origins, string member)
+    {
+        for (var i = 0; i < origins.Count; i++)
+        {
+            var origin = origins[i];
+            var valid = Uri.TryCreate(origin, UriKind.Absolute, out var uri) && uri.Scheme is "http" or "https" && uri.Host.Length > 0
+                && uri.UserInfo.Length == 0 && uri.AbsolutePath == "/" && uri.Query.Length == 0 && uri.Fragment.Length == 0 && !origin.EndsWith('/');
+            if (!valid)
+                yield return new ValidationResult("expected an origin such as https://app.example.com (scheme, host and optional port; no path).", [$"{member}:{i}"]);
+        }
+    }
+
+    /// <summary>
+    /// Data annotations and <see cref="IValidatableObject"/> of the options and of their nested sections
+    /// (a property whose type is an options class of this service), each failure as "Section:Key: message".
+    /// </summary>
     private sealed class SectionValidator<T>(string section, IServiceProvider services) : IValidateOptions<T> where T : class
     {
         public ValidateOptionsResult Validate(string? name, T options)
         {
             if (name != Options.DefaultName) return ValidateOptionsResult.Skip;
+            var failures = Check(options, section).ToList();
+            return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
+        }
+
+        private IEnumerable<string> Check(object options, string path)
+        {
             var results = new List<ValidationResult>();
             Validator.TryValidateObject(options, new ValidationContext(options, services, null), results, validateAllProperties: true);
-            if (results.Count == 0) return ValidateOptionsResult.Success;
-            return ValidateOptionsResult.Fail(results.Select(r =>
-                $"{string.Join(", ", r.MemberNames.DefaultIfEmpty("").Select(m => m.Length == 0 ? section : $"{section}:{m}"))}: {r.ErrorMessage}"));
+            foreach (var r in results)
+                yield return $"{string.Join(", ", r.MemberNames.DefaultIfEmpty("").Select(m => m.Length == 0 ? path : $"{path}:{m}"))}: {r.ErrorMessage}";
+            foreach (var (key, nested) in NestedSections(options))
+                foreach (var failure in Check(nested, $"{path}:{key}")) yield return failure;
         }
     }
+
+    /// <summary>The nested sections of an options object, by their configuration key.</summary>
+    public static IEnumerable<(string Key, object Value)> NestedSections(object options) =>
+        from p in options.GetType().GetProperties()
+        where p.CanWrite && p.PropertyType.IsClass && p.PropertyType.Assembly == typeof(Settings).Assembly
+        let value = p.GetValue(options)
+        where value is not null
+        select (KeyOf(p), value);
+
+    /// <summary>The configuration key a property binds to: its name, or its <see cref="ConfigurationKeyNameAttribute"/>.</summary>
+    public static string KeyOf(System.Reflection.PropertyInfo property) =>
+        property.GetCustomAttributes(typeof(ConfigurationKeyNameAttribute), false) is [ConfigurationKeyNameAttribute named, ..] ? named.Name : property.Name;
 }
 
-public sealed class InvalidSettingsException(IReadOnlyList<string> failures) : Exception(string.Join("; ", failures))
-{
-    public IReadOnlyList<string> Failures { get; } = failures;
-}
+/// <summary>A section bound by <see cref="Settings.AddSettings{T}"/>: which keys of appsettings.json something reads.</summary>
+public sealed record SettingsSection(string Name, Type OptionsType);
 
 /// <summary>A standard five-field cron (minute hour day-of-month month day-of-week), as the job scheduler takes it.</summary>
 [AttributeUsage(AttributeTargets.Property)]
@@ -96,7 +133,8 @@ public sealed class FiveFieldCronAttribute() : ValidationAttribute(Expected)
 {
     public const string Expected = "expected a five-field cron (minute hour day-of-month month day-of-week, UTC), e.g. \"0 3 * * *\".";
 
-    public override bool IsValid(object? value) => value is null || value is string s && IsFiveFieldCron(s);
+    /// <summary>Empty (or absent) stands for the job's default.</summary>
+    public override bool IsValid(object? value) => value is null or "" || value is string s && IsFiveFieldCron(s);
 
     private static readonly (int Min, int Max, string[]? Names)[] Fields =
     [

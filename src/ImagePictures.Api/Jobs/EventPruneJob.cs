@@ -1,12 +1,14 @@
 using Dapper;
 using System.ComponentModel;
 using Hangfire;
+using ImagePictures.Api.Events;
+using Microsoft.Extensions.Options;
 using Npgsql;
 
 namespace ImagePictures.Api.Jobs;
 
 /// <summary>event-prune: events older than Events:RetentionDays (default 7). A client away longer reloads its state instead of replaying.</summary>
-public sealed class EventPruneJob(NpgsqlDataSource db, JobRunRecorder recorder, IConfiguration config)
+public sealed class EventPruneJob(NpgsqlDataSource db, JobRunRecorder recorder, IOptionsMonitor<EventsOptions> options)
 {
     public const string Name = "event-prune";
 
@@ -21,7 +23,7 @@ public sealed class EventPruneJob(NpgsqlDataSource db, JobRunRecorder recorder, 
     public Task<JobOutcome> ExecuteAsync(CancellationToken cancellationToken) =>
         recorder.RunAsync(Name, async ct =>
         {
-            var seconds = TimeSpan.FromDays(config.GetValue("Events:RetentionDays", 7.0)).TotalSeconds;
+            var seconds = TimeSpan.FromDays(options.CurrentValue.RetentionDays).TotalSeconds;
             await using var conn = await db.OpenConnectionAsync(ct);
             var deleted = await conn.ExecuteAsync(new CommandDefinition(PruneSql, new { seconds }, commandTimeout: 300, cancellationToken: ct));
             return new JobOutcome(deleted, deleted, 0);

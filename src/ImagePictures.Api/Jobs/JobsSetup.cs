@@ -5,8 +5,10 @@ using Hangfire.AspNetCore;
 using Hangfire.Common;
 using Hangfire.PostgreSql;
 using ImagePictures.Api.Auth;
+using ImagePictures.Api.Hosting;
 using ImagePictures.Api.Uploads;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
 using Npgsql;
 
 namespace ImagePictures.Api.Jobs;
@@ -39,18 +41,6 @@ public static class JobsSetup
         [EventPruneJob.Name] = typeof(EventPruneJob),
     };
 
-    /// <summary>Standard 5-field cron, UTC.</summary>
-    public static readonly IReadOnlyDictionary<string, string> DefaultCrons = new Dictionary<string, string>
-    {
-        [TrashPurgeJob.Name] = "0 0 * * *",
-        [TempCleanupJob.Name] = "0 * * * *",
-        [OrphanSweepJob.Name] = "30 3 * * *",
-        [EventPruneJob.Name] = "15 * * * *",
-    };
-
-    public static string CronOf(IConfiguration config, string name) =>
-        config[$"Jobs:{name}:Cron"] is { Length: > 0 } cron ? cron : DefaultCrons[name];
-
     /// <summary>The Hangfire job each recurring id runs (CancellationToken.None stands for the server's shutdown token).</summary>
     public static Job JobOf(string name) => name switch
     {
@@ -66,6 +56,8 @@ public static class JobsSetup
     public static void AddPicturesJobs(this WebApplicationBuilder builder)
     {
         var services = builder.Services;
+        services.AddSettings<JobOptions>(JobOptions.Section);
+        services.AddSettings<OrphanSweepOptions>(OrphanSweepOptions.Section);
         services.AddSingleton(JobNode.ForThisProcess());
         services.TryAddSingleton(TimeProvider.System);
         services.AddSingleton<JobRunRecorder>();
@@ -74,7 +66,7 @@ public static class JobsSetup
 
         // Hangfire keeps its storage and activator in static properties; registered here first, each
         // host (and each test host in one process) resolves its own instead of whichever was set last.
-        services.AddSingleton<JobStorage>(sp => CreateStorage(sp.GetRequiredService<NpgsqlDataSource>(), sp.GetRequiredService<IConfiguration>()));
+        services.AddSingleton<JobStorage>(sp => CreateStorage(sp.GetRequiredService<NpgsqlDataSource>(), sp.GetRequiredService<IOptions<JobOptions>>().Value.Hangfire));
         services.AddSingleton<JobActivator>(sp => new AspNetCoreJobActivator(sp.GetRequiredService<IServiceScopeFactory>()));
         services.AddHangfire((sp, hangfire) => hangfire
             .SetDataCompatibilityLevel(CompatibilityLevel.Version_180)
@@ -88,11 +80,11 @@ public static class JobsSetup
         services.AddHostedService<RecurringJobRegistration>();
         services.AddHangfireServer((sp, server) =>
         {
-            var config = sp.GetRequiredService<IConfiguration>().GetSection("Jobs:Hangfire");
+            var hangfire = sp.GetRequiredService<IOptions<JobOptions>>().Value.Hangfire;
             server.ServerName = sp.GetRequiredService<JobNode>().Name;
-            server.WorkerCount = Math.Max(2, config.GetValue("WorkerCount", 4)); // four jobs; one may wait for another
-            server.SchedulePollingInterval = config.GetValue("SchedulePollingInterval", TimeSpan.FromSeconds(15));
-            server.ShutdownTimeout = config.GetValue("ShutdownTimeout", TimeSpan.FromSeconds(15));
+            server.WorkerCount = Math.Max(2, hangfire.WorkerCount); // four jobs; one may wait for another
+            server.SchedulePollingInterval = hangfire.SchedulePollingInterval;
+            server.ShutdownTimeout = hangfire.ShutdownTimeout;
         });
     }
 
@@ -100,7 +92,7 @@ public static class JobsSetup
     /// The storage over our data source. Its schema is installed (or upgraded) here under an advisory
     /// lock, so two instances starting together on a fresh database do not race each other.
     /// </summary>
-    private static PostgreSqlStorage CreateStorage(NpgsqlDataSource db, IConfiguration config)
+    private static PostgreSqlStorage CreateStorage(NpgsqlDataSource db, HangfireServerOptions hangfire)
     {
         using (var conn = db.OpenConnection())
         {
@@ -108,15 +100,12 @@ public static class JobsSetup
             try { PostgreSqlObjectsInstaller.Install(conn, Schema); }
             finally { conn.Execute("SELECT pg_advisory_unlock(hashtext('hangfire-schema'))"); }
         }
-        var section = config.GetSection("Jobs:Hangfire");
         return new PostgreSqlStorage(new DataSourceConnections(db), new PostgreSqlStorageOptions
         {
             SchemaName = Schema,
             PrepareSchemaIfNecessary = false,
-            // A trigger on this instance wakes its workers at once; this bounds how long one made on another instance waits.
-            QueuePollInterval = section.GetValue("QueuePollInterval", TimeSpan.FromSeconds(5)),
-            // A job fetched by an instance that died is fetched again after this; kept alive while the job runs.
-            InvisibilityTimeout = section.GetValue("InvisibilityTimeout", TimeSpan.FromMinutes(5)),
+            QueuePollInterval = hangfire.QueuePollInterval,
+            InvisibilityTimeout = hangfire.InvisibilityTimeout,
             UseSlidingInvisibilityTimeout = true,
         });
     }

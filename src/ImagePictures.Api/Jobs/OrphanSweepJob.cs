@@ -2,6 +2,7 @@ using Dapper;
 using ImagePictures.Api.Storage;
 using System.ComponentModel;
 using Hangfire;
+using Microsoft.Extensions.Options;
 using Npgsql;
 
 namespace ImagePictures.Api.Jobs;
@@ -13,7 +14,7 @@ namespace ImagePictures.Api.Jobs;
 /// an upload in flight safe). Rows whose folder is missing are only reported (found, error), never
 /// deleted: that needs a person to look.
 /// </summary>
-public sealed class OrphanSweepJob(NpgsqlDataSource db, PictureStore store, JobRunRecorder recorder, IConfiguration config,
+public sealed class OrphanSweepJob(NpgsqlDataSource db, PictureStore store, JobRunRecorder recorder, IOptionsMonitor<OrphanSweepOptions> options,
     ILogger<OrphanSweepJob> log)
 {
     public const string Name = "orphan-sweep";
@@ -24,7 +25,7 @@ public sealed class OrphanSweepJob(NpgsqlDataSource db, PictureStore store, JobR
 
     private async Task<JobOutcome> RunAsync(CancellationToken ct)
     {
-        var cutoff = DateTime.UtcNow - TimeSpan.FromMinutes(config.GetValue("OrphanSweep:GraceMinutes", 60.0));
+        var cutoff = DateTime.UtcNow - TimeSpan.FromMinutes(options.CurrentValue.GraceMinutes);
         List<(Guid Id, string UserId)> rows;
         await using (var conn = await db.OpenConnectionAsync(ct))
             rows = (await conn.QueryAsync<(Guid, string)>("SELECT id, user_id FROM pictures")).ToList();

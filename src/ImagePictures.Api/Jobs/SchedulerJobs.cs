@@ -2,6 +2,7 @@ using System.ComponentModel.DataAnnotations;
 using Dapper;
 using Hangfire;
 using Hangfire.Storage;
+using Microsoft.Extensions.Options;
 using Npgsql;
 
 namespace ImagePictures.Api.Jobs;
@@ -20,7 +21,7 @@ public sealed record JobRunJson(long Id, DateTime StartedAt, DateTime? FinishedA
 /// state from job_pauses (Hangfire has no pause: a paused job gets the never-cron, which the
 /// dashboard shows as disabled), and the history from job_runs.
 /// </summary>
-public sealed class SchedulerJobs(JobStorage storage, IRecurringJobManagerV2 recurring, JobRunRecorder runs, NpgsqlDataSource db, IConfiguration config)
+public sealed class SchedulerJobs(JobStorage storage, IRecurringJobManagerV2 recurring, JobRunRecorder runs, NpgsqlDataSource db, IOptionsMonitor<JobOptions> options)
 {
     public static bool Exists(string name) => JobsSetup.Catalog.ContainsKey(name);
 
@@ -35,7 +36,7 @@ public sealed class SchedulerJobs(JobStorage storage, IRecurringJobManagerV2 rec
         {
             var next = paused.Contains(name) ? null : stored.FirstOrDefault(j => j.Id == name && !j.Removed)?.NextExecution;
             var last = (await runs.RunsAsync(name, 1, ct)).FirstOrDefault();
-            list.Add(new JobJson(name, JobsSetup.CronOf(config, name), paused.Contains(name),
+            list.Add(new JobJson(name, options.CurrentValue.ScheduleOf(name).Effective, paused.Contains(name),
                 next is { } n ? new DateTimeOffset(DateTime.SpecifyKind(n, DateTimeKind.Utc)) : null, last is null ? null : JobRunJson.From(last)));
         }
         return list;
@@ -69,7 +70,7 @@ public sealed class SchedulerJobs(JobStorage storage, IRecurringJobManagerV2 rec
 
     public void Register(string name, bool paused)
     {
-        var cron = paused ? Cron.Never() : JobsSetup.CronOf(config, name);
+        var cron = paused ? Cron.Never() : options.CurrentValue.ScheduleOf(name).Effective;
         try
         {
             recurring.AddOrUpdate(name, JobsSetup.JobOf(name), cron, JobsSetup.RecurringOptions);

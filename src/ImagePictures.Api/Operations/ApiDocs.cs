@@ -1,7 +1,9 @@
 using System.ComponentModel.DataAnnotations;
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
+using ImagePictures.Api.Hosting;
 using Microsoft.AspNetCore.Authorization;
+using Microsoft.Extensions.Options;
 using Microsoft.OpenApi;
 using Scalar.AspNetCore;
 
@@ -70,7 +72,9 @@ public static partial class ApiDocs
     [GeneratedRegex(@"\{([A-Za-z0-9_]+)(?::[^}]*)?\}")]
     private static partial Regex RouteParameter();
 
-    public static void AddApiDocs(this IServiceCollection services) =>
+    public static void AddApiDocs(this IServiceCollection services)
+    {
+        services.AddSettings<DocsOptions>(DocsOptions.Section);
         services.AddOpenApi(o =>
         {
             o.AddDocumentTransformer((document, _, _) =>
@@ -99,6 +103,7 @@ public static partial class ApiDocs
                 return Task.CompletedTask;
             });
         });
+    }
 
     private static void DescribeDocument(OpenApiDocument document)
     {
@@ -223,7 +228,7 @@ public static partial class ApiDocs
     public static void MapApiDocs(this WebApplication app)
     {
         app.MapOpenApi("/openapi/{documentName}.json");
-        if (app.Configuration.GetValue("Docs:Enabled", true))
+        if (app.Services.GetRequiredService<IOptions<DocsOptions>>().Value.Enabled)
             app.MapScalarApiReference("/docs", o => o.WithTitle("ImagePictures API").WithOpenApiRoutePattern("/openapi/{documentName}.json"));
     }
 }

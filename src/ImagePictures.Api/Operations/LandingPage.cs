@@ -3,6 +3,7 @@ using System.Reflection;
 using ImagePictures.Api.Jobs;
 using ImagePictures.Dashboard;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Microsoft.Extensions.Options;
 using Microsoft.Net.Http.Headers;
 
 namespace ImagePictures.Api.Operations;
@@ -27,7 +28,7 @@ public static class LandingPage
     public static void MapLandingPage(this WebApplication app)
     {
         var development = app.Environment.IsDevelopment();
-        var docs = app.Configuration.GetValue("Docs:Enabled", true);
+        var docs = app.Services.GetRequiredService<IOptions<DocsOptions>>().Value.Enabled;
         app.MapGet("/", async (HttpContext http, HealthCheckService health, CancellationToken ct) =>
         {
             var body = new LandingJson("ImagePictures", Version, Description, Links(development, docs), await DependenciesAsync(http, health, ct));

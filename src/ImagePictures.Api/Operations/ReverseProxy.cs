@@ -1,5 +1,7 @@
 using System.Net;
+using ImagePictures.Api.Hosting;
 using Microsoft.AspNetCore.HttpOverrides;
+using Microsoft.Extensions.Options;
 
 namespace ImagePictures.Api.Operations;
 
@@ -12,7 +14,8 @@ public static class ReverseProxy
 {
     public static void AddReverseProxy(this WebApplicationBuilder builder)
     {
-        builder.Services.AddOptions<ForwardedHeadersOptions>().Configure<Microsoft.Extensions.Options.IOptions<ForwardedHeadersSettings>>((o, settings) =>
+        builder.Services.AddSettings<ReverseProxyOptions>(ReverseProxyOptions.Section);
+        builder.Services.AddOptions<ForwardedHeadersOptions>().Configure<IOptions<ReverseProxyOptions>>((o, settings) =>
         {
             o.ForwardedHeaders = ForwardedHeaders.XForwardedFor | ForwardedHeaders.XForwardedProto | ForwardedHeaders.XForwardedHost;
             o.ForwardLimit = settings.Value.ForwardLimit;
@@ -22,6 +25,6 @@ public static class ReverseProxy
 
     public static void UseReverseProxy(this WebApplication app)
     {
-        if (app.Configuration.GetValue("ForwardedHeaders:Enabled", false)) app.UseForwardedHeaders();
+        if (app.Services.GetRequiredService<IOptions<ReverseProxyOptions>>().Value.Enabled) app.UseForwardedHeaders();
     }
 }

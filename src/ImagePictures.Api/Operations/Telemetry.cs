@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Diagnostics.Metrics;
+using ImagePictures.Api.Hosting;
 using Microsoft.Extensions.Diagnostics.Metrics;
 using Microsoft.Extensions.Options;
 using Npgsql;
@@ -21,7 +22,10 @@ public static class Telemetry
 {
     public static void AddPicturesTelemetry(this WebApplicationBuilder builder)
     {
-        var prometheus = builder.Configuration.GetValue("Metrics:Prometheus", true);
+        builder.Services.AddSettings<MetricsOptions>(MetricsOptions.Section);
+        // What is registered depends on the settings: a bound copy is read here (checked at start like the rest).
+        var metrics = builder.Configuration.GetSection(MetricsOptions.Section).Get<MetricsOptions>() ?? new MetricsOptions();
+        var prometheus = metrics.Prometheus;
         var otlp = !string.IsNullOrWhiteSpace(builder.Configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]);
         builder.Services.AddSingleton<PicturesMetrics>();
         // Our meter and ASP.NET Core's are made by this host's IMeterFactory and enabled for this host only
@@ -46,7 +50,7 @@ public static class Telemetry
                 .AddNpgsql());
         if (otlp) otel.UseOtlpExporter();
         // The value is checked with the other settings before anything starts.
-        if (prometheus && !string.IsNullOrWhiteSpace(builder.Configuration["Metrics:Port"])) builder.Services.AddHostedService<MetricsListener>();
+        if (prometheus && metrics.Port is not null) builder.Services.AddHostedService<MetricsListener>();
     }
 
     // The outgoing calls' labels that say nothing of where they went: a webhook's host (and the
@@ -64,7 +68,7 @@ public static class Telemetry
 
     public static void MapMetrics(this WebApplication app)
     {
-        var settings = app.Services.GetRequiredService<IOptions<MetricsSettings>>().Value;
+        var settings = app.Services.GetRequiredService<IOptions<MetricsOptions>>().Value;
         if (settings.Prometheus && settings.Port is null) app.UseMetricsAtExactPath(app.Services.GetRequiredService<MeterProvider>());
     }
 
@@ -82,7 +86,7 @@ public static class Telemetry
     /// Metrics:Port: a Kestrel server of its own that answers only /metrics, so that the scrape never
     /// shares a port with the public API, whatever the reverse proxy in front does.
     /// </summary>
-    private sealed class MetricsListener(IOptions<MetricsSettings> settings, MeterProvider meters, ILogger<MetricsListener> log) : IHostedService
+    private sealed class MetricsListener(IOptions<MetricsOptions> settings, MeterProvider meters, ILogger<MetricsListener> log) : IHostedService
     {
         private WebApplication? _server;
 

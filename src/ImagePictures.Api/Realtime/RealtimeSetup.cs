@@ -1,28 +1,11 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using ImagePictures.Api.Hosting;
 using ImagePictures.Api.Operations;
+using Microsoft.AspNetCore.Cors.Infrastructure;
 using Microsoft.Extensions.Options;
 
 namespace ImagePictures.Api.Realtime;
-
-public sealed record RealtimeOptions
-{
-    /// <summary>Origins (scheme://host[:port]) allowed to open the hub from a browser; empty allows any.</summary>
-    public string[] AllowedOrigins { get; init; } = [];
-
-    /// <summary>Users one user may watch in total, over all of its connections (each connection's watches count).</summary>
-    [System.ComponentModel.DataAnnotations.Range(1, 1_000_000, ErrorMessage = "expected the users one user may watch, at least 1.")]
-    public int MaxWatchedUsers { get; init; } = 1000;
-
-    /// <summary>Hub connections one user may hold at once; beyond it 429 on negotiate or connect.</summary>
-    public int MaxConnectionsPerUser { get; init; } = 20;
-
-    /// <summary>Whether a connection without a token may watch avatars (the avatars are public anyway).</summary>
-    public bool AnonymousWatch { get; init; } = true;
-
-    /// <summary>Anonymous connections one client address may hold at once; beyond it 429 on negotiate or connect.</summary>
-    public int MaxAnonymousConnectionsPerAddress { get; init; } = 20;
-}
 
 /// <summary>The hub, its origin check, the event relay and the events route.</summary>
 public static class RealtimeSetup
@@ -36,6 +19,7 @@ public static class RealtimeSetup
     public static void AddRealtime(this WebApplicationBuilder builder)
     {
         var services = builder.Services;
+        services.AddSettings<RealtimeOptions>(RealtimeOptions.Section);
         services.AddSignalR().AddJsonProtocol(o =>
         {
             o.PayloadSerializerOptions.PropertyNamingPolicy = JsonNamingPolicy.CamelCase;
@@ -50,8 +34,9 @@ public static class RealtimeSetup
                 && http.RequestServices.GetRequiredService<IOptions<RealtimeOptions>>().Value.AnonymousWatch)));
         services.AddSingleton<EventRelay>();
         services.AddHostedService(sp => sp.GetRequiredService<EventRelay>());
-        services.AddCors(o => o.AddPolicy(CorsPolicy, p => p
-            .SetIsOriginAllowed(origin => IsAllowed(origin, AllowedOrigins(builder.Configuration)))
+        services.AddCors();
+        services.AddOptions<CorsOptions>().Configure<IOptions<RealtimeOptions>>((cors, realtime) => cors.AddPolicy(CorsPolicy, p => p
+            .SetIsOriginAllowed(origin => IsAllowed(origin, realtime.Value.AllowedOrigins))
             .AllowAnyHeader().AllowAnyMethod().AllowCredentials()));
 
         // The hub's access_token rides in the query string: these categories would print the whole URL.
@@ -63,10 +48,11 @@ public static class RealtimeSetup
     public static void UseRealtime(this WebApplication app)
     {
         app.UseWebSockets();
+        var allowed = app.Services.GetRequiredService<IOptions<RealtimeOptions>>().Value.AllowedOrigins;
         app.Use(async (http, next) =>
         {
             if (http.Request.Path.StartsWithSegments("/hubs") && http.Request.Headers.Origin is { Count: > 0 } origin
-                && !IsAllowed(origin.ToString(), AllowedOrigins(app.Configuration))
+                && !IsAllowed(origin.ToString(), allowed)
                 && !IsSameOrigin(http.Request, origin.ToString()))
             {
                 await Problems.Write(http, StatusCodes.Status403Forbidden, "Origin not allowed",
@@ -84,9 +70,6 @@ public static class RealtimeSetup
             .RequireAuthorization(HubPolicy).Add(HubConnectionLimits.Admit);
         app.MapEvents();
     }
-
-    private static string[] AllowedOrigins(IConfiguration config) =>
-        config.GetSection("Realtime:AllowedOrigins").Get<string[]>() ?? [];
 
     internal static bool IsAllowed(string origin, string[] allowed) =>
         allowed.Length == 0 || allowed.Any(a => string.Equals(a.TrimEnd('/'), origin.TrimEnd('/'), StringComparison.OrdinalIgnoreCase));

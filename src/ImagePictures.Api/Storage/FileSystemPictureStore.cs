@@ -22,10 +22,10 @@ public sealed partial class FileSystemPictureStore : PictureStore
     private string TempRoot => Path.Combine(Root, "temp");
     private readonly ILogger<FileSystemPictureStore> _log;
 
-    public FileSystemPictureStore(IConfiguration config, ILogger<FileSystemPictureStore> log)
+    public FileSystemPictureStore(IConfiguration config, Microsoft.Extensions.Options.IOptions<StorageOptions> options, ILogger<FileSystemPictureStore> log)
     {
         _log = log;
-        Root = RepositoryRoot.Resolve(config, config["Storage:Root"] is { Length: > 0 } root ? root : "images");
+        Root = RepositoryRoot.Resolve(config, options.Value.Root);
         Directory.CreateDirectory(UsersRoot);
         Directory.CreateDirectory(TempRoot);
     }

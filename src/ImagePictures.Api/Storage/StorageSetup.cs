@@ -1,13 +1,17 @@
+using ImagePictures.Api.Hosting;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Options;
 
 namespace ImagePictures.Api.Storage;
 
+/// <summary>Section Storage: where pictures live (see docs/storage.md).</summary>
 public sealed class StorageOptions
 {
+    public const string Section = "Storage";
     public const string FileSystem = "FileSystem", S3Provider = "S3";
 
     public string Provider { get; set; } = FileSystem;
+    /// <summary>The file-system store's root, relative to the repository unless absolute.</summary>
     public string Root { get; set; } = "images";
     public S3StorageOptions S3 { get; set; } = new();
 
@@ -39,7 +43,7 @@ public static class StorageSetup
     public static void AddPictureStorage(this WebApplicationBuilder builder)
     {
         var services = builder.Services;
-        services.AddOptions<StorageOptions>().Bind(builder.Configuration.GetSection("Storage")).ValidateOnStart();
+        services.AddSettings<StorageOptions>(StorageOptions.Section);
         services.AddSingleton<IValidateOptions<StorageOptions>, StorageOptionsValidator>();
         services.AddSingleton<PictureStore>(sp => sp.GetRequiredService<IOptions<StorageOptions>>().Value.IsS3
             ? ActivatorUtilities.CreateInstance<S3PictureStore>(sp)
@@ -54,6 +58,8 @@ public static class StorageSetup
             var errors = new List<string>();
             if (!o.IsS3 && !string.Equals(o.Provider, StorageOptions.FileSystem, StringComparison.OrdinalIgnoreCase))
                 errors.Add($"Storage:Provider '{o.Provider}' is not known: use FileSystem or S3.");
+            if (!o.IsS3 && string.IsNullOrWhiteSpace(o.Root))
+                errors.Add("Storage:Root: expected the folder pictures are stored in, e.g. images (relative to the repository).");
             if (o.IsS3)
             {
                 var s3 = o.S3;

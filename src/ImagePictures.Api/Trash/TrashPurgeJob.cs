@@ -4,6 +4,7 @@ using ImagePictures.Api.Storage;
 using ImagePictures.Api.Realtime;
 using System.ComponentModel;
 using Hangfire;
+using Microsoft.Extensions.Options;
 using Npgsql;
 
 namespace ImagePictures.Api.Trash;
@@ -15,7 +16,7 @@ namespace ImagePictures.Api.Trash;
 /// picture whose files cannot be deleted keeps its row, counts as failed and is retried next run.
 /// A batch commits while the next one's files are deleted.
 /// </summary>
-public sealed class TrashPurgeJob(NpgsqlDataSource db, PictureStore store, JobRunRecorder recorder, IConfiguration config)
+public sealed class TrashPurgeJob(NpgsqlDataSource db, PictureStore store, JobRunRecorder recorder, IOptionsMonitor<JobOptions> options)
 {
     public const string Name = "trash-purge";
 
@@ -37,7 +38,7 @@ public sealed class TrashPurgeJob(NpgsqlDataSource db, PictureStore store, JobRu
 
     private async Task<JobOutcome> RunAsync(CancellationToken ct)
     {
-        var batchSize = Math.Max(1, config.GetValue("Jobs:BatchSize", 2000));
+        var batchSize = options.CurrentValue.BatchSize;
         int found = 0, deleted = 0, failed = 0;
         var after = Guid.Empty;
         // One batch's rows commit while the next batch's folders are deleted: the disk and the

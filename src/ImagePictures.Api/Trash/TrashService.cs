@@ -3,6 +3,7 @@ using ImagePictures.Api.Pictures;
 using ImagePictures.Api.Realtime;
 using ImagePictures.Api.Storage;
 using ImagePictures.Api.Users;
+using Microsoft.Extensions.Options;
 
 namespace ImagePictures.Api.Trash;
 
@@ -12,9 +13,8 @@ namespace ImagePictures.Api.Trash;
 /// keeps the row and the next purge retries. The scheduled purge is <see cref="TrashPurgeJob"/>.
 /// </summary>
 public sealed class TrashService(
-    UserChanges changes, PictureService pictures, PictureStore store, ActiveAvatarCache avatars, LivePictureCache livePictures, IConfiguration config)
+    UserChanges changes, PictureService pictures, PictureStore store, ActiveAvatarCache avatars, LivePictureCache livePictures, IOptionsMonitor<TrashOptions> options)
 {
-    private int RetentionDays => config.GetValue("Trash:RetentionDays", 30);
 
     public sealed record PurgeCounts(int Found, int Deleted, int Failed);
 
@@ -29,7 +29,7 @@ public sealed class TrashService(
         await change.ExecuteAsync("""
             UPDATE pictures SET deleted_at = now(), purge_after = now() + make_interval(days => @days)
             WHERE id = @pictureId
-            """, new { pictureId, days = RetentionDays });
+            """, new { pictureId, days = options.CurrentValue.RetentionDays });
         if (!before.IsActive)
         {
             var picture = await pictures.RecordAndCommitAsync(change, EventTypes.PictureTrashed, pictureId, trashed: true, ct);

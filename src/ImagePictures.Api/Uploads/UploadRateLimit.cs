@@ -1,6 +1,7 @@
 using System.Threading.RateLimiting;
 using ImagePictures.Api.Auth;
 using Microsoft.AspNetCore.RateLimiting;
+using Microsoft.Extensions.Options;
 
 namespace ImagePictures.Api.Uploads;
 
@@ -35,7 +36,7 @@ public static class UploadRateLimit
     public static TBuilder RequirePerUserUploadLimit<TBuilder>(this TBuilder builder) where TBuilder : IEndpointConventionBuilder =>
         builder.RequireRateLimiting(Policy);
 
-    // Read per request so that settings given by a test host apply.
+    // The policy has no services of its own: the request's are asked (settings given by a test host apply).
     private static int PerMinute(HttpContext http) =>
-        Math.Max(1, http.RequestServices.GetRequiredService<IConfiguration>().GetValue("RateLimits:UploadsPerMinute", 30));
+        http.RequestServices.GetRequiredService<IOptionsMonitor<RateLimitOptions>>().CurrentValue.UploadsPerMinute;
 }

@@ -45,17 +45,17 @@ public sealed class UploadGoneException(UploadSessions.CommitState state) : Exce
 /// upload can never be committed.
 /// </summary>
 public sealed class UploadSessions(
-    NpgsqlDataSource db, UserChanges changes, PictureStore store, IConfiguration config, IOptions<UploadSettings> settings, ILogger<UploadSessions> log)
+    NpgsqlDataSource db, UserChanges changes, PictureStore store, IOptionsMonitor<UploadOptions> options, ILogger<UploadSessions> log)
 {
     private const string OpenCountSql =
         "SELECT count(*) FROM staged_uploads WHERE user_id = @userId AND committed_at IS NULL AND expires_at > now()";
 
     private const string Columns = "id, user_id, created_at, expires_at, width, height, bytes, file_name, committed_at, picture_id";
 
-    /// <summary>Read per call, so that settings given by a test host apply; fractions of an hour are allowed.</summary>
-    public TimeSpan Ttl => TimeSpan.FromHours(config.GetValue("Uploads:TempTtlHours", 2.0));
+    /// <summary>Read per call, so that a changed appsettings.json applies without a restart.</summary>
+    public TimeSpan Ttl => TimeSpan.FromHours(options.CurrentValue.TempTtlHours);
 
-    private int MaxStaged => settings.Value.MaxStagedPerUser;
+    private int MaxStaged => options.CurrentValue.MaxStagedPerUser;
 
     /// <summary>Cheap check before decoding, so a user at the cap costs no CPU. <see cref="StageAsync"/> checks again under the lock.</summary>
     public async Task EnsureRoomAsync(string userId, CancellationToken ct)

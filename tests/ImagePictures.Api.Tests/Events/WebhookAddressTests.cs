@@ -42,7 +42,7 @@ public class WebhookAddressTests
     [InlineData("http://[fec0::1]:9/hook")]
     public async Task TheConnectionItselfIsRefused(string url)
     {
-        using var client = new WebhookClient(new EventsOptions { AllowPrivateNetworks = false, WebhookTimeout = TimeSpan.FromSeconds(5) });
+        using var client = new WebhookClient(new EventsOptions { Webhooks = { AllowPrivateNetworks = false, TimeoutSeconds = 5 } });
         var refused = await Assert.ThrowsAsync<HttpRequestException>(() => client.Http.PostAsync(url, new StringContent("{}")));
         Assert.Contains("loopback or private", refused.Message);
     }

@@ -23,7 +23,8 @@ public sealed class HubSection() : Section("hub")
             .AddJsonFile(Path.Combine(ctx.Repo, "appsettings.json"))
             .AddJsonFile(Path.Combine(ctx.Repo, "appsettings.Development.json"), optional: true)
             .Build();
-        var (token, _) = new DevTokens(config).Create("bench-expiring", lifetime: Lifetime);
+        var auth = config.GetSection(AuthOptions.Section).Get<AuthOptions>() ?? new AuthOptions();
+        var (token, _) = new DevTokens(Microsoft.Extensions.Options.Options.Create(auth)).Create("bench-expiring", lifetime: Lifetime);
         var started = Stopwatch.StartNew();
         await using var hub = new HubConnectionBuilder()
             .WithUrl(ctx.ServiceUrl + "/hubs/pictures", o => o.AccessTokenProvider = () => Task.FromResult<string?>(token))

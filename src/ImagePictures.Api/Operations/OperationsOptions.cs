@@ -7,8 +7,10 @@ namespace ImagePictures.Api.Operations;
 /// Metrics:*: Prometheus text at /metrics (default on), on the main listener or, with Port, only on a
 /// listener of its own. OTLP export is on when OTEL_EXPORTER_OTLP_ENDPOINT is set.
 /// </summary>
-public sealed class MetricsSettings
+public sealed class MetricsOptions
 {
+    public const string Section = "Metrics";
+
     public bool Prometheus { get; set; } = true;
 
     /// <summary>Unset: /metrics on the main listener. Set: /metrics only on this port (all interfaces), 404 on the main one.</summary>
@@ -17,8 +19,10 @@ public sealed class MetricsSettings
 }
 
 /// <summary>Docs:Enabled: the interactive API reference at /docs (default on).</summary>
-public sealed class DocsSettings
+public sealed class DocsOptions
 {
+    public const string Section = "Docs";
+
     public bool Enabled { get; set; } = true;
 }
 
@@ -26,8 +30,10 @@ public sealed class DocsSettings
 /// ForwardedHeaders:*: behind a reverse proxy, X-Forwarded-For/-Proto/-Host from the listed proxies
 /// (KnownProxies, IP addresses; loopback is always trusted) set the client address and scheme.
 /// </summary>
-public sealed class ForwardedHeadersSettings : IValidatableObject
+public sealed class ReverseProxyOptions : IValidatableObject
 {
+    public const string Section = "ForwardedHeaders";
+
     public bool Enabled { get; set; }
     public string[] KnownProxies { get; set; } = [];
 

@@ -8,13 +8,15 @@ namespace ImagePictures.Api.Auth;
 /// Development, are HS256 tokens signed with SigningKey. A symmetric key anywhere else must be
 /// allowed explicitly (AllowSymmetricKey), since whoever reads the settings can then mint tokens.
 /// </summary>
-public sealed class AuthSettings : IValidatableObject
+public sealed class AuthOptions : IValidatableObject
 {
+    public const string Section = "Auth";
+
     public string? Authority { get; set; }
     public string? Audience { get; set; } = "imagepictures";
     public bool RequireHttpsMetadata { get; set; } = true;
     public string? SigningKey { get; set; }
-    public string? Issuer { get; set; }
+    public string? Issuer { get; set; } = "imagepictures";
     public bool AllowSymmetricKey { get; set; }
 
     public bool UsesAuthority => !string.IsNullOrWhiteSpace(Authority);
