@@ -1,8 +1,10 @@
+using ImagePictures.Api;
 using ImagePictures.Api.Administration;
 using ImagePictures.Api.Auth;
 using ImagePictures.Api.Avatars;
 using ImagePictures.Api.Events;
 using ImagePictures.Api.Clients;
+using ImagePictures.Api.Database;
 using ImagePictures.Api.Gravatar;
 using ImagePictures.Api.Hosting;
 using ImagePictures.Api.Jobs;
@@ -10,12 +12,32 @@ using ImagePictures.Api.Operations;
 using ImagePictures.Api.Pictures;
 using ImagePictures.Api.Realtime;
 using ImagePictures.Api.Sample;
+using ImagePictures.Api.Storage;
 using ImagePictures.Api.Trash;
 using ImagePictures.Api.Uploads;
 using ImagePictures.Api.Users;
 
 var builder = WebApplication.CreateBuilder(args);
-builder.AddPicturesServices();
+builder.AddTopLevelSettings();
+builder.AddPicturesDatabase();
+builder.AddPicturesAuth();
+builder.AddProblemResponses();
+builder.AddPicturesTelemetry();
+builder.AddPicturesHealthChecks();
+builder.AddReverseProxy();
+builder.AddApiDocs();
+builder.AddApiCors();
+builder.AddPictureStorage();
+builder.AddPictures();
+builder.AddTrash();
+builder.AddUsers();
+builder.AddUploads();
+builder.AddAvatars();
+builder.AddGravatar();
+builder.AddRealtime();
+builder.AddEvents();
+builder.AddPicturesJobs();
+builder.AddAdmin();
 
 var app = builder.Build();
 // A wrong or missing setting stops the start here, before any work or listening, one line per setting.

@@ -1,5 +1,6 @@
 using System.ComponentModel.DataAnnotations;
 using ImagePictures.Api.Auth;
+using ImagePictures.Dashboard;
 using ImagePictures.Api.Events;
 using ImagePictures.Api.Jobs;
 using ImagePictures.Api.Operations;
@@ -16,6 +17,13 @@ public static class AdminEndpoints
     public sealed record CleanupRequest(
         [property: AllowedValues("list", "cleanup-old", "delete-session", "delete-all")] string? Action,
         double? OlderThanHours = null, Guid? UploadId = null, string? Confirm = null);
+
+    /// <summary>The admin dashboard (Blazor, server-rendered) and the service behind it.</summary>
+    public static void AddAdmin(this WebApplicationBuilder builder)
+    {
+        builder.Services.AddScoped<IAdminDashboardService, AdminDashboardService>();
+        builder.Services.AddRazorComponents().AddInteractiveServerComponents();
+    }
 
     /// <summary>Everything admins reach: this API, the webhook registry, the sign-in page, the dashboard and the jobs dashboard.</summary>
     public static void MapAdmin(this IEndpointRouteBuilder app)

@@ -13,6 +13,7 @@ public static class DatabaseSetup
     /// </summary>
     public static void AddPicturesDatabase(this WebApplicationBuilder builder)
     {
+        Dapper.DefaultTypeMap.MatchNamesWithUnderscores = true;
         builder.Services.AddSettings<PrivatePostgresOptions>(PrivatePostgresOptions.Section);
         builder.Services.AddSingleton<PrivatePostgresLifetime>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<PrivatePostgresLifetime>());

@@ -72,8 +72,9 @@ public static partial class ApiDocs
     [GeneratedRegex(@"\{([A-Za-z0-9_]+)(?::[^}]*)?\}")]
     private static partial Regex RouteParameter();
 
-    public static void AddApiDocs(this IServiceCollection services)
+    public static void AddApiDocs(this WebApplicationBuilder builder)
     {
+        var services = builder.Services;
         services.AddSettings<DocsOptions>(DocsOptions.Section);
         services.AddOpenApi(o =>
         {

@@ -8,6 +8,27 @@ using Npgsql;
 
 namespace ImagePictures.Api;
 
+public static class ProblemResponses
+{
+    /// <summary>Every error as problem details, JSON numbers as numbers, and the request limits Kestrel enforces.</summary>
+    public static void AddProblemResponses(this WebApplicationBuilder builder)
+    {
+        var services = builder.Services;
+        // Binding failures become exceptions so that ProblemExceptionHandler answers them with problem details.
+        services.Configure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
+        services.AddProblemDetails(o => o.CustomizeProblemDetails = Problems.Customize);
+        services.AddExceptionHandler<ProblemExceptionHandler>();
+        // Numbers are JSON numbers: the web defaults also read "12" as 12, which no client needs and
+        // which turns every integer of the OpenAPI document into an integer-or-string union.
+        services.ConfigureHttpJsonOptions(o => o.SerializerOptions.NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.Strict);
+        builder.WebHost.ConfigureKestrel(k =>
+        {
+            k.Limits.MaxRequestBodySize = 64 * 1024 * 1024;
+            k.AddServerHeader = false; // no "Server: Kestrel"
+        });
+    }
+}
+
 /// <summary>
 /// Turns the exceptions that carry a meaning (bad input, hostile image, busy, database or disk
 /// trouble) into the contract's status codes. Anything else is logged and answered with a
