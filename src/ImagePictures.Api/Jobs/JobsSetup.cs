@@ -5,6 +5,7 @@ using Hangfire.AspNetCore;
 using Hangfire.Common;
 using Hangfire.PostgreSql;
 using ImagePictures.Api.Auth;
+using ImagePictures.Api.EventLog;
 using ImagePictures.Api.Uploads;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Npgsql;

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using ImagePictures.Api.EventLog;
 using ImagePictures.Api.Operations;
 using Microsoft.Extensions.Options;
 

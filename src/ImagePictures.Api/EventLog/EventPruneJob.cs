@@ -1,9 +1,10 @@
 using Dapper;
 using System.ComponentModel;
 using Hangfire;
+using ImagePictures.Api.Jobs;
 using Npgsql;
 
-namespace ImagePictures.Api.Jobs;
+namespace ImagePictures.Api.EventLog;
 
 /// <summary>event-prune: events older than Events:RetentionDays (default 7). A client away longer reloads its state instead of replaying.</summary>
 public sealed class EventPruneJob(NpgsqlDataSource db, JobRunRecorder recorder, IConfiguration config)
