@@ -240,7 +240,7 @@ public sealed class ImagePicturesEvents : IAvatarEvents, IAsyncDisposable
             EventTypes.EmailsChanged => EmailsChanged,
             _ => null,
         })?.Invoke(e);
-        if (e.Type is EventTypes.ActivePictureChanged or EventTypes.UserPicturesDeleted)
+        if (EventTypes.ForWatchers.Contains(e.Type))
             await NotifyAvatarsAsync(e.UserId, AvatarChange.From(e));
     }
 

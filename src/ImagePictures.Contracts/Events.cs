@@ -21,6 +21,9 @@ public static class EventTypes
 
     public static readonly IReadOnlyList<string> All =
         [PictureUploaded, PictureUpdated, ActivePictureChanged, PictureTrashed, PictureRestored, PicturePurged, UserPicturesDeleted, EmailsChanged];
+
+    /// <summary>The events a watcher of another user or of an e-mail hash hears: avatar changes and account deletion.</summary>
+    public static readonly IReadOnlyList<string> ForWatchers = [ActivePictureChanged, UserPicturesDeleted];
 }
 
 /// <summary>One registered e-mail address, as its hashes (the address is never stored).</summary>

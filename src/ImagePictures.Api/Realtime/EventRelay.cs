@@ -190,7 +190,7 @@ public sealed class EventRelay(
             try
             {
                 await Send(hub.Clients.Group(PicturesHub.UserGroup(e.UserId)), e);
-                if (e.Type is EventTypes.ActivePictureChanged or EventTypes.UserPicturesDeleted)
+                if (EventTypes.ForWatchers.Contains(e.Type))
                 {
                     await Send(hub.Clients.Group(PicturesHub.WatchGroup(e.UserId)), e);
                     // Watchers who are not admins get the public shape, which IPicturesClient's signatures cannot carry.

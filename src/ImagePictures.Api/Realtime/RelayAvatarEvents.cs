@@ -33,7 +33,7 @@ public sealed class RelayAvatarEvents : IAvatarEvents
 
     private void OnDelivered(PictureEvent e)
     {
-        if (e.Type is not (EventTypes.ActivePictureChanged or EventTypes.UserPicturesDeleted)) return;
+        if (!EventTypes.ForWatchers.Contains(e.Type)) return;
         if (!_handlers.TryGetValue(e.UserId, out var forUser) || forUser.IsEmpty) return;
         var p = e.Type == EventTypes.UserPicturesDeleted ? null : e.Picture;
         var change = p is null
