@@ -2,6 +2,7 @@ using ImagePictures.Api;
 using ImagePictures.Api.Administration;
 using ImagePictures.Api.Auth;
 using ImagePictures.Api.Avatars;
+using ImagePictures.Api.EventLog;
 using ImagePictures.Api.Events;
 using ImagePictures.Api.Clients;
 using ImagePictures.Api.Database;
@@ -75,6 +76,7 @@ app.MapTrash();
 app.MapUploads();
 app.MapAdmin();
 app.MapRealtime();
+app.MapEvents();
 
 app.Run();
 return 0;

@@ -45,7 +45,7 @@ public sealed class ImagePicturesClient
     public async Task<DefaultPicture> CreateDefaultPictureAsync(string userId, CancellationToken ct = default)
     {
         using var response = await SendAsync(() => new(HttpMethod.Post, $"api/users/{Id(userId)}/default-picture"), ct);
-        return new DefaultPicture((await ReadAsync<Picture>(response, ct))!, response.StatusCode == HttpStatusCode.Created);
+        return new DefaultPicture((await ReadAsync<PictureJson>(response, ct))!, response.StatusCode == HttpStatusCode.Created);
     }
 
     /// <summary>DELETE /api/users/{userId}: every picture and file of the user; the number of pictures deleted.</summary>
@@ -56,42 +56,42 @@ public sealed class ImagePicturesClient
 
     /// <summary>POST /api/users/{userId}/pictures: uploads an image; <paramref name="progress"/> hears the bytes sent.</summary>
     /// <remarks>A retry (see <see cref="ImagePicturesClientOptions.RetryWhenBusy"/>) needs a seekable stream; others are sent once.</remarks>
-    public Task<Picture> UploadPictureAsync(string userId, Stream image, string fileName, string? title = null, bool activate = false,
+    public Task<PictureJson> UploadPictureAsync(string userId, Stream image, string fileName, string? title = null, bool activate = false,
         IProgress<UploadProgress>? progress = null, CancellationToken ct = default) =>
-        SendAsync<Picture>(Upload(image, fileName, title, progress,
+        SendAsync<PictureJson>(Upload(image, fileName, title, progress,
             $"api/users/{Id(userId)}/pictures{(activate ? "?activate=true" : "")}"), ct, image.CanSeek);
 
-    public Task<IReadOnlyList<Picture>> ListPicturesAsync(string userId, CancellationToken ct = default) =>
-        SendAsync<IReadOnlyList<Picture>>(() => new(HttpMethod.Get, $"api/users/{Id(userId)}/pictures"), ct);
+    public Task<IReadOnlyList<PictureJson>> ListPicturesAsync(string userId, CancellationToken ct = default) =>
+        SendAsync<IReadOnlyList<PictureJson>>(() => new(HttpMethod.Get, $"api/users/{Id(userId)}/pictures"), ct);
 
-    public Task<Picture> GetPictureAsync(string userId, Guid pictureId, CancellationToken ct = default) =>
-        SendAsync<Picture>(() => new(HttpMethod.Get, $"api/users/{Id(userId)}/pictures/{pictureId}"), ct);
+    public Task<PictureJson> GetPictureAsync(string userId, Guid pictureId, CancellationToken ct = default) =>
+        SendAsync<PictureJson>(() => new(HttpMethod.Get, $"api/users/{Id(userId)}/pictures/{pictureId}"), ct);
 
     /// <summary>PATCH …/pictures/{pictureId}: sets the title; null clears it.</summary>
-    public Task<Picture> RenamePictureAsync(string userId, Guid pictureId, string? title, CancellationToken ct = default) =>
-        SendAsync<Picture>(() => new(HttpMethod.Patch, $"api/users/{Id(userId)}/pictures/{pictureId}") { Content = JsonContent.Create(new { title }, options: Json) }, ct);
+    public Task<PictureJson> RenamePictureAsync(string userId, Guid pictureId, string? title, CancellationToken ct = default) =>
+        SendAsync<PictureJson>(() => new(HttpMethod.Patch, $"api/users/{Id(userId)}/pictures/{pictureId}") { Content = JsonContent.Create(new { title }, options: Json) }, ct);
 
     /// <summary>GET …/active-picture: the avatar, or null when the user has none.</summary>
-    public async Task<Picture?> GetActivePictureAsync(string userId, CancellationToken ct = default)
+    public async Task<PictureJson?> GetActivePictureAsync(string userId, CancellationToken ct = default)
     {
-        try { return await SendAsync<Picture>(() => new(HttpMethod.Get, $"api/users/{Id(userId)}/active-picture"), ct); }
+        try { return await SendAsync<PictureJson>(() => new(HttpMethod.Get, $"api/users/{Id(userId)}/active-picture"), ct); }
         catch (ImagePicturesException e) when (e.Status == 404) { return null; }
     }
 
-    public Task<Picture> SetActivePictureAsync(string userId, Guid pictureId, CancellationToken ct = default) =>
-        SendAsync<Picture>(() => new(HttpMethod.Put, $"api/users/{Id(userId)}/active-picture") { Content = JsonContent.Create(new { pictureId }, options: Json) }, ct);
+    public Task<PictureJson> SetActivePictureAsync(string userId, Guid pictureId, CancellationToken ct = default) =>
+        SendAsync<PictureJson>(() => new(HttpMethod.Put, $"api/users/{Id(userId)}/active-picture") { Content = JsonContent.Create(new { pictureId }, options: Json) }, ct);
 
     /// <summary>DELETE …/pictures/{pictureId}: moves it to the trash.</summary>
-    public Task<Picture> TrashPictureAsync(string userId, Guid pictureId, CancellationToken ct = default) =>
-        SendAsync<Picture>(() => new(HttpMethod.Delete, $"api/users/{Id(userId)}/pictures/{pictureId}"), ct);
+    public Task<PictureJson> TrashPictureAsync(string userId, Guid pictureId, CancellationToken ct = default) =>
+        SendAsync<PictureJson>(() => new(HttpMethod.Delete, $"api/users/{Id(userId)}/pictures/{pictureId}"), ct);
 
     // ------------------------------------------------------------------ trash
 
-    public Task<IReadOnlyList<Picture>> ListTrashAsync(string userId, CancellationToken ct = default) =>
-        SendAsync<IReadOnlyList<Picture>>(() => new(HttpMethod.Get, $"api/users/{Id(userId)}/trash"), ct);
+    public Task<IReadOnlyList<PictureJson>> ListTrashAsync(string userId, CancellationToken ct = default) =>
+        SendAsync<IReadOnlyList<PictureJson>>(() => new(HttpMethod.Get, $"api/users/{Id(userId)}/trash"), ct);
 
-    public Task<Picture> RestorePictureAsync(string userId, Guid pictureId, CancellationToken ct = default) =>
-        SendAsync<Picture>(() => new(HttpMethod.Post, $"api/users/{Id(userId)}/trash/{pictureId}/restore"), ct);
+    public Task<PictureJson> RestorePictureAsync(string userId, Guid pictureId, CancellationToken ct = default) =>
+        SendAsync<PictureJson>(() => new(HttpMethod.Post, $"api/users/{Id(userId)}/trash/{pictureId}/restore"), ct);
 
     /// <summary>DELETE …/trash/{pictureId}: files and row, now.</summary>
     public async Task PurgePictureAsync(string userId, Guid pictureId, CancellationToken ct = default)
@@ -99,8 +99,8 @@ public sealed class ImagePicturesClient
         using var _ = await SendAsync(() => new(HttpMethod.Delete, $"api/users/{Id(userId)}/trash/{pictureId}"), ct);
     }
 
-    public Task<CleanupResult> EmptyTrashAsync(string userId, CancellationToken ct = default) =>
-        SendAsync<CleanupResult>(() => new(HttpMethod.Delete, $"api/users/{Id(userId)}/trash"), ct);
+    public Task<CleanupCounts> EmptyTrashAsync(string userId, CancellationToken ct = default) =>
+        SendAsync<CleanupCounts>(() => new(HttpMethod.Delete, $"api/users/{Id(userId)}/trash"), ct);
 
     // ------------------------------------------------------------------ events
 
@@ -112,32 +112,32 @@ public sealed class ImagePicturesClient
     // ------------------------------------------------------------------ two-step uploads (the caller's own)
 
     /// <summary>POST /api/uploads: validates and stages an image, to be committed (optionally cropped) later.</summary>
-    public Task<StagedUpload> StageUploadAsync(Stream image, string fileName, IProgress<UploadProgress>? progress = null, CancellationToken ct = default) =>
-        SendAsync<StagedUpload>(Upload(image, fileName, null, progress, "api/uploads"), ct, image.CanSeek);
+    public Task<StagedUploadJson> StageUploadAsync(Stream image, string fileName, IProgress<UploadProgress>? progress = null, CancellationToken ct = default) =>
+        SendAsync<StagedUploadJson>(Upload(image, fileName, null, progress, "api/uploads"), ct, image.CanSeek);
 
     /// <summary>GET /api/uploads/{id}/preview: the staged image's bytes and content type.</summary>
-    public async Task<(byte[] Bytes, string ContentType)> GetUploadPreviewAsync(string uploadId, CancellationToken ct = default)
+    public async Task<(byte[] Bytes, string ContentType)> GetUploadPreviewAsync(Guid uploadId, CancellationToken ct = default)
     {
-        using var response = await SendAsync(() => new(HttpMethod.Get, $"api/uploads/{Id(uploadId)}/preview"), ct);
+        using var response = await SendAsync(() => new(HttpMethod.Get, $"api/uploads/{uploadId}/preview"), ct);
         return (await response.Content.ReadAsByteArrayAsync(ct), response.Content.Headers.ContentType?.MediaType ?? "application/octet-stream");
     }
 
-    public Task<Picture> CommitUploadAsync(string uploadId, bool activate = false, CropRectangle? crop = null, CancellationToken ct = default) =>
-        SendAsync<Picture>(() => new(HttpMethod.Post, $"api/uploads/{Id(uploadId)}/commit") { Content = JsonContent.Create(new { activate, crop }, options: Json) }, ct);
+    public Task<PictureJson> CommitUploadAsync(Guid uploadId, bool activate = false, CropJson? crop = null, CancellationToken ct = default) =>
+        SendAsync<PictureJson>(() => new(HttpMethod.Post, $"api/uploads/{uploadId}/commit") { Content = JsonContent.Create(new CommitRequest(activate, crop), options: Json) }, ct);
 
-    public async Task AbandonUploadAsync(string uploadId, CancellationToken ct = default)
+    public async Task AbandonUploadAsync(Guid uploadId, CancellationToken ct = default)
     {
-        using var _ = await SendAsync(() => new(HttpMethod.Delete, $"api/uploads/{Id(uploadId)}"), ct);
+        using var _ = await SendAsync(() => new(HttpMethod.Delete, $"api/uploads/{uploadId}"), ct);
     }
 
     // ------------------------------------------------------------------ admin (role admin)
 
-    public Task<IReadOnlyList<AdminStagedUpload>> ListAllStagedUploadsAsync(CancellationToken ct = default) =>
-        SendAsync<IReadOnlyList<AdminStagedUpload>>(() => new(HttpMethod.Get, "api/admin/uploads"), ct);
+    public Task<IReadOnlyList<AdminUploadJson>> ListAllStagedUploadsAsync(CancellationToken ct = default) =>
+        SendAsync<IReadOnlyList<AdminUploadJson>>(() => new(HttpMethod.Get, "api/admin/uploads"), ct);
 
     /// <summary>POST /api/admin/uploads/cleanup with one of the actions cleanup-old, delete-session, delete-all (with confirm), list.</summary>
-    public Task<CleanupResult> CleanUpStagedUploadsAsync(string action, int? olderThanHours = null, string? uploadId = null, string? confirm = null, CancellationToken ct = default) =>
-        SendAsync<CleanupResult>(() => new(HttpMethod.Post, "api/admin/uploads/cleanup")
+    public Task<CleanupCounts> CleanUpStagedUploadsAsync(string action, int? olderThanHours = null, Guid? uploadId = null, string? confirm = null, CancellationToken ct = default) =>
+        SendAsync<CleanupCounts>(() => new(HttpMethod.Post, "api/admin/uploads/cleanup")
         {
             Content = JsonContent.Create(new Dictionary<string, object?>
             {
@@ -145,8 +145,8 @@ public sealed class ImagePicturesClient
             }.Where(p => p.Value is not null).ToDictionary(), options: Json),
         }, ct);
 
-    public Task<IReadOnlyList<JobInfo>> ListJobsAsync(CancellationToken ct = default) =>
-        SendAsync<IReadOnlyList<JobInfo>>(() => new(HttpMethod.Get, "api/admin/jobs"), ct);
+    public Task<IReadOnlyList<JobJson>> ListJobsAsync(CancellationToken ct = default) =>
+        SendAsync<IReadOnlyList<JobJson>>(() => new(HttpMethod.Get, "api/admin/jobs"), ct);
 
     public async Task TriggerJobAsync(string name, CancellationToken ct = default)
     {
@@ -163,19 +163,19 @@ public sealed class ImagePicturesClient
         using var _ = await SendAsync(() => new(HttpMethod.Post, $"api/admin/jobs/{Id(name)}/resume"), ct);
     }
 
-    public Task<IReadOnlyList<JobRun>> ListJobRunsAsync(string name, int limit = 50, CancellationToken ct = default) =>
-        SendAsync<IReadOnlyList<JobRun>>(() => new(HttpMethod.Get, $"api/admin/jobs/{Id(name)}/runs?limit={limit}"), ct);
+    public Task<IReadOnlyList<JobRunJson>> ListJobRunsAsync(string name, int limit = 50, CancellationToken ct = default) =>
+        SendAsync<IReadOnlyList<JobRunJson>>(() => new(HttpMethod.Get, $"api/admin/jobs/{Id(name)}/runs?limit={limit}"), ct);
 
     /// <summary>POST /api/admin/webhooks: registers an endpoint for all events, or only <paramref name="eventTypes"/>; the answer holds its signing secret, shown only this once.</summary>
-    public Task<CreatedWebhook> CreateWebhookAsync(Uri url, IEnumerable<string>? eventTypes = null, CancellationToken ct = default) =>
-        SendAsync<CreatedWebhook>(() => new(HttpMethod.Post, "api/admin/webhooks")
+    public Task<CreatedWebhookJson> CreateWebhookAsync(Uri url, IEnumerable<string>? eventTypes = null, CancellationToken ct = default) =>
+        SendAsync<CreatedWebhookJson>(() => new(HttpMethod.Post, "api/admin/webhooks")
         {
-            Content = JsonContent.Create(new { url = url.AbsoluteUri, events = eventTypes?.ToArray() }, options: Json),
+            Content = JsonContent.Create(new CreateWebhookRequest(url.AbsoluteUri, eventTypes?.ToArray()), options: Json),
         }, ct);
 
     /// <summary>GET /api/admin/webhooks: every endpoint with its delivery status.</summary>
-    public Task<IReadOnlyList<Webhook>> ListWebhooksAsync(CancellationToken ct = default) =>
-        SendAsync<IReadOnlyList<Webhook>>(() => new(HttpMethod.Get, "api/admin/webhooks"), ct);
+    public Task<IReadOnlyList<WebhookJson>> ListWebhooksAsync(CancellationToken ct = default) =>
+        SendAsync<IReadOnlyList<WebhookJson>>(() => new(HttpMethod.Get, "api/admin/webhooks"), ct);
 
     public async Task DeleteWebhookAsync(string id, CancellationToken ct = default)
     {

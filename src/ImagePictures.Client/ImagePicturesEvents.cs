@@ -31,9 +31,9 @@ public interface IAvatarEvents
 /// A new version of a user's avatar. <see cref="Version"/> goes into the image address
 /// (/avatars/{userId}?size=…&amp;v={Version}) so no cache shows an old picture.
 /// </summary>
-public sealed record AvatarChange(string UserId, string Version, Picture? Picture)
+public sealed record AvatarChange(string UserId, string Version, PictureJson? Picture)
 {
-    internal static AvatarChange From(PictureEvent e) => e.Type == PictureEventTypes.UserPicturesDeleted || e.Picture is null
+    internal static AvatarChange From(PictureEvent e) => e.Type == EventTypes.UserPicturesDeleted || e.Picture is null
         ? new(e.UserId, "d" + e.Seq, null)
         : new(e.UserId, e.Picture.ContentHash[..Math.Min(16, e.Picture.ContentHash.Length)], e.Picture);
 }
@@ -76,7 +76,7 @@ public sealed class ImagePicturesEvents : IAvatarEvents, IAsyncDisposable
             .WithAutomaticReconnect(new KeepTrying())
             .AddJsonProtocol(o => o.PayloadSerializerOptions = ImagePicturesClient.Json)
             .Build();
-        foreach (var type in PictureEventTypes.All) _hub.On<PictureEvent>(type, e => OnEventAsync(e, live: true));
+        foreach (var type in EventTypes.All) _hub.On<PictureEvent>(type, e => OnEventAsync(e, live: true));
         _hub.Reconnected += _ => ResyncAsync();
     }
 
@@ -230,17 +230,17 @@ public sealed class ImagePicturesEvents : IAvatarEvents, IAsyncDisposable
         EventReceived?.Invoke(e);
         (e.Type switch
         {
-            PictureEventTypes.PictureUploaded => PictureUploaded,
-            PictureEventTypes.PictureUpdated => PictureUpdated,
-            PictureEventTypes.ActivePictureChanged => ActivePictureChanged,
-            PictureEventTypes.PictureTrashed => PictureTrashed,
-            PictureEventTypes.PictureRestored => PictureRestored,
-            PictureEventTypes.PicturePurged => PicturePurged,
-            PictureEventTypes.UserPicturesDeleted => UserPicturesDeleted,
-            PictureEventTypes.EmailsChanged => EmailsChanged,
+            EventTypes.PictureUploaded => PictureUploaded,
+            EventTypes.PictureUpdated => PictureUpdated,
+            EventTypes.ActivePictureChanged => ActivePictureChanged,
+            EventTypes.PictureTrashed => PictureTrashed,
+            EventTypes.PictureRestored => PictureRestored,
+            EventTypes.PicturePurged => PicturePurged,
+            EventTypes.UserPicturesDeleted => UserPicturesDeleted,
+            EventTypes.EmailsChanged => EmailsChanged,
             _ => null,
         })?.Invoke(e);
-        if (e.Type is PictureEventTypes.ActivePictureChanged or PictureEventTypes.UserPicturesDeleted)
+        if (EventTypes.ForWatchers.Contains(e.Type))
             await NotifyAvatarsAsync(e.UserId, AvatarChange.From(e));
     }
 

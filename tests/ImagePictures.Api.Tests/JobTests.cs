@@ -7,6 +7,7 @@ using System.Text.Json;
 using Dapper;
 using Hangfire;
 using Hangfire.Storage;
+using ImagePictures.Api.EventLog;
 using ImagePictures.Api.Jobs;
 using ImagePictures.Api.Pictures;
 using ImagePictures.Api.Tests.Infrastructure;

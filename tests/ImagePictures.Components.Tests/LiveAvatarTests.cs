@@ -64,7 +64,7 @@ public class LiveAvatarTests : BunitContext
         SetRendererInfo(new RendererInfo("Server", isInteractive: true));
     }
 
-    private static Picture PictureWithHash(string hash) =>
+    private static PictureJson PictureWithHash(string hash) =>
         new(Guid.NewGuid(), "alice", true, false, 512, 512, 1000, hash, null, DateTime.UtcNow, null, null, new Dictionary<string, string>());
 
     [Theory]

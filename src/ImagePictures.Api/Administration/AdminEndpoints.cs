@@ -12,7 +12,6 @@ namespace ImagePictures.Api.Administration;
 /// <summary>The admin API (role admin; others 403, anonymous 401): staged uploads and the scheduled jobs.</summary>
 public static class AdminEndpoints
 {
-    public sealed record AdminUploadJson(Guid Id, string UserId, DateTime CreatedAt, DateTime ExpiresAt, long Bytes);
     /// <summary>Only <c>action</c> is needed; the others belong to the actions that use them (so none is required in the schema).</summary>
     public sealed record CleanupRequest(
         [property: AllowedValues("list", "cleanup-old", "delete-session", "delete-all")] string? Action,

@@ -8,6 +8,9 @@ import {
 
 const HUB_PATH = '/hubs/pictures';
 const RECONNECT_DELAYS = [0, 1000, 2000, 5000, 10000, 10000, 30000];
+// The hub events that change the pictures shown: ImagePictures.Contracts' EventTypes.All but EmailsChanged,
+// which concerns e-mail addresses, not pictures (JsEventNamesTests compares them).
+const HUB_EVENTS = ['PictureUploaded', 'PictureUpdated', 'ActivePictureChanged', 'PictureTrashed', 'PictureRestored', 'PicturePurged', 'UserPicturesDeleted'];
 const DEFAULT_MAX_BYTES = 10 * 1024 * 1024; // the service's Pictures:MaxUploadBytes default
 const DEFAULT_MAX_PICTURES = 100; // the service's Pictures:MaxPicturesPerUser default
 const MIN_CROP = 32; // the smallest crop the commit accepts
@@ -375,8 +378,8 @@ class AvatarEditorElement extends HTMLElement {
       .withAutomaticReconnect(RECONNECT_DELAYS)
       .configureLogging({ log: (level, message) => { if (level >= LogLevel.Warning && level < LogLevel.None) console.debug('[avatar-editor] ' + message); } })
       .build();
-    for (const method of ['PictureUploaded', 'PictureUpdated', 'ActivePictureChanged', 'PictureTrashed', 'PictureRestored', 'PicturePurged', 'UserPicturesDeleted']) {
-      connection.on(method, (event) => { if (generation === this.generation) this.onEvent(event); });
+    for (const name of HUB_EVENTS) {
+      connection.on(name, (event) => { if (generation === this.generation) this.onEvent(event); });
     }
     connection.onreconnecting(() => { this.offline = true; this.connection = 'reconnecting'; this.render(); });
     connection.onreconnected(() => { this.offline = false; this.connection = 'connected'; this.render(); this.catchUp(); });

@@ -42,16 +42,16 @@ public sealed class ActiveAvatarCache(NpgsqlDataSource db, VariantTable table, I
     /// <summary>True once the index holds every user with an active picture.</summary>
     internal bool IndexComplete => _indexComplete;
 
-    public ValueTask<PublicPicture?> GetAsync(string userId, CancellationToken ct)
+    public ValueTask<LivePicture?> GetAsync(string userId, CancellationToken ct)
     {
-        if (_indexComplete && !_index.ContainsKey(userId)) return ValueTask.FromResult<PublicPicture?>(null);
+        if (_indexComplete && !_index.ContainsKey(userId)) return ValueTask.FromResult<LivePicture?>(null);
         var hit = _cache.TryGet(userId, out var cached);
         metrics.AvatarCacheLookup(hit);
         return hit ? ValueTask.FromResult(cached) : _cache.LoadAsync(userId, async token =>
         {
             await using var conn = await db.OpenConnectionAsync(token);
             var row = await conn.QuerySingleOrDefaultAsync<ActiveRow>(new CommandDefinition(ActiveSql, new { userId }, cancellationToken: token));
-            return row is null ? null : new PublicPicture(userId, row.PictureId, row.ContentHash, row.HasAlpha, table.Count);
+            return row is null ? null : new LivePicture(userId, row.PictureId, row.ContentHash, row.HasAlpha, table.Count);
         }, ct);
     }
 

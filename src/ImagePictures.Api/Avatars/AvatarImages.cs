@@ -57,11 +57,11 @@ public sealed class AvatarImages(VariantCache variants, DefaultAvatar defaults, 
     public static string SeedOfUser(string userId) => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(userId)));
 
     /// <summary>The ETag of a picture at an exact size and format (stored or not).</summary>
-    public static string SizedETag(PublicPicture picture, int size, AvatarFormat format) =>
+    public static string SizedETag(LivePicture picture, int size, AvatarFormat format) =>
         $"\"{picture.Tag}-{size}.{Extension(format)}\"";
 
     /// <summary>The picture at exactly size×size in this format; null when its files are gone.</summary>
-    public async ValueTask<byte[]?> PictureAsync(PublicPicture picture, int size, AvatarFormat format, string etag, CancellationToken ct)
+    public async ValueTask<byte[]?> PictureAsync(LivePicture picture, int size, AvatarFormat format, string etag, CancellationToken ct)
     {
         var stored = StoredSlot(size, format, picture.HasAlpha);
         if (stored >= 0) return await variants.GetAsync(picture, stored, picture.ETag(stored, table), table, ct);

@@ -1,5 +1,4 @@
 using Dapper;
-using ImagePictures.Api.Realtime;
 using Microsoft.Extensions.Options;
 using Npgsql;
 
@@ -25,12 +24,12 @@ public sealed class LivePictureCache(NpgsqlDataSource db, VariantTable table, IO
     internal long Queries => _cache.Queries;
 
     /// <summary>The live picture, or null when it is trashed, purged or unknown.</summary>
-    public ValueTask<PublicPicture?> GetAsync(Guid pictureId, CancellationToken ct) =>
+    public ValueTask<LivePicture?> GetAsync(Guid pictureId, CancellationToken ct) =>
         _cache.TryGet(pictureId, out var cached) ? ValueTask.FromResult(cached) : _cache.LoadAsync(pictureId, async token =>
         {
             await using var conn = await db.OpenConnectionAsync(token);
             var row = await conn.QuerySingleOrDefaultAsync<LiveRow>(new CommandDefinition(LiveSql, new { id = pictureId }, cancellationToken: token));
-            return row is null ? null : new PublicPicture(row.UserId, pictureId, row.ContentHash, row.HasAlpha, table.Count);
+            return row is null ? null : new LivePicture(row.UserId, pictureId, row.ContentHash, row.HasAlpha, table.Count);
         }, ct);
 
     /// <summary>After a picture was trashed or restored (or anything else about it committed).</summary>

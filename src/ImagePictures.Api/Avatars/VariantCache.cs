@@ -21,7 +21,7 @@ public sealed class VariantCache(PictureStore store, IOptions<AvatarOptions> opt
     private readonly MemoryCache _bytes = new(new MemoryCacheOptions { SizeLimit = Math.Max(1, options.Value.VariantCacheBytes) });
 
     /// <summary>The variant's bytes, or null when its file is not there (purged meanwhile, or never written).</summary>
-    public async ValueTask<byte[]?> GetAsync(PublicPicture picture, int slot, string etag, VariantTable table, CancellationToken ct)
+    public async ValueTask<byte[]?> GetAsync(LivePicture picture, int slot, string etag, VariantTable table, CancellationToken ct)
     {
         if (_bytes.TryGetValue(etag, out byte[]? hit)) return hit;
         var bytes = (await store.ReadPictureFileAsync(picture.UserId, picture.PictureId, table.FileName(slot, picture.HasAlpha), ct))?.Bytes;
@@ -40,7 +40,7 @@ public sealed class VariantCache(PictureStore store, IOptions<AvatarOptions> opt
     }
 
     /// <summary>The master (master.jpg or master.png), for sizes above the largest stored variant; kept like a made image.</summary>
-    public async ValueTask<byte[]?> GetMasterAsync(PublicPicture picture, CancellationToken ct)
+    public async ValueTask<byte[]?> GetMasterAsync(LivePicture picture, CancellationToken ct)
     {
         var key = picture.Tag + "-master";
         if (_bytes.TryGetValue(key, out byte[]? hit)) return hit;

@@ -69,10 +69,10 @@ public sealed class VariantTable
 /// What the image routes need of a live picture: where its files are and its content hash. The
 /// ETag of each variant is made on first use and kept, so a 304 costs one cache lookup and one compare.
 /// </summary>
-public sealed class PublicPicture(string userId, Guid pictureId, string contentHash, bool hasAlpha, int slots)
+public sealed class LivePicture(string userId, Guid pictureId, string contentHash, bool hasAlpha, int slots)
 {
     /// <summary>Stands for "no picture" in the caches, so that negative answers are cached like any other.</summary>
-    public static readonly PublicPicture None = new("", Guid.Empty, "", false, 0);
+    public static readonly LivePicture None = new("", Guid.Empty, "", false, 0);
 
     private readonly string?[] _etags = new string?[slots];
     private readonly string _tag = contentHash.Length > 16 ? contentHash[..16] : contentHash;

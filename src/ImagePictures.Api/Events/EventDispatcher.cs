@@ -1,7 +1,7 @@
 using System.Collections.Concurrent;
 using System.Text.Json;
 using Dapper;
-using ImagePictures.Api.Realtime;
+using ImagePictures.Api.EventLog;
 using Npgsql;
 
 namespace ImagePictures.Api.Events;
@@ -141,7 +141,7 @@ public sealed class EventDispatcher(
         try
         {
             conn.Notification += (_, n) => Notified(n.Channel, n.Payload);
-            await conn.ExecuteAsync($"LISTEN {EventLog.Channel}; LISTEN {EventSinkStore.Channel}");
+            await conn.ExecuteAsync($"LISTEN {EventWriter.Channel}; LISTEN {EventSinkStore.Channel}");
             DispatcherError = null;
             while (!stoppingToken.IsCancellationRequested)
             {
@@ -166,7 +166,7 @@ public sealed class EventDispatcher(
 
     private void Notified(string channel, string payload)
     {
-        if (channel == EventLog.Channel)
+        if (channel == EventWriter.Channel)
         {
             foreach (var loop in _running.Values) loop.Wake();
         }
@@ -327,7 +327,7 @@ public sealed class EventDispatcher(
             SELECT pg_snapshot_xmin(x)::text::bigint AS xmin,
                    greatest(pg_snapshot_xmax(x)::text::bigint, (SELECT max(i::text::bigint) + 1 FROM pg_snapshot_xip(x) i)) AS horizon
             FROM pg_current_snapshot() x)
-        SELECT {EventLog.SelectColumns}, s.xmin AS Xmin, s.horizon AS Horizon
+        SELECT {EventRow.SelectColumns}, s.xmin AS Xmin, s.horizon AS Horizon
         FROM events, s WHERE seq > @cursor ORDER BY seq LIMIT @limit
         """;
 
@@ -355,7 +355,7 @@ public sealed class EventDispatcher(
             cursor = r.Seq;
             try
             {
-                var e = EventLog.FromRow(new EventLog.EventRow(r.Seq, r.Type, r.UserId, r.PictureId, r.OccurredAt, r.Payload));
+                var e = new EventRow(r.Seq, r.Type, r.UserId, r.PictureId, r.OccurredAt, r.Payload).ToEvent();
                 batch.Add(new OutgoingEvent(e.Seq, e.Type, e.OccurredAt, JsonSerializer.SerializeToUtf8Bytes(e, Json)));
             }
             catch (JsonException ex)

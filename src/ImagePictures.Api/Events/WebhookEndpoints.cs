@@ -1,27 +1,11 @@
 using ImagePictures.Api.Auth;
 using ImagePictures.Api.Operations;
-using ImagePictures.Api.Realtime;
 
 namespace ImagePictures.Api.Events;
 
 /// <summary>The admin routes of the webhook endpoints (role admin): register, list with status, delete, re-enable.</summary>
 public static class WebhookEndpoints
 {
-    public static readonly string[] KnownEventTypes =
-    [
-        EventTypes.PictureUploaded, EventTypes.PictureUpdated, EventTypes.ActivePictureChanged, EventTypes.PictureTrashed,
-        EventTypes.PictureRestored, EventTypes.PicturePurged, EventTypes.UserPicturesDeleted, EventTypes.EmailsChanged,
-    ];
-
-    public sealed record CreateWebhookRequest(string? Url, string[]? Events = null);
-
-    /// <summary>Answered once, at registration: the only time the secret is shown.</summary>
-    public sealed record CreatedWebhookJson(string Id, string Url, string[]? Events, string Secret, DateTime CreatedAt);
-
-    public sealed record WebhookJson(
-        string Id, string Url, string[]? Events, DateTime CreatedAt, long LastDeliveredSeq, long PendingCount,
-        DateTime? FailingSince, string? LastError, bool Disabled);
-
     public static RouteGroupBuilder MapWebhooks(this IEndpointRouteBuilder app)
     {
         var group = app.MapGroup("/api/admin/webhooks").RequireAuthorization(AuthSetup.AdminPolicy).WithTags("Admin").ProducesCommonProblems();
@@ -46,8 +30,8 @@ public static class WebhookEndpoints
         {
             if (events.Length == 0)
                 return Invalid("events must name at least one event type; leave it out to receive every event.");
-            if (events.FirstOrDefault(e => !KnownEventTypes.Contains(e, StringComparer.Ordinal)) is { } unknown)
-                return Invalid($"events: '{Clip(unknown ?? "null")}' is not an event type. Known types: {string.Join(", ", KnownEventTypes)}.");
+            if (events.FirstOrDefault(e => !EventTypes.All.Contains(e, StringComparer.Ordinal)) is { } unknown)
+                return Invalid($"events: '{Clip(unknown ?? "null")}' is not an event type. Known types: {string.Join(", ", EventTypes.All)}.");
         }
         if (await WebhookAddresses.CheckHostAsync(url, options.AllowPrivateNetworks, ct) is { } refused)
             return Invalid($"url: {refused}.");

@@ -1,7 +1,7 @@
 using System.Security.Cryptography;
 using System.Text;
 using Dapper;
-using ImagePictures.Api.Realtime;
+using ImagePictures.Api.EventLog;
 using ImagePictures.Api.Users;
 using Npgsql;
 
@@ -104,7 +104,7 @@ public sealed class EmailAddresses(NpgsqlDataSource db, UserChanges changes, Ema
         catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.UniqueViolation) { throw new HeldByAnotherUserException(); }
         var now = (await conn.QueryAsync<EmailJson>(ListSql, new { userId }, tx)).Select(Utc).ToList();
         var hashes = now.Select(e => new EmailHash(e.Md5, e.Sha256)).ToList();
-        if (changed) await EventLog.AppendEmailsChangedAsync(tx, userId, hashes);
+        if (changed) await EventWriter.AppendEmailsChangedAsync(tx, userId, hashes);
         await userChange.CommitAsync(ct);
         if (changed) index.SetUser(userId, hashes);
         return now;

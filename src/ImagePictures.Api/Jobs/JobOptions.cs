@@ -1,4 +1,5 @@
 using System.ComponentModel.DataAnnotations;
+using ImagePictures.Api.EventLog;
 using ImagePictures.Api.Hosting;
 using ImagePictures.Api.Trash;
 using ImagePictures.Api.Uploads;

@@ -6,6 +6,7 @@ using Hangfire.Common;
 using Hangfire.PostgreSql;
 using ImagePictures.Api.Auth;
 using ImagePictures.Api.Hosting;
+using ImagePictures.Api.EventLog;
 using ImagePictures.Api.Uploads;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;

@@ -7,13 +7,14 @@ using Npgsql;
 
 namespace ImagePictures.Api.Jobs;
 
-public sealed record JobJson(string Name, string Cron, bool Paused, DateTimeOffset? NextRunAt, JobRunJson? LastRun);
-
-public sealed record JobRunJson(long Id, DateTime StartedAt, DateTime? FinishedAt, string Node,
-    [property: AllowedValues("running", "succeeded", "partial", "failed")] string Status, int Found, int Deleted, int Failed, string? Error)
+/// <summary>The contract's job-run JSON (ImagePictures.Contracts) made from a row.</summary>
+public static class JobRunJsonMapping
 {
-    public static JobRunJson From(JobRunRow r) => new(r.Id, DateTime.SpecifyKind(r.StartedAt, DateTimeKind.Utc),
-        r.FinishedAt is { } f ? DateTime.SpecifyKind(f, DateTimeKind.Utc) : null, r.Node, r.Status, r.Found, r.Deleted, r.Failed, r.Error);
+    extension(JobRunJson)
+    {
+        public static JobRunJson From(JobRunRow r) => new(r.Id, DateTime.SpecifyKind(r.StartedAt, DateTimeKind.Utc),
+            r.FinishedAt is { } f ? DateTime.SpecifyKind(f, DateTimeKind.Utc) : null, r.Node, r.Status, r.Found, r.Deleted, r.Failed, r.Error);
+    }
 }
 
 /// <summary>

@@ -7,6 +7,8 @@
 const DEFAULT_SIZE = 64;
 const HUB_PATH = '/hubs/pictures';
 const RECONNECT_DELAYS = [0, 1000, 2000, 5000, 10000, 10000, 30000];
+// The hub events a watcher hears: ImagePictures.Contracts' EventTypes.ForWatchers (JsEventNamesTests compares them).
+const HUB_EVENTS = ['ActivePictureChanged', 'UserPicturesDeleted'];
 // One version for the first load of this page: a cached answer from an earlier visit is never shown.
 const PAGE_VERSION = Date.now().toString(36);
 const reducedMotion = window.matchMedia ? window.matchMedia('(prefers-reduced-motion: reduce)') : { matches: true };
@@ -31,8 +33,7 @@ class AvatarHub {
       .withAutomaticReconnect(RECONNECT_DELAYS)
       .configureLogging(quietLogger)
       .build();
-    this.connection.on('ActivePictureChanged', (e) => this.dispatch(e));
-    this.connection.on('UserPicturesDeleted', (e) => this.dispatch(e));
+    for (const name of HUB_EVENTS) this.connection.on(name, (e) => this.dispatch(e));
     this.connection.onreconnected(() => this.resync());
     // Automatic reconnection gave up (a long outage): keep trying, slowly.
     this.connection.onclose(() => { if (this.elements.size > 0) setTimeout(() => this.start(), 30000); });

@@ -18,17 +18,18 @@ public sealed record PictureRow
     public DateTime? PurgeAfter { get; init; }
 }
 
-/// <summary>The contract's picture JSON.</summary>
-public sealed record PictureJson(
-    Guid Id, string UserId, bool IsActive, bool IsDefault, int Width, int Height, long Bytes, string ContentHash,
-    string? Title, DateTime CreatedAt, DateTime? DeletedAt, DateTime? PurgeAfter, IReadOnlyDictionary<string, string> Urls)
+/// <summary>The contract's picture JSON (ImagePictures.Contracts) made from a row: the mapping is the service's, not the contract's.</summary>
+public static class PictureJsonMapping
 {
-    public static PictureJson From(PictureRow r, IReadOnlyList<int> sizes) => new(
-        r.Id, r.UserId, r.IsActive, r.IsDefault, r.Width, r.Height, r.Bytes, r.ContentHash, r.Title,
-        DateTime.SpecifyKind(r.CreatedAt, DateTimeKind.Utc),
-        r.DeletedAt is { } d ? DateTime.SpecifyKind(d, DateTimeKind.Utc) : null,
-        r.PurgeAfter is { } p ? DateTime.SpecifyKind(p, DateTimeKind.Utc) : null,
-        sizes.ToDictionary(s => s.ToString(), s => $"/pictures/{r.Id}/{s}"));
+    extension(PictureJson)
+    {
+        public static PictureJson From(PictureRow r, IReadOnlyList<int> sizes) => new(
+            r.Id, r.UserId, r.IsActive, r.IsDefault, r.Width, r.Height, r.Bytes, r.ContentHash, r.Title,
+            DateTime.SpecifyKind(r.CreatedAt, DateTimeKind.Utc),
+            r.DeletedAt is { } d ? DateTime.SpecifyKind(d, DateTimeKind.Utc) : null,
+            r.PurgeAfter is { } p ? DateTime.SpecifyKind(p, DateTimeKind.Utc) : null,
+            sizes.ToDictionary(s => s.ToString(), s => $"/pictures/{r.Id}/{s}"));
+    }
 }
 
 /// <summary>The user already has as many pictures (live and trashed) as allowed.</summary>

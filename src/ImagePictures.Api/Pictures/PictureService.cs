@@ -1,6 +1,5 @@
 using Dapper;
 using ImagePictures.Api.Avatars;
-using ImagePictures.Api.Realtime;
 using ImagePictures.Api.Storage;
 using ImagePictures.Api.Users;
 using ImagePictures.Imaging;

@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using Dapper;
 using ImagePictures.Api.Avatars;
+using ImagePictures.Api.EventLog;
 using Microsoft.AspNetCore.SignalR;
 using Npgsql;
 using Polly;
@@ -9,7 +10,7 @@ namespace ImagePictures.Api.Realtime;
 
 /// <summary>
 /// Forwards the events of every instance to this instance's hub connections. One dedicated
-/// connection LISTENs on <see cref="EventLog.Channel"/>; each notification carries a seq, whose row
+/// connection LISTENs on <see cref="EventWriter.Channel"/>; each notification carries a seq, whose row
 /// is read and sent to the owner's group (and, for avatar changes and account deletion, to the
 /// watchers' group). Every event also invalidates what this instance's image caches hold of its user and picture.
 /// <para>
@@ -111,7 +112,7 @@ public sealed class EventRelay(
         {
             if (long.TryParse(e.Payload, out var seq)) _notified.Enqueue(seq);
         };
-        await conn.ExecuteAsync($"LISTEN {EventLog.Channel}");
+        await conn.ExecuteAsync($"LISTEN {EventWriter.Channel}");
         ListenerPid = conn.ProcessID;
         Connects++;
 
@@ -128,8 +129,8 @@ public sealed class EventRelay(
         else
         {
             // Reconnected: whatever committed while we were away (notifications are lost with the connection).
-            var missed = await conn.QueryAsync<EventLog.EventRow>(
-                $"SELECT {EventLog.SelectColumns} FROM events WHERE seq > @from ORDER BY seq",
+            var missed = await conn.QueryAsync<EventRow>(
+                $"SELECT {EventRow.SelectColumns} FROM events WHERE seq > @from ORDER BY seq",
                 new { from = _maxSeen - CatchUpWindow });
             await DeliverAsync(missed);
         }
@@ -154,20 +155,20 @@ public sealed class EventRelay(
             var seqs = new List<long>();
             while (_notified.TryDequeue(out var seq)) if (!_delivered.Contains(seq)) seqs.Add(seq);
             if (seqs.Count == 0) return;
-            var rows = await conn.QueryAsync<EventLog.EventRow>(
-                $"SELECT {EventLog.SelectColumns} FROM events WHERE seq = ANY(@seqs) ORDER BY seq", new { seqs = seqs.ToArray() });
+            var rows = await conn.QueryAsync<EventRow>(
+                $"SELECT {EventRow.SelectColumns} FROM events WHERE seq = ANY(@seqs) ORDER BY seq", new { seqs = seqs.ToArray() });
             await DeliverAsync(rows);
         }
     }
 
-    private async Task DeliverAsync(IEnumerable<EventLog.EventRow> rows)
+    private async Task DeliverAsync(IEnumerable<EventRow> rows)
     {
         foreach (var row in rows)
         {
             if (!_delivered.Add(row.Seq)) continue;
             if (row.Seq > _maxSeen) _maxSeen = row.Seq;
             PictureEvent e;
-            try { e = EventLog.FromRow(row); }
+            try { e = row.ToEvent(); }
             catch (Exception ex)
             {
                 log.LogError(ex, "Event {Seq} could not be read; skipped", row.Seq);
@@ -189,7 +190,7 @@ public sealed class EventRelay(
             try
             {
                 await Send(hub.Clients.Group(PicturesHub.UserGroup(e.UserId)), e);
-                if (e.Type is EventTypes.ActivePictureChanged or EventTypes.UserPicturesDeleted)
+                if (EventTypes.ForWatchers.Contains(e.Type))
                 {
                     await Send(hub.Clients.Group(PicturesHub.WatchGroup(e.UserId)), e);
                     // Watchers who are not admins get the public shape, which IPicturesClient's signatures cannot carry.

@@ -4,20 +4,6 @@ using Microsoft.Extensions.Options;
 
 namespace ImagePictures.Api.Realtime;
 
-/// <summary>The contract's server-to-client methods, each with one event argument.</summary>
-public interface IPicturesClient
-{
-    Task PictureUploaded(PictureEvent e);
-    Task PictureUpdated(PictureEvent e);
-    Task ActivePictureChanged(PictureEvent e);
-    Task PictureTrashed(PictureEvent e);
-    Task PictureRestored(PictureEvent e);
-    Task PicturePurged(PictureEvent e);
-    Task UserPicturesDeleted(PictureEvent e);
-    /// <summary>To the owner only: the hashes of the user's registered e-mail addresses changed.</summary>
-    Task EmailsChanged(PictureEvent e);
-}
-
 /// <summary>
 /// /hubs/pictures. A connection with a token joins its own user's group and hears every event of its
 /// own; <see cref="Watch"/> adds other users, of whom it hears only avatar changes and account
@@ -212,21 +198,3 @@ public sealed class WatchRegistry
         else _perOwner.Remove(owner);
     }
 }
-
-/// <summary>What a watcher who is not an admin hears: the event with the picture reduced to its public fields.</summary>
-public sealed record PublicPictureEvent(long Seq, string Type, string UserId, Guid? PictureId, DateTime OccurredAt, PublicPicture? Picture)
-{
-    public static PublicPictureEvent From(PictureEvent e) => new(e.Seq, e.Type, e.UserId, e.PictureId, e.OccurredAt,
-        e.Picture is { } p ? new PublicPicture(p.Id, p.UserId, p.ContentHash, p.Urls) : null);
-}
-
-/// <summary>
-/// What a watcher of an e-mail hash hears: <see cref="UserId"/> is the hash watched, and the picture (null when
-/// the avatar became a default) carries only its content hash, a version for /avatar/{hash}?v=…, so nothing names the user.
-/// </summary>
-public sealed record HashAvatarEvent(long Seq, string Type, string UserId, DateTime OccurredAt, HashAvatarPicture? Picture);
-
-public sealed record HashAvatarPicture(string ContentHash);
-
-/// <summary>The fields of a picture anyone may know: the avatar itself is public.</summary>
-public sealed record PublicPicture(Guid Id, string UserId, string ContentHash, IReadOnlyDictionary<string, string> Urls);

@@ -64,12 +64,9 @@ public static class RealtimeSetup
         app.UseCors();
     }
 
-    public static void MapRealtime(this WebApplication app)
-    {
+    public static void MapRealtime(this WebApplication app) =>
         app.MapHub<PicturesHub>(HubPath, o => o.CloseOnAuthenticationExpiration = true).RequireCors(CorsPolicy)
             .RequireAuthorization(HubPolicy).Add(HubConnectionLimits.Admit);
-        app.MapEvents();
-    }
 
     internal static bool IsAllowed(string origin, string[] allowed) =>
         allowed.Length == 0 || allowed.Any(a => string.Equals(a.TrimEnd('/'), origin.TrimEnd('/'), StringComparison.OrdinalIgnoreCase));

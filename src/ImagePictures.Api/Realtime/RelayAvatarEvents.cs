@@ -33,13 +33,12 @@ public sealed class RelayAvatarEvents : IAvatarEvents
 
     private void OnDelivered(PictureEvent e)
     {
-        if (e.Type is not (EventTypes.ActivePictureChanged or EventTypes.UserPicturesDeleted)) return;
+        if (!EventTypes.ForWatchers.Contains(e.Type)) return;
         if (!_handlers.TryGetValue(e.UserId, out var forUser) || forUser.IsEmpty) return;
         var p = e.Type == EventTypes.UserPicturesDeleted ? null : e.Picture;
         var change = p is null
             ? new AvatarChange(e.UserId, "d" + e.Seq, null)
-            : new AvatarChange(e.UserId, p.ContentHash[..16], new Picture(p.Id, p.UserId, p.IsActive, p.IsDefault, p.Width, p.Height, p.Bytes,
-                p.ContentHash, p.Title, p.CreatedAt, p.DeletedAt, p.PurgeAfter, p.Urls));
+            : new AvatarChange(e.UserId, p.ContentHash[..16], p);
         foreach (var handler in forUser.Values) _ = NotifyAsync(handler, change);
     }
 

@@ -11,7 +11,6 @@ namespace ImagePictures.Api.Trash;
 /// </summary>
 public static class TrashEndpoints
 {
-    public sealed record EmptyTrashJson(int Found, int Deleted, int Failed);
 
     public static RouteGroupBuilder MapTrash(this IEndpointRouteBuilder app)
     {
@@ -21,7 +20,7 @@ public static class TrashEndpoints
             .Produces<PictureJson>().ProducesProblem(404);
         group.MapDelete("/{pictureId}", Purge).WithName("PurgePicture").WithSummary("Purge a trashed picture now (files, then row)")
             .Produces(204).ProducesProblem(404);
-        group.MapDelete("/", Empty).WithName("EmptyTrash").WithSummary("Empty the trash").Produces<EmptyTrashJson>();
+        group.MapDelete("/", Empty).WithName("EmptyTrash").WithSummary("Empty the trash").Produces<CleanupCounts>();
         return group;
     }
 
@@ -38,7 +37,7 @@ public static class TrashEndpoints
     private static async Task<IResult> Empty(Owner owner, TrashService trash, CancellationToken ct)
     {
         var counts = await trash.EmptyAsync(owner.Id, ct);
-        return Results.Ok(new EmptyTrashJson(counts.Found, counts.Deleted, counts.Failed));
+        return Results.Ok(new CleanupCounts(counts.Found, counts.Deleted, counts.Failed));
     }
 
     private static IResult NotInTrash() => Problems.NotFound("This user has no picture with that id in the trash.");

@@ -1,7 +1,7 @@
 using Dapper;
+using ImagePictures.Api.EventLog;
 using ImagePictures.Api.Jobs;
 using ImagePictures.Api.Storage;
-using ImagePictures.Api.Realtime;
 using System.ComponentModel;
 using Hangfire;
 using Microsoft.Extensions.Options;
@@ -89,7 +89,7 @@ public sealed class TrashPurgeJob(NpgsqlDataSource db, PictureStore store, JobRu
         try
         {
             var removed = (await conn.QueryAsync<(Guid Id, string UserId)>(DeleteSql, new { ids = gone }, tx)).ToList();
-            await EventLog.AppendManyAsync(tx, EventTypes.PicturePurged, removed);
+            await EventWriter.AppendManyAsync(tx, EventTypes.PicturePurged, removed);
             await tx.CommitAsync(CancellationToken.None);
             return removed.Count;
         }

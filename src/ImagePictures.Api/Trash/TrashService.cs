@@ -1,6 +1,6 @@
 using ImagePictures.Api.Avatars;
+using ImagePictures.Api.EventLog;
 using ImagePictures.Api.Pictures;
-using ImagePictures.Api.Realtime;
 using ImagePictures.Api.Storage;
 using ImagePictures.Api.Users;
 using Microsoft.Extensions.Options;
@@ -98,7 +98,7 @@ public sealed class TrashService(
             "SELECT id FROM pictures WHERE user_id = @userId AND deleted_at IS NOT NULL FOR UPDATE", new { userId })).ToArray();
         var gone = await store.DeletePicturesAsync(ids.Select(id => (id, userId)).ToList(), ct);
         await change.ExecuteAsync("DELETE FROM pictures WHERE id = ANY(@ids)", new { ids = gone.ToArray() });
-        await EventLog.AppendManyAsync(change.Transaction, EventTypes.PicturePurged, gone.Select(id => (id, userId)).ToList());
+        await EventWriter.AppendManyAsync(change.Transaction, EventTypes.PicturePurged, gone.Select(id => (id, userId)).ToList());
         await change.CommitAsync(ct);
         return new PurgeCounts(ids.Length, gone.Count, ids.Length - gone.Count);
     }

@@ -16,11 +16,6 @@ public static class UploadEndpoints
 {
     public const int MinCropSide = 32;
 
-    /// <summary>SuggestedCrop: the square the service keeps when the commit names no crop (its smart crop), in staged-image pixels.</summary>
-    public sealed record StagedUploadJson(Guid Id, DateTime ExpiresAt, int Width, int Height, string PreviewUrl, CropJson SuggestedCrop);
-    public sealed record CropJson(int X, int Y, int Width, int Height);
-    public sealed record CommitRequest(bool Activate = false, CropJson? Crop = null);
-
     public static RouteGroupBuilder MapUploads(this IEndpointRouteBuilder app)
     {
         var group = app.MapGroup("/api/uploads").RequireAuthorization().WithTags("Uploads").ProducesCommonProblems();

@@ -25,7 +25,6 @@ public sealed record StagedUploadRow
     public Guid? PictureId { get; init; }
 }
 
-public sealed record CleanupCounts(int Found, int Deleted, int Failed);
 
 /// <summary>A user already holds Uploads:MaxStagedPerUser open staged uploads.</summary>
 public sealed class StagedUploadLimitException(int max)

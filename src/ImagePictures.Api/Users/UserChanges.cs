@@ -1,6 +1,6 @@
 using Dapper;
+using ImagePictures.Api.EventLog;
 using ImagePictures.Api.Pictures;
-using ImagePictures.Api.Realtime;
 using Npgsql;
 
 namespace ImagePictures.Api.Users;
@@ -45,7 +45,7 @@ public sealed class UserChange(NpgsqlConnection connection, NpgsqlTransaction tr
 
     /// <summary>Records an event of this user, committed with the change or not at all.</summary>
     public Task<long> RecordAsync(string type, Guid? pictureId, PictureJson? picture) =>
-        EventLog.AppendAsync(transaction, type, userId, pictureId, picture);
+        EventWriter.AppendAsync(transaction, type, userId, pictureId, picture);
 
     public Task CommitAsync(CancellationToken ct) => transaction.CommitAsync(ct);
 

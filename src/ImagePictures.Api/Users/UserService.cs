@@ -1,5 +1,4 @@
 using ImagePictures.Api.Avatars;
-using ImagePictures.Api.Realtime;
 using ImagePictures.Api.Storage;
 using ImagePictures.Api.Uploads;
 

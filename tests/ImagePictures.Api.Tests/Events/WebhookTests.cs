@@ -3,6 +3,7 @@ using System.Net.Http.Json;
 using System.Text.Json;
 using Dapper;
 using ImagePictures.Api.Events;
+using ImagePictures.Api.EventLog;
 using ImagePictures.Api.Jobs;
 using ImagePictures.Api.Tests.Infrastructure;
 using Npgsql;
@@ -164,7 +165,7 @@ public class WebhookTests(WebhookFixture f) : IClassFixture<WebhookFixture>
     [Fact]
     public async Task AnEndpointHearsOnlyTheEventTypesItAskedFor()
     {
-        var id = await f.RegisterAsync("avatars", [ImagePictures.Api.Realtime.EventTypes.ActivePictureChanged]);
+        var id = await f.RegisterAsync("avatars", [EventTypes.ActivePictureChanged]);
         const string user = "wh-filter";
         var first = await UploadAsync(f.App, user, activate: true);
         await UploadAsync(f.App, user, activate: true);

@@ -24,7 +24,7 @@ public class HubProtocolTests(PicturesApplication app) : IClassFixture<PicturesA
         await hub.Watch("hp-watched");
         Assert.False(hub.Closed.IsCompleted);
         await UploadAsync(app, "hp-watched", activate: true);
-        await hub.Expect(Api.Realtime.EventTypes.ActivePictureChanged, "hp-watched");
+        await hub.Expect(EventTypes.ActivePictureChanged, "hp-watched");
     }
 
     [Fact]

@@ -1,5 +1,4 @@
 using System.Collections.Concurrent;
-using System.Reflection;
 using System.Text.Json;
 using System.Threading.Channels;
 using ImagePictures.Api.Realtime;
@@ -25,9 +24,6 @@ public sealed record HubMessage(string Target, JsonElement[] Arguments)
 /// </summary>
 public sealed class RecordingHubConnection : IAsyncDisposable
 {
-    private static readonly string[] EventNames = typeof(EventTypes).GetFields(BindingFlags.Public | BindingFlags.Static)
-        .Select(f => (string)f.GetRawConstantValue()!).ToArray();
-
     private readonly ConcurrentDictionary<string, Channel<HubMessage>> _byType = new();
     private readonly List<HubMessage> _received = [];
     private readonly TaskCompletionSource _closed = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -37,7 +33,7 @@ public sealed class RecordingHubConnection : IAsyncDisposable
     private RecordingHubConnection(HubConnection connection)
     {
         Connection = connection;
-        foreach (var name in EventNames)
+        foreach (var name in EventTypes.All)
             connection.On(name, [typeof(JsonElement)], args =>
             {
                 Record(new HubMessage(name, [(JsonElement)args[0]!]));

@@ -3,9 +3,10 @@ using System.ComponentModel;
 using Hangfire;
 using ImagePictures.Api.Events;
 using Microsoft.Extensions.Options;
+using ImagePictures.Api.Jobs;
 using Npgsql;
 
-namespace ImagePictures.Api.Jobs;
+namespace ImagePictures.Api.EventLog;
 
 /// <summary>event-prune: events older than Events:RetentionDays (default 7). A client away longer reloads its state instead of replaying.</summary>
 public sealed class EventPruneJob(NpgsqlDataSource db, JobRunRecorder recorder, IOptionsMonitor<EventsOptions> options)

@@ -2,7 +2,7 @@ using Dapper;
 using ImagePictures.Api.Auth;
 using Npgsql;
 
-namespace ImagePictures.Api.Realtime;
+namespace ImagePictures.Api.EventLog;
 
 public static class EventEndpoints
 {
@@ -19,9 +19,9 @@ public static class EventEndpoints
         if (after is < 0) throw new BadHttpRequestException("'after' must be a seq of 0 or more (the last seq you received).");
         if (limit is < 1 or > MaxLimit) throw new BadHttpRequestException($"'limit' must be between 1 and {MaxLimit}.");
         await using var conn = await db.OpenConnectionAsync(ct);
-        var rows = await conn.QueryAsync<EventLog.EventRow>(new CommandDefinition(
-            $"SELECT {EventLog.SelectColumns} FROM events WHERE user_id = @userId AND seq > @after ORDER BY seq LIMIT @limit",
+        var rows = await conn.QueryAsync<EventRow>(new CommandDefinition(
+            $"SELECT {EventRow.SelectColumns} FROM events WHERE user_id = @userId AND seq > @after ORDER BY seq LIMIT @limit",
             new { userId = owner.Id, after = after ?? 0, limit = limit ?? DefaultLimit }, cancellationToken: ct));
-        return Results.Ok(rows.Select(EventLog.FromRow).ToList());
+        return Results.Ok(rows.Select(r => r.ToEvent()).ToList());
     }
 }
