@@ -48,4 +48,14 @@ public partial class JsEventNamesTests
         foreach (Match m in TypeComparison().Matches(source))
             Assert.True(names.Contains(m.Groups["name"].Value), $"{file} compares an event type with '{m.Groups["name"].Value}', which is not in its HUB_EVENTS.");
     }
+
+    /// <summary>The one list that an attribute forces us to write again (its arguments must be constants) is checked here.</summary>
+    [Fact]
+    public void TheEventTypeAttributeListsEveryEventType()
+    {
+        var type = typeof(PictureEvent).GetProperty(nameof(PictureEvent.Type))!;
+        var allowed = type.GetCustomAttributes(typeof(System.ComponentModel.DataAnnotations.AllowedValuesAttribute), false)
+            .Cast<System.ComponentModel.DataAnnotations.AllowedValuesAttribute>().Single();
+        Assert.Equal(EventTypes.All.Order(StringComparer.Ordinal), allowed.Values.Cast<string>().Order(StringComparer.Ordinal));
+    }
 }
