@@ -9,6 +9,13 @@ public abstract class ChromiumTest : IAsyncLifetime
 
     protected IBrowser Browser { get; private set; } = null!;
 
+    /// <summary>
+    /// How long a page may take to show a change pushed over the hub (milliseconds). A deadline, not a
+    /// measurement: the elements never poll or reload, so only the push can bring the change, and how
+    /// fast it comes is the benchmark's fan-out row. Generous, so that a loaded machine does not fail it.
+    /// </summary>
+    protected const float PushDeadline = 15_000;
+
     public async Task InitializeAsync()
     {
         _playwright = await Playwright.CreateAsync();
