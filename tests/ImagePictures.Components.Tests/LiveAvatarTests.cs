@@ -93,6 +93,7 @@ public class LiveAvatarTests : BunitContext
         Assert.Equal("Alice", img.GetAttribute("alt"));
         Assert.Equal("round", img.GetAttribute("class"));
         Assert.Equal(["alice"], _events.Watches.Select(w => w.UserId));
+        Assert.Equal("watching", img.GetAttribute("data-live"));
     }
 
     [Fact]
@@ -165,6 +166,7 @@ public class LiveAvatarTests : BunitContext
         SetRendererInfo(new RendererInfo("Static", isInteractive: false));
         var cut = Render<LiveAvatar>(p => p.Add(a => a.UserId, "alice"));
         Assert.Contains("/avatars/alice?size=64", cut.Find("img").GetAttribute("src"));
+        Assert.Null(cut.Find("img").GetAttribute("data-live"));
         Assert.Empty(_events.Watches);
     }
 }
