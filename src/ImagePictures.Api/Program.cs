@@ -1,4 +1,3 @@
-using ImagePictures.Api;
 using ImagePictures.Api.Administration;
 using ImagePictures.Api.Auth;
 using ImagePictures.Api.Avatars;

@@ -1,3 +1,4 @@
+using ImagePictures.Api.Operations;
 using System.Net;
 using System.Net.Sockets;
 using Dapper;

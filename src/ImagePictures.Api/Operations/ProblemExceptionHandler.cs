@@ -6,7 +6,7 @@ using ImagePictures.Imaging;
 using Microsoft.AspNetCore.Diagnostics;
 using Npgsql;
 
-namespace ImagePictures.Api;
+namespace ImagePictures.Api.Operations;
 
 public static class ProblemResponses
 {

@@ -1,6 +1,6 @@
 using Microsoft.AspNetCore.Mvc;
 
-namespace ImagePictures.Api;
+namespace ImagePictures.Api.Operations;
 
 /// <summary>Every error leaves as RFC 9457 problem details with a detail a person can act on.</summary>
 public static class Problems
