@@ -108,6 +108,7 @@ public class DatabaseErrorTests
     [InlineData("22P02", 400)] // invalid text representation
     [InlineData("23503", 409)] // foreign key
     [InlineData("23502", 400)] // not null
+    [InlineData("42501", 503)] // permission denied: the operator must grant the role its privileges
     [InlineData("42601", 500)] // syntax error: ours
     [InlineData("XX000", 500)] // internal error
     public void EachServerErrorClassMapsToItsStatus(string sqlState, int expected)

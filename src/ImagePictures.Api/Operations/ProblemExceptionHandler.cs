@@ -82,6 +82,10 @@ public sealed class ProblemExceptionHandler(ILogger<ProblemExceptionHandler> log
         // not accepting connections, 57014 statement timeout, 58 system I/O, 28 and 3D000 the login or database refused.
         var s when s.StartsWith("08") || s.StartsWith("53") || s.StartsWith("57P") || s == "57014" || s.StartsWith("58")
                    || s.StartsWith("28") || s == "3D000" => Unavailable,
+        // Permission denied: the service's database role lacks a grant. Not the caller's fault and not ours to
+        // fix in code: the service is unavailable for this until the operator grants it.
+        "42501" => (503, "Database refused access",
+            "The database refused this service access to the data the request needs; nothing was changed. The operator must grant the service's database role its privileges (docs/deployment.md).", 30),
         // Serialization failure, deadlock, lock timeout: transient, the same request succeeds when retried.
         "40001" or "40P01" or "55P03" => (503, "Busy", "The database was busy with a conflicting change; nothing was changed. Retry shortly.", 1),
         var s when s.StartsWith("22") => (400, "Invalid value", "A value in the request cannot be stored (out of range, or characters the database refuses). Correct it and send the request again.", null),
