@@ -43,9 +43,6 @@ public class PicturesApplication : WebApplicationFactory<Program>, IAsyncLifetim
     /// <summary>What the store holds, seen from outside the service.</summary>
     public StorageView Stored { get; private set; } = null!;
 
-    /// <summary>Changes a setting of the running host (settings the service reads per call, such as Uploads:TempTtlHours).</summary>
-    public void SetSetting(string key, string? value) => Services.GetRequiredService<Microsoft.Extensions.Configuration.IConfiguration>()[key] = value;
-
     public override string ToString() => Provider;
 
     public virtual async Task InitializeAsync()
