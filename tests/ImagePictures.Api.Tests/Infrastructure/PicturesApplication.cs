@@ -45,6 +45,20 @@ public class PicturesApplication : WebApplicationFactory<Program>, IAsyncLifetim
 
     public override string ToString() => Provider;
 
+    /// <summary>
+    /// Waits until this host's event relay has delivered every event recorded so far. The relay also
+    /// applies each event to the image routes' caches (an invalidation, even for this instance's own
+    /// changes), so a test that counts cache lookups waits for it first: else a late invalidation lands
+    /// in what it counts.
+    /// </summary>
+    public async Task RelayCaughtUpAsync()
+    {
+        var relay = Services.GetRequiredService<ImagePictures.Api.Realtime.EventRelay>();
+        await using var conn = new Npgsql.NpgsqlConnection(ConnectionString);
+        var events = await Dapper.SqlMapper.ExecuteScalarAsync<long>(conn, "SELECT count(*) FROM events");
+        await Eventually(() => relay.DeliveredCount >= events, "the relay delivered every event recorded so far");
+    }
+
     public virtual async Task InitializeAsync()
     {
         ConnectionString = SharedConnectionString ?? await TestCluster.NewDatabaseAsync();
