@@ -160,7 +160,9 @@ public class LiveAvatarBrowserTests(LiveAvatarApplication app) : ChromiumTest, I
         await page.GotoAsync("/admin/login");
         await page.Locator("#token").FillAsync(app.Token("la-ops", roles: ["admin"]));
         await page.GetByRole(AriaRole.Button, new() { Name = "Sign in" }).ClickAsync();
-        await page.WaitForURLAsync("**/admin");
+        // Polls the URL: WaitForURLAsync then waits for a load state, which never came again when the redirect had
+        // already landed (a 30 s timeout in a fresh-clone run, as in JobsDashboardBrowserTests).
+        await Assertions.Expect(page).ToHaveURLAsync(new System.Text.RegularExpressions.Regex("/admin$"), new() { Timeout = 30_000 });
         var avatar = page.Locator("[data-testid='upload-row'] img[data-user-id='la-dana']");
         await Assertions.Expect(avatar).ToBeVisibleAsync();
         Assert.True(await SecondOriginApplication.LoadedAsync(avatar));

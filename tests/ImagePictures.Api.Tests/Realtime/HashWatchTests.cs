@@ -29,6 +29,9 @@ public class HashWatchTests(PicturesApplication app) : IClassFixture<PicturesApp
         Assert.Equal(HttpStatusCode.OK, (await app.ClientFor(user).PutAsJsonAsync($"/api/users/{user}/emails", new { emails = new[] { email } })).StatusCode);
         var md5 = GravatarTests.Md5(email);
         var sha256 = GravatarTests.Sha256(email);
+        // The registration changes /avatar/{hash} too (its watchers hear ActivePictureChanged, picture null): let the relay
+        // deliver it before watching, so that the first events heard are the upload's (a fresh-clone run heard it first).
+        await app.RelayCaughtUpAsync();
 
         await using var watcher = await ConnectAnonymousAsync(app);
         await watcher.InvokeAsync("WatchHashes", (object)new[] { md5.ToUpperInvariant(), sha256 }); // either case, both forms
