@@ -4,10 +4,8 @@ using System.Text.RegularExpressions;
 using ImagePictures.Api.Events;
 using ImagePictures.Api.Hosting;
 using ImagePictures.Api.Pictures;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Mvc.Testing;
+using ImagePictures.Api.Tests.Infrastructure;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Configuration;
 
 namespace ImagePictures.Api.Tests;
@@ -50,17 +48,10 @@ public partial class SettingsTableTests
 
     private static List<Option> RegisteredOptions()
     {
-        using var service = new RegistrationsOfProgram();
-        var sections = service.Services.GetServices<SettingsSection>().ToList();
+        using var program = new ProgramRegistrations();
+        var sections = program.Services.GetServices<SettingsSection>().ToList();
         Assert.NotEmpty(sections);
         return sections.SelectMany(s => Leaves(Activator.CreateInstance(s.OptionsType)!, s.Name)).ToList();
-    }
-
-    /// <summary>The service as Program.cs registers it, built but never started (no database, no listener).</summary>
-    private sealed class RegistrationsOfProgram : WebApplicationFactory<Program>
-    {
-        protected override void ConfigureWebHost(IWebHostBuilder builder) => builder.UseEnvironment("Development");
-        protected override IHost CreateHost(IHostBuilder builder) => builder.Build();
     }
 
     /// <summary>The settable properties, nested sections walked into, by configuration key.</summary>

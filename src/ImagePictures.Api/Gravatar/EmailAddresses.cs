@@ -104,9 +104,9 @@ public sealed class EmailAddresses(NpgsqlDataSource db, UserChanges changes, Ema
         catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.UniqueViolation) { throw new HeldByAnotherUserException(); }
         var now = (await conn.QueryAsync<EmailJson>(ListSql, new { userId }, tx)).Select(Utc).ToList();
         var hashes = now.Select(e => new EmailHash(e.Md5, e.Sha256)).ToList();
-        if (changed) await EventWriter.AppendEmailsChangedAsync(tx, userId, hashes);
+        var seq = changed ? await EventWriter.AppendEmailsChangedAsync(tx, userId, hashes) : 0;
         await userChange.CommitAsync(ct);
-        if (changed) index.SetUser(userId, hashes);
+        if (changed) index.SetUser(userId, hashes, seq);
         return now;
     }
 

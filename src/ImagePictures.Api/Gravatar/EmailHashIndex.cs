@@ -34,6 +34,9 @@ public sealed class EmailHashIndex(NpgsqlDataSource db, IOptions<AvatarOptions> 
     private readonly HashSet<string> _changedWhileLoading = new(StringComparer.Ordinal);
     // The sets this instance replaced before the relay delivered the change's event, oldest first (see PreviousHashesAsync).
     private readonly Dictionary<string, Queue<EmailHash[]>> _replacedAhead = new(StringComparer.Ordinal);
+    // The seq of the newest change of each user's set applied here: the relay may deliver an older change
+    // after this instance applied a newer one directly, and must not put the older set back.
+    private readonly Dictionary<string, long> _appliedSeq = new(StringComparer.Ordinal);
     private readonly int _limit = options.Value.EmailIndexLimit;
     private readonly ConcurrentLfu<string, string> _found = new(Environment.ProcessorCount, Math.Max(3, options.Value.CacheEntries), new ThreadPoolScheduler(), StringComparer.Ordinal);
     private readonly ConcurrentLfu<string, bool> _unknown = new(Environment.ProcessorCount, Math.Max(3, options.Value.CacheEntries), new ThreadPoolScheduler(), StringComparer.Ordinal);
@@ -100,19 +103,27 @@ public sealed class EmailHashIndex(NpgsqlDataSource db, IOptions<AvatarOptions> 
         return HashesOfAsync(userId, ct);
     }
 
-    /// <summary>What the event relay does with every event, from whichever instance.</summary>
+    /// <summary>What the event relay does with every event, from whichever instance; a change older than one applied already is passed over.</summary>
     public void Apply(PictureEvent e)
     {
-        if (e.Type == EventTypes.EmailsChanged) Replace(e.UserId, e.Emails ?? []);
-        else if (e.Type == EventTypes.UserPicturesDeleted) Replace(e.UserId, []);
+        if (e.Type is not (EventTypes.EmailsChanged or EventTypes.UserPicturesDeleted)) return;
+        lock (_gate)
+        {
+            if (!IsNewest(e.UserId, e.Seq)) return;
+            Replace(e.UserId, e.Type == EventTypes.EmailsChanged ? e.Emails ?? [] : []);
+        }
     }
 
-    /// <summary>After a change of the user's addresses committed on this instance: <paramref name="emails"/> is the user's whole set now.</summary>
-    public void SetUser(string userId, IReadOnlyList<EmailHash> emails)
+    /// <summary>
+    /// After a change of the user's addresses (or the account's deletion) committed on this instance as event
+    /// <paramref name="seq"/>: <paramref name="emails"/> is the user's whole set now.
+    /// </summary>
+    public void SetUser(string userId, IReadOnlyList<EmailHash> emails, long seq)
     {
         lock (_gate)
         {
-            // Ahead of the relay (unless it already applied this change): keep the set replaced for its hash watchers.
+            if (!IsNewest(userId, seq)) return; // the relay was first, with this change or a newer one
+            // Ahead of the relay: keep the set replaced for its hash watchers.
             if (_complete && _byUser.TryGetValue(userId, out var held) is var known && !(held ?? []).ToHashSet().SetEquals(emails))
             {
                 if (!_replacedAhead.TryGetValue(userId, out var queue)) _replacedAhead[userId] = queue = new();
@@ -120,6 +131,13 @@ public sealed class EmailHashIndex(NpgsqlDataSource db, IOptions<AvatarOptions> 
             }
             Replace(userId, emails);
         }
+    }
+
+    private bool IsNewest(string userId, long seq)
+    {
+        if (_appliedSeq.TryGetValue(userId, out var applied) && applied >= seq) return false;
+        _appliedSeq[userId] = seq;
+        return true;
     }
 
     private void Replace(string userId, IReadOnlyList<EmailHash> emails)

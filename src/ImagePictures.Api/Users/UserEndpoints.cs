@@ -29,8 +29,8 @@ public static class UserEndpoints
 
     private static async Task<IResult> DeleteUser(ProvisionTarget target, UserService users, Gravatar.EmailHashIndex emails, CancellationToken ct)
     {
-        var deleted = await users.DeleteAsync(target.Id, ct);
-        emails.SetUser(target.Id, []); // its addresses went in the same transaction; the other instances hear UserPicturesDeleted
+        var (deleted, seq) = await users.DeleteAsync(target.Id, ct);
+        emails.SetUser(target.Id, [], seq); // its addresses went in the same transaction; the other instances hear UserPicturesDeleted
         return Results.Ok(new DeletedCount(deleted));
     }
 }

@@ -13,12 +13,14 @@ public sealed class UserService(
     /// folder. Under the user lock before any file is touched, so no upload of this user publishes its
     /// folder or commits a staged upload meanwhile. The folder is detached in one rename, then the rows
     /// go; if they cannot, the folder is put back. The staged uploads' files go after their rows.
+    /// Returns how many pictures went, and the seq of the deletion's event.
     /// </summary>
-    public async Task<int> DeleteAsync(string userId, CancellationToken ct)
+    public async Task<(int Deleted, long Seq)> DeleteAsync(string userId, CancellationToken ct)
     {
         await using var change = await changes.BeginAsync(userId, ct);
         var detached = await store.DetachUserAsync(userId, ct);
         int deleted;
+        long seq;
         Guid[] staged;
         try
         {
@@ -27,7 +29,7 @@ public sealed class UserService(
             // Its e-mail hashes go with the account (UserPicturesDeleted tells every instance's hash index).
             await change.ExecuteAsync("DELETE FROM user_emails WHERE user_id = @userId", new { userId });
             staged = await UploadSessions.DeleteRowsOfUserAsync(change);
-            await change.RecordAsync(EventTypes.UserPicturesDeleted, null, null);
+            seq = await change.RecordAsync(EventTypes.UserPicturesDeleted, null, null);
             await change.CommitAsync(ct);
         }
         catch when (detached is not null)
@@ -40,6 +42,6 @@ public sealed class UserService(
         await uploads.DeleteFilesQuietlyAsync(staged);
         avatars.Invalidate(userId);
         livePictures.InvalidateUser(userId);
-        return deleted;
+        return (deleted, seq);
     }
 }

@@ -297,6 +297,29 @@ public class GravatarTests(PicturesApplication app) : IClassFixture<PicturesAppl
     }
 
     [Fact]
+    public async Task AnOlderChangeOfTheAddressesDeliveredLateDoesNotPutTheOlderSetBack()
+    {
+        const string user = "gl-late-order", email = "late-order@example.com";
+        var index = app.Services.GetRequiredService<EmailHashIndex>();
+        await Wait.Eventually(() => index.IndexComplete, "the e-mail hash index is loaded");
+        await UserWithRedPicture(user, email);
+        await app.RelayCaughtUpAsync();
+        await using var conn = new Npgsql.NpgsqlConnection(app.ConnectionString);
+        var newest = await Dapper.SqlMapper.ExecuteScalarAsync<long>(conn,
+            "SELECT max(seq) FROM events WHERE user_id = @user AND type = 'EmailsChanged'", new { user });
+
+        // The relay of this instance delivers an older change of the set (before the address was registered)
+        // after this instance applied the newer one directly: it is passed over.
+        index.Apply(new PictureEvent(newest - 1, EventTypes.EmailsChanged, user, null, DateTime.UtcNow, null, []));
+        Assert.Equal(user, await index.FindAsync(Md5(email), default));
+        await AssertRedSquare(await Get($"/avatar/{Md5(email)}?s=64&d=404"), 64);
+
+        // A newer change is applied.
+        index.Apply(new PictureEvent(newest + 1, EventTypes.EmailsChanged, user, null, DateTime.UtcNow, null, []));
+        Assert.Null(await index.FindAsync(Md5(email), default));
+    }
+
+    [Fact]
     public async Task NoDatabaseQueryPerRequestOnceTheIndexesAreLoaded()
     {
         const string email = "hot@example.com";
