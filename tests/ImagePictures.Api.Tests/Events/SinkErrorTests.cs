@@ -14,34 +14,17 @@ namespace ImagePictures.Api.Tests.Events;
 /// why where an operator looks: its lastError, /health/ready (which stays 200) and a metric.
 /// </summary>
 [Trait("Category", "Api")]
-public class SinkErrorTests : IAsyncLifetime
+public class SinkErrorTests : WebhookFixture<EventsApplication>
 {
-    private readonly EventsApplication _app = new();
-    private WebhookReceiver _receiver = null!;
-
-    public async Task InitializeAsync()
-    {
-        _receiver = await WebhookReceiver.StartAsync();
-        await ((IAsyncLifetime)_app).InitializeAsync();
-    }
-
-    public async Task DisposeAsync()
-    {
-        await ((IAsyncLifetime)_app).DisposeAsync();
-        await _receiver.DisposeAsync();
-    }
-
     [Fact]
     public async Task ASinkThatCannotRunSaysWhyInItsLastErrorOnReadinessAndInTheMetric()
     {
-        var admin = _app.Admin();
-        var created = await CreateWebhookAsync(admin, _receiver.Url("stuck"));
-        var id = created.GetProperty("id").GetString()!;
-        _receiver.SetSecret("stuck", created.GetProperty("secret").GetString()!);
-        await UploadAsync(_app, "wh-stuck");
-        await Eventually(() => Task.FromResult(_receiver.Accepted("stuck").Count >= 1), "the first delivery");
+        var admin = App.Admin();
+        var id = await RegisterAsync("stuck");
+        await UploadAsync(App, "wh-stuck");
+        await Eventually(() => Task.FromResult(Receiver.Accepted("stuck").Count >= 1), "the first delivery");
 
-        await using (var conn = new NpgsqlConnection(_app.ConnectionString))
+        await using (var conn = new NpgsqlConnection(App.ConnectionString))
         {
             // The role (the tables' owner, no superuser) gives up reading the log; the change of the sink wakes its loop.
             await conn.ExecuteAsync("REVOKE SELECT ON events FROM CURRENT_USER");
@@ -49,17 +32,17 @@ public class SinkErrorTests : IAsyncLifetime
         }
 
         // The sink's row as GET /api/admin/webhooks shows it (which itself needs the log, to count what is pending).
-        await Eventually(async () => (await SinkRowAsync(_app.ConnectionString, id)).Contains("Delivery stopped: 42501: permission denied for table events"),
+        await Eventually(async () => (await SinkRowAsync(App.ConnectionString, id)).Contains("Delivery stopped: 42501: permission denied for table events"),
             "the sink's lastError");
-        var ready = await _app.CreateClient().GetAsync("/health/ready");
+        var ready = await App.CreateClient().GetAsync("/health/ready");
         Assert.Equal(HttpStatusCode.OK, ready.StatusCode);
         var body = await ready.Content.ReadAsStringAsync();
         Assert.Contains("degraded", body);
         Assert.Contains(id, body);
-        var metrics = await _app.CreateClient().GetStringAsync("/metrics");
+        var metrics = await App.CreateClient().GetStringAsync("/metrics");
         Assert.Matches(new Regex("^imagepictures_events_sink_failures_total\\{[^}]*sink=\"webhook\"[^}]*\\} [1-9]", RegexOptions.Multiline), metrics);
 
-        await using (var conn = new NpgsqlConnection(_app.ConnectionString))
+        await using (var conn = new NpgsqlConnection(App.ConnectionString))
             await conn.ExecuteAsync("GRANT SELECT ON events TO CURRENT_USER");
     }
 }

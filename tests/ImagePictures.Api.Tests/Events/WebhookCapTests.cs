@@ -18,12 +18,12 @@ namespace ImagePictures.Api.Tests.Events;
 /// pg_stat_activity tells its connections from the test's.
 /// </summary>
 [Trait("Category", "Api")]
-public class WebhookCapTests : IAsyncLifetime
+public class WebhookCapTests : WebhookFixture<WebhookCapTests.Application>
 {
     private const int Cap = 30;
     private const string ServiceName = "imagepictures-under-test";
 
-    private sealed class Application : EventsApplication
+    public sealed class Application : EventsApplication
     {
         public Application() => With("Events:Webhooks:MaxEndpoints", Cap.ToString());
 
@@ -34,24 +34,10 @@ public class WebhookCapTests : IAsyncLifetime
         }
     }
 
-    private readonly Application _app = new();
-    private WebhookReceiver _receiver = null!;
-
-    public async Task InitializeAsync()
-    {
-        _receiver = await WebhookReceiver.StartAsync();
-        await ((IAsyncLifetime)_app).InitializeAsync();
-    }
-
-    public async Task DisposeAsync()
-    {
-        await ((IAsyncLifetime)_app).DisposeAsync();
-        await _receiver.DisposeAsync();
-    }
 
     private async Task<int> ServiceConnectionsAsync()
     {
-        await using var conn = new NpgsqlConnection(new NpgsqlConnectionStringBuilder(_app.ConnectionString) { Pooling = false }.ConnectionString);
+        await using var conn = new NpgsqlConnection(new NpgsqlConnectionStringBuilder(App.ConnectionString) { Pooling = false }.ConnectionString);
         return await conn.ExecuteScalarAsync<int>(
             "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND application_name = @ServiceName", new { ServiceName });
     }
@@ -63,17 +49,16 @@ public class WebhookCapTests : IAsyncLifetime
     public async Task TheCapsWorthOfWebhooksSharesABoundedNumberOfConnectionsAndOneMoreIs409()
     {
         const string user = "wh-cap";
-        var picture = await UploadAsync(_app, user);
+        var picture = await UploadAsync(App, user);
         var baseline = await ServiceConnectionsAsync();
         Assert.True(baseline > 0, "the service's connections are seen by their application name");
 
-        var admin = _app.Admin();
+        var admin = App.Admin();
         for (var i = 0; i < Cap; i++)
         {
-            var created = await CreateWebhookAsync(admin, _receiver.Url($"cap{i}"));
-            _receiver.SetSecret($"cap{i}", created.GetProperty("secret").GetString()!);
+            await RegisterAsync($"cap{i}");
         }
-        var refused = await admin.PostAsJsonAsync("/api/admin/webhooks", new { url = _receiver.Url("one-too-many") });
+        var refused = await admin.PostAsJsonAsync("/api/admin/webhooks", new { url = Receiver.Url("one-too-many") });
         Assert.Equal(HttpStatusCode.Conflict, refused.StatusCode);
         Assert.Equal("application/problem+json", refused.Content.Headers.ContentType?.MediaType);
         var problem = await refused.Content.ReadFromJsonAsync<JsonElement>();
@@ -81,9 +66,9 @@ public class WebhookCapTests : IAsyncLifetime
         Assert.Equal(Cap, (await admin.GetFromJsonAsync<JsonElement[]>("/api/admin/webhooks"))!.Length);
 
         // Every endpoint delivers one event: all their loops have run.
-        await RenameAsync(_app.ClientFor(user), user, picture.Id, "to every hook");
-        var seq = await NewestSeqAsync(_app.ConnectionString);
-        await Eventually(() => Task.FromResult(Enumerable.Range(0, Cap).All(i => _receiver.AcceptedSeqs($"cap{i}").Contains(seq))),
+        await RenameAsync(App.ClientFor(user), user, picture.Id, "to every hook");
+        var seq = await NewestSeqAsync(App.ConnectionString);
+        await Eventually(() => Task.FromResult(Enumerable.Range(0, Cap).All(i => Receiver.AcceptedSeqs($"cap{i}").Contains(seq))),
             $"event {seq} at all {Cap} endpoints");
 
         // One listening connection plus the loops' few pooled slots, however many endpoints there are.

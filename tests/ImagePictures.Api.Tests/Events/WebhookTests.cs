@@ -12,9 +12,10 @@ using static ImagePictures.Api.Tests.Realtime.RealtimeKit;
 
 namespace ImagePictures.Api.Tests.Events;
 
-public sealed class WebhookFixture : IAsyncLifetime
+/// <summary>The service and a webhook receiver, started and stopped together; as a class fixture, or as the base of a test class that wants its own per test.</summary>
+public class WebhookFixture<TApp> : IAsyncLifetime where TApp : PicturesApplication, new()
 {
-    public EventsApplication App { get; } = new();
+    public TApp App { get; } = new();
     public WebhookReceiver Receiver { get; private set; } = null!;
 
     public async Task InitializeAsync()
@@ -37,6 +38,8 @@ public sealed class WebhookFixture : IAsyncLifetime
         return created.GetProperty("id").GetString()!;
     }
 }
+
+public sealed class WebhookFixture : WebhookFixture<EventsApplication>;
 
 [Trait("Category", "Api")]
 public class WebhookTests(WebhookFixture f) : IClassFixture<WebhookFixture>
@@ -227,7 +230,7 @@ public class WebhookTests(WebhookFixture f) : IClassFixture<WebhookFixture>
 
 /// <summary>event-prune with a webhook that keeps failing: what it has not received stays, however old.</summary>
 [Trait("Category", "Api")]
-public class WebhookPruneTests : IAsyncLifetime
+public class WebhookPruneTests : WebhookFixture<WebhookPruneTests.Application>
 {
     public sealed class Application : JobsApplication
     {
@@ -238,51 +241,34 @@ public class WebhookPruneTests : IAsyncLifetime
         }
     }
 
-    private readonly Application _app = new();
-    private WebhookReceiver _receiver = null!;
-
-    public async Task InitializeAsync()
-    {
-        _receiver = await WebhookReceiver.StartAsync();
-        await ((IAsyncLifetime)_app).InitializeAsync();
-    }
-
-    public async Task DisposeAsync()
-    {
-        await ((IAsyncLifetime)_app).DisposeAsync();
-        await _receiver.DisposeAsync();
-    }
-
     [Fact]
     public async Task EventPruneKeepsWhatAnEnabledSinkHasNotDelivered()
     {
-        var admin = _app.Admin();
-        var created = await CreateWebhookAsync(admin, _receiver.Url("prune"));
-        _receiver.SetSecret("prune", created.GetProperty("secret").GetString()!);
-        var id = created.GetProperty("id").GetString()!;
+        var admin = App.Admin();
+        var id = await RegisterAsync("prune");
         const string user = "wh-prune";
-        var picture = await UploadAsync(_app, user);
-        await Eventually(() => Task.FromResult(_receiver.AcceptedSeqs("prune").Count == 1), "the first event delivered");
-        await Eventually(async () => await CursorAsync(_app.ConnectionString, id) > 0, "the cursor past it");
-        var delivered = await CursorAsync(_app.ConnectionString, id);
+        var picture = await UploadAsync(App, user);
+        await Eventually(() => Task.FromResult(Receiver.AcceptedSeqs("prune").Count == 1), "the first event delivered");
+        await Eventually(async () => await CursorAsync(App.ConnectionString, id) > 0, "the cursor past it");
+        var delivered = await CursorAsync(App.ConnectionString, id);
 
-        _receiver.FailAlways("prune", true);
-        for (var i = 0; i < 3; i++) await EventsKit.RenameAsync(_app.ClientFor(user), user, picture.Id, $"t{i}");
-        var undelivered = await SeqsAsync(_app.ConnectionString, delivered);
+        Receiver.FailAlways("prune", true);
+        for (var i = 0; i < 3; i++) await EventsKit.RenameAsync(App.ClientFor(user), user, picture.Id, $"t{i}");
+        var undelivered = await SeqsAsync(App.ConnectionString, delivered);
         Assert.Equal(3, undelivered.Length);
 
-        await using (var conn = new NpgsqlConnection(_app.ConnectionString))
+        await using (var conn = new NpgsqlConnection(App.ConnectionString))
             await conn.ExecuteAsync("UPDATE events SET occurred_at = now() - interval '30 days'"); // all past Events:RetentionDays
 
         var run = await JobDriver.TriggerAndWaitAsync(admin, EventPruneJob.Name);
         Assert.Equal("succeeded", run.Status);
-        var left = await SeqsAsync(_app.ConnectionString, 0);
+        var left = await SeqsAsync(App.ConnectionString, 0);
         Assert.Equal(undelivered, left);   // the delivered ones are gone, the undelivered stay
         Assert.True(run.Deleted >= 1);
 
         // Once the endpoint is deleted nothing holds them back.
         Assert.Equal(HttpStatusCode.NoContent, (await admin.DeleteAsync($"/api/admin/webhooks/{id}")).StatusCode);
         await JobDriver.TriggerAndWaitAsync(admin, EventPruneJob.Name);
-        Assert.Empty(await SeqsAsync(_app.ConnectionString, 0));
+        Assert.Empty(await SeqsAsync(App.ConnectionString, 0));
     }
 }
