@@ -13,52 +13,35 @@ namespace ImagePictures.Api.Tests;
 public sealed class ProductionAuthCollection;
 
 /// <summary>The service in the Production environment with tokens from a real OIDC issuer (discovery + JWKS over HTTP).</summary>
-[Trait("Category", "Api")]
 [Collection(nameof(ProductionAuthCollection))]
 [Trait("Category", "Api")]
-public class ProductionAuthTests : IAsyncLifetime
+public class ProductionAuthTests : ProductionServiceTest
 {
-    private TestOidcIssuer _issuer = null!;
-    private OidcApplication _app = null!;
-
-    public async Task InitializeAsync()
-    {
-        _issuer = await TestOidcIssuer.StartAsync();
-        _app = new OidcApplication(_issuer.Issuer);
-        await _app.InitializeAsync();
-    }
-
-    public async Task DisposeAsync()
-    {
-        await ((IAsyncLifetime)_app).DisposeAsync();
-        await _issuer.DisposeAsync();
-    }
-
-    private HttpClient Client(string? token) => _app.ClientWithToken(token);
+    private HttpClient Client(string? token) => App.ClientWithToken(token);
 
     [Fact]
     public async Task Rs256TokensFromTheIssuerAreAccepted()
     {
-        var response = await Client(_issuer.Token("oidc-alice")).GetAsync("/api/users/me/pictures");
+        var response = await Client(Issuer.Token("oidc-alice")).GetAsync("/api/users/me/pictures");
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-        Assert.Equal(HttpStatusCode.Forbidden, (await Client(_issuer.Token("oidc-alice")).GetAsync("/api/users/oidc-bob/pictures")).StatusCode);
-        Assert.Equal(HttpStatusCode.OK, (await Client(_issuer.Token("oidc-root", ["admin"])).GetAsync("/api/users/oidc-bob/pictures")).StatusCode);
+        Assert.Equal(HttpStatusCode.Forbidden, (await Client(Issuer.Token("oidc-alice")).GetAsync("/api/users/oidc-bob/pictures")).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await Client(Issuer.Token("oidc-root", ["admin"])).GetAsync("/api/users/oidc-bob/pictures")).StatusCode);
     }
 
     [Fact]
     public async Task ARotatedSigningKeyIsPickedUpWithoutARestart()
     {
-        Assert.Equal(HttpStatusCode.OK, (await Client(_issuer.Token("oidc-rotor")).GetAsync("/api/users/me/pictures")).StatusCode);
-        var before = _issuer.CurrentKeyId;
-        var fetches = _issuer.JwksFetches;
-        _issuer.Rotate();
-        Assert.NotEqual(before, _issuer.CurrentKeyId);
+        Assert.Equal(HttpStatusCode.OK, (await Client(Issuer.Token("oidc-rotor")).GetAsync("/api/users/me/pictures")).StatusCode);
+        var before = Issuer.CurrentKeyId;
+        var fetches = Issuer.JwksFetches;
+        Issuer.Rotate();
+        Assert.NotEqual(before, Issuer.CurrentKeyId);
 
         // The first token with the unknown kid makes the service fetch the JWKS again; the refresh may
         // complete in the background, so a few tries are allowed.
-        await Eventually(async () => (await Client(_issuer.Token("oidc-rotor")).GetAsync("/api/users/me/pictures")).StatusCode == HttpStatusCode.OK,
+        await Eventually(async () => (await Client(Issuer.Token("oidc-rotor")).GetAsync("/api/users/me/pictures")).StatusCode == HttpStatusCode.OK,
             "a token signed with the new key was accepted");
-        Assert.True(_issuer.JwksFetches > fetches, "the JWKS was not fetched again");
+        Assert.True(Issuer.JwksFetches > fetches, "the JWKS was not fetched again");
     }
 
     [Fact]
@@ -66,11 +49,11 @@ public class ProductionAuthTests : IAsyncLifetime
     {
         var forged = new Dictionary<string, string>
         {
-            ["HS256"] = _issuer.Hs256Token("oidc-mallory"),
-            ["alg none"] = _issuer.AlgNoneToken("oidc-mallory"),
-            ["wrong issuer"] = _issuer.Token("oidc-mallory", issuer: "https://evil.example"),
-            ["wrong audience"] = _issuer.Token("oidc-mallory", audience: "another-service"),
-            ["expired"] = _issuer.Token("oidc-mallory", lifetime: TimeSpan.FromMinutes(-10)),
+            ["HS256"] = Issuer.Hs256Token("oidc-mallory"),
+            ["alg none"] = Issuer.AlgNoneToken("oidc-mallory"),
+            ["wrong issuer"] = Issuer.Token("oidc-mallory", issuer: "https://evil.example"),
+            ["wrong audience"] = Issuer.Token("oidc-mallory", audience: "another-service"),
+            ["expired"] = Issuer.Token("oidc-mallory", lifetime: TimeSpan.FromMinutes(-10)),
         };
         foreach (var (kind, token) in forged)
         {
@@ -95,13 +78,13 @@ public class ProductionAuthTests : IAsyncLifetime
     {
         var client = Client(null);
         var refused = await client.PostAsync("/admin/login", new FormUrlEncodedContent(
-            new Dictionary<string, string> { ["token"] = _issuer.Token("oidc-user") }));
+            new Dictionary<string, string> { ["token"] = Issuer.Token("oidc-user") }));
         Assert.Equal(HttpStatusCode.Forbidden, refused.StatusCode);
         Assert.Equal(HttpStatusCode.Unauthorized, (await client.PostAsync("/admin/login", new FormUrlEncodedContent(
-            new Dictionary<string, string> { ["token"] = _issuer.Hs256Token("oidc-root") }))).StatusCode);
+            new Dictionary<string, string> { ["token"] = Issuer.Hs256Token("oidc-root") }))).StatusCode);
 
         var signIn = await client.PostAsync("/admin/login", new FormUrlEncodedContent(
-            new Dictionary<string, string> { ["token"] = _issuer.Token("oidc-root", ["admin"]) }));
+            new Dictionary<string, string> { ["token"] = Issuer.Token("oidc-root", ["admin"]) }));
         Assert.Equal(HttpStatusCode.Redirect, signIn.StatusCode);
         var cookie = signIn.Headers.GetValues("Set-Cookie").Single(c => c.StartsWith("ip_admin=", StringComparison.Ordinal));
         var dashboard = new HttpRequestMessage(HttpMethod.Get, "/admin");
@@ -140,7 +123,7 @@ public class ProductionAuthTests : IAsyncLifetime
         // A real call from the listed origin: allowed, and the headers a client reads are exposed.
         var call = new HttpRequestMessage(HttpMethod.Get, "/api/users/me/pictures");
         call.Headers.Add("Origin", AllowedOrigin);
-        call.Headers.Authorization = new("Bearer", _issuer.Token("oidc-cors"));
+        call.Headers.Authorization = new("Bearer", Issuer.Token("oidc-cors"));
         var answer = await client.SendAsync(call);
         Assert.Equal(HttpStatusCode.OK, answer.StatusCode);
         Assert.Equal(AllowedOrigin, answer.Headers.GetValues("Access-Control-Allow-Origin").Single());
@@ -161,16 +144,5 @@ public class ProductionAuthTests : IAsyncLifetime
 
     private const string AllowedOrigin = "https://app.example.com";
 
-    private sealed class OidcApplication(string authority) : PicturesApplication
-    {
-        protected override void ConfigureWebHost(IWebHostBuilder builder)
-        {
-            base.ConfigureWebHost(builder);
-            builder.UseEnvironment("Production");
-            builder.UseSetting("Auth:Authority", authority);
-            builder.UseSetting("Auth:Audience", "imagepictures");
-            builder.UseSetting("Auth:RequireHttpsMetadata", "false");
-            builder.UseSetting("Cors:AllowedOrigins:0", AllowedOrigin);
-        }
-    }
+    protected override void Configure(OidcApplication app) => app.With("Cors:AllowedOrigins:0", AllowedOrigin);
 }

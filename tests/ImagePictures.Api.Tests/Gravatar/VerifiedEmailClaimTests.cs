@@ -12,25 +12,9 @@ namespace ImagePictures.Api.Tests.Gravatar;
 /// </summary>
 [Collection(nameof(ProductionAuthCollection))]
 [Trait("Category", "Api")]
-public class VerifiedEmailClaimTests : IAsyncLifetime
+public class VerifiedEmailClaimTests : ProductionServiceTest
 {
-    private TestOidcIssuer _issuer = null!;
-    private OidcApplication _app = null!;
-
-    public async Task InitializeAsync()
-    {
-        _issuer = await TestOidcIssuer.StartAsync();
-        _app = new OidcApplication(_issuer.Issuer);
-        await _app.InitializeAsync();
-    }
-
-    public async Task DisposeAsync()
-    {
-        await ((IAsyncLifetime)_app).DisposeAsync();
-        await _issuer.DisposeAsync();
-    }
-
-    private HttpClient As(string userId, string email, object verified) => _app.ClientWithToken(_issuer.Token(userId,
+    private HttpClient As(string userId, string email, object verified) => App.ClientWithToken(Issuer.Token(userId,
         extraClaims: new Dictionary<string, object> { ["email"] = email, ["email_verified"] = verified }));
 
     private async Task<List<EmailAddresses.EmailJson>> EmailsOf(HttpClient client) =>
@@ -49,7 +33,7 @@ public class VerifiedEmailClaimTests : IAsyncLifetime
         // The hash route finds her picture at once.
         using var img = TestImages.Split(200, 200, TestImages.Red, TestImages.Red);
         Assert.Equal(HttpStatusCode.Created, (await gina.PostAsync("/api/users/me/pictures?activate=true", TestUploads.Form(TestImages.Jpeg(img)))).StatusCode);
-        Assert.Equal(HttpStatusCode.OK, (await _app.CreateClient().GetAsync($"/avatar/{GravatarTests.Md5(email)}?s=40&d=404")).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await App.CreateClient().GetAsync($"/avatar/{GravatarTests.Md5(email)}?s=40&d=404")).StatusCode);
 
         // Another subject whose token claims the same verified address does not get it.
         var impostor = As("oidc-impostor", email, true);
@@ -61,17 +45,5 @@ public class VerifiedEmailClaimTests : IAsyncLifetime
         var unverified = As("oidc-unverified", "unverified@example.com", false);
         Assert.Equal(HttpStatusCode.OK, (await unverified.GetAsync("/api/users/me/pictures")).StatusCode);
         Assert.Empty(await EmailsOf(unverified));
-    }
-
-    private sealed class OidcApplication(string authority) : PicturesApplication
-    {
-        protected override void ConfigureWebHost(IWebHostBuilder builder)
-        {
-            base.ConfigureWebHost(builder);
-            builder.UseEnvironment("Production");
-            builder.UseSetting("Auth:Authority", authority);
-            builder.UseSetting("Auth:Audience", "imagepictures");
-            builder.UseSetting("Auth:RequireHttpsMetadata", "false");
-        }
     }
 }
