@@ -19,8 +19,14 @@ public static class AvatarEndpoints
     private static readonly string[] GetAndHead = [HttpMethods.Get, HttpMethods.Head];
     private static readonly StringValues AvatarCacheControl = "public, max-age=60";
     private static readonly StringValues VariantCacheControl = "public, max-age=31536000, immutable";
-    private static readonly StringValues VaryAccept = "Accept";
+    private static readonly ImageHeaders AvatarHeaders = new(AvatarCacheControl, VaryAccept: true);
+    private static readonly ImageHeaders VariantHeaders = new(VariantCacheControl, VaryAccept: true);
+    private static readonly StringValues Accept = "Accept";
     private static readonly StringValues NoSniff = "nosniff";
+    private static readonly StringValues AnyOrigin = "*";
+
+    /// <summary>What an image answer (200 or 304) carries besides its ETag: its caching, whether it varies with Accept, whether any origin may read it.</summary>
+    internal sealed record ImageHeaders(StringValues CacheControl, bool VaryAccept, bool AnyOrigin = false);
 
     /// <summary>What an avatar request came to (the labels of imagepictures.avatar.requests).</summary>
     public enum AvatarOutcome { Picture, Default, NotModified, NotFound }
@@ -91,10 +97,10 @@ public static class AvatarEndpoints
             {
                 var slot = s.Table.SlotFor(query.Size, ImageRequestHeaders.PrefersWebP(http.Request.Headers.Accept, avatar.HasAlpha));
                 var etag = avatar.ETag(slot, s.Table);
-                if (IsNotModified(http, etag, AvatarCacheControl)) outcome = AvatarOutcome.NotModified;
+                if (IsNotModified(http, etag, AvatarHeaders)) outcome = AvatarOutcome.NotModified;
                 else if (await s.Variants.GetAsync(avatar, slot, etag, s.Table, http.RequestAborted) is { } bytes)
                 {
-                    WriteImage(http, bytes, VariantTable.ContentType(slot, avatar.HasAlpha), etag, AvatarCacheControl);
+                    WriteImage(http, bytes, VariantTable.ContentType(slot, avatar.HasAlpha), etag, AvatarHeaders);
                     outcome = AvatarOutcome.Picture;
                 }
                 // else: its files are gone (the account is being deleted): answer as for a user without a picture.
@@ -109,10 +115,10 @@ public static class AvatarEndpoints
                 var made = s.Images.Generated(style, AvatarImages.SeedOfUser(userId!), size,
                     webp ? ImagePictures.Imaging.AvatarFormat.WebP : ImagePictures.Imaging.AvatarFormat.Png,
                     style == ImagePictures.Imaging.AvatarStyle.Initials ? ImagePictures.Imaging.GeneratedAvatars.InitialsOf(userId) : null);
-                if (IsNotModified(http, made.ETag, AvatarCacheControl)) outcome = AvatarOutcome.NotModified;
+                if (IsNotModified(http, made.ETag, AvatarHeaders)) outcome = AvatarOutcome.NotModified;
                 else
                 {
-                    WriteImage(http, made.Bytes, made.ContentType, made.ETag, AvatarCacheControl);
+                    WriteImage(http, made.Bytes, made.ContentType, made.ETag, AvatarHeaders);
                     outcome = AvatarOutcome.Default;
                 }
             }
@@ -120,10 +126,10 @@ public static class AvatarEndpoints
             {
                 var defaults = await s.Defaults.GetAsync();
                 var variant = defaults.Variants[s.Table.SlotFor(query.Size, ImageRequestHeaders.PrefersWebP(http.Request.Headers.Accept, defaults.Picture.HasAlpha))];
-                if (IsNotModified(http, variant.ETag, AvatarCacheControl)) outcome = AvatarOutcome.NotModified;
+                if (IsNotModified(http, variant.ETag, AvatarHeaders)) outcome = AvatarOutcome.NotModified;
                 else
                 {
-                    WriteImage(http, variant.Bytes, variant.ContentType, variant.ETag, AvatarCacheControl);
+                    WriteImage(http, variant.Bytes, variant.ContentType, variant.ETag, AvatarHeaders);
                     outcome = AvatarOutcome.Default;
                 }
             }
@@ -164,10 +170,10 @@ public static class AvatarEndpoints
             {
                 var slot = VariantTable.Slot(sizeIndex, ImageRequestHeaders.PrefersWebP(http.Request.Headers.Accept, picture.HasAlpha));
                 var etag = picture.ETag(slot, s.Table);
-                if (IsNotModified(http, etag, VariantCacheControl)) return;
+                if (IsNotModified(http, etag, VariantHeaders)) return;
                 if (await s.Variants.GetAsync(picture, slot, etag, s.Table, http.RequestAborted) is { } bytes)
                 {
-                    WriteImage(http, bytes, VariantTable.ContentType(slot, picture.HasAlpha), etag, VariantCacheControl);
+                    WriteImage(http, bytes, VariantTable.ContentType(slot, picture.HasAlpha), etag, VariantHeaders);
                     return;
                 }
             }
@@ -179,15 +185,12 @@ public static class AvatarEndpoints
         }
     }
 
-    private static bool IsNotModified(HttpContext http, string etag, StringValues cacheControl)
+    /// <summary>304 with the image's headers when If-None-Match holds <paramref name="etag"/>; else false and nothing written.</summary>
+    internal static bool IsNotModified(HttpContext http, string etag, ImageHeaders headers)
     {
         if (!ImageRequestHeaders.Matches(http.Request.Headers.IfNoneMatch, etag)) return false;
-        var response = http.Response;
-        response.StatusCode = StatusCodes.Status304NotModified;
-        var h = response.Headers;
-        h.ETag = etag;
-        h.CacheControl = cacheControl;
-        h.Vary = VaryAccept;
+        http.Response.StatusCode = StatusCodes.Status304NotModified;
+        SetHeaders(http.Response.Headers, etag, headers);
         return true;
     }
 
@@ -195,18 +198,23 @@ public static class AvatarEndpoints
     /// 200 with the image; HEAD gets the same headers and no body. The bytes are copied into Kestrel's
     /// output buffer and go out with the headers in one write when the request ends (no flush of our own).
     /// </summary>
-    private static void WriteImage(HttpContext http, byte[] bytes, string contentType, string etag, StringValues cacheControl)
+    internal static void WriteImage(HttpContext http, byte[] bytes, string contentType, string etag, ImageHeaders headers)
     {
         var response = http.Response;
         response.StatusCode = StatusCodes.Status200OK;
         response.ContentType = contentType;
         response.ContentLength = bytes.Length;
-        var h = response.Headers;
-        h.ETag = etag;
-        h.CacheControl = cacheControl;
-        h.Vary = VaryAccept;
-        h.XContentTypeOptions = NoSniff;
+        SetHeaders(response.Headers, etag, headers);
         if (!HttpMethods.IsHead(http.Request.Method)) response.BodyWriter.Write(bytes);
+    }
+
+    private static void SetHeaders(IHeaderDictionary h, string etag, ImageHeaders headers)
+    {
+        h.ETag = etag;
+        h.CacheControl = headers.CacheControl;
+        if (headers.VaryAccept) h.Vary = Accept;
+        if (headers.AnyOrigin) h.AccessControlAllowOrigin = AnyOrigin;
+        h.XContentTypeOptions = NoSniff;
     }
 
     /// <summary>What the exception handler would answer (these routes skip it), unless the client has gone.</summary>

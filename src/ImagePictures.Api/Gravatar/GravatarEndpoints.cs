@@ -19,9 +19,10 @@ public static class GravatarEndpoints
 {
     private static readonly string[] GetAndHead = [HttpMethods.Get, HttpMethods.Head];
     private static readonly StringValues CacheControl = "public, max-age=300";
-    private static readonly StringValues VaryAccept = "Accept";
-    private static readonly StringValues NoSniff = "nosniff";
     private static readonly StringValues AnyOrigin = "*";
+    // Any page may read these images (a forge's avatars on another origin); a format forced by the URL does not vary with Accept.
+    private static readonly AvatarEndpoints.ImageHeaders Negotiated = new(CacheControl, VaryAccept: true, AnyOrigin: true);
+    private static readonly AvatarEndpoints.ImageHeaders Forced = new(CacheControl, VaryAccept: false, AnyOrigin: true);
 
     private sealed record Services(EmailHashIndex Emails, ActiveAvatarCache Avatars, AvatarImages Images, AvatarOptions Settings, PicturesMetrics Metrics, ILogger Log);
 
@@ -90,10 +91,10 @@ public static class GravatarEndpoints
             {
                 var format = forced ?? Negotiate(http, picture.HasAlpha);
                 var etag = AvatarImages.SizedETag(picture, q.Size, format);
-                if (IsNotModified(http, etag, forced is null)) { AvatarEndpoints.Counted(s.Metrics, AvatarEndpoints.AvatarOutcome.NotModified); return; }
+                if (AvatarEndpoints.IsNotModified(http, etag, forced is null ? Negotiated : Forced)) { AvatarEndpoints.Counted(s.Metrics, AvatarEndpoints.AvatarOutcome.NotModified); return; }
                 if (await s.Images.PictureAsync(picture, q.Size, format, etag, http.RequestAborted) is { } bytes)
                 {
-                    WriteImage(http, bytes, GeneratedAvatars.ContentType(format), etag, forced is null);
+                    AvatarEndpoints.WriteImage(http, bytes, GeneratedAvatars.ContentType(format), etag, forced is null ? Negotiated : Forced);
                     AvatarEndpoints.Counted(s.Metrics, AvatarEndpoints.AvatarOutcome.Picture);
                     return;
                 }
@@ -142,42 +143,13 @@ public static class GravatarEndpoints
         {
             made = await s.Images.DefaultPictureAsync(q.Size, forced ?? Negotiate(http, await s.Images.DefaultHasAlphaAsync()));
         }
-        if (IsNotModified(http, made.ETag, negotiated)) { AvatarEndpoints.Counted(s.Metrics, AvatarEndpoints.AvatarOutcome.NotModified); return; }
-        WriteImage(http, made.Bytes, made.ContentType, made.ETag, negotiated);
+        if (AvatarEndpoints.IsNotModified(http, made.ETag, negotiated ? Negotiated : Forced)) { AvatarEndpoints.Counted(s.Metrics, AvatarEndpoints.AvatarOutcome.NotModified); return; }
+        AvatarEndpoints.WriteImage(http, made.Bytes, made.ContentType, made.ETag, negotiated ? Negotiated : Forced);
         AvatarEndpoints.Counted(s.Metrics, AvatarEndpoints.AvatarOutcome.Default);
     }
 
     private static AvatarFormat Negotiate(HttpContext http, bool hasAlpha) =>
         ImageRequestHeaders.PrefersWebP(http.Request.Headers.Accept, hasAlpha) ? AvatarFormat.WebP : hasAlpha ? AvatarFormat.Png : AvatarFormat.Jpeg;
-
-
-    private static bool IsNotModified(HttpContext http, string etag, bool negotiated)
-    {
-        if (!ImageRequestHeaders.Matches(http.Request.Headers.IfNoneMatch, etag)) return false;
-        http.Response.StatusCode = StatusCodes.Status304NotModified;
-        CommonHeaders(http, etag, negotiated);
-        return true;
-    }
-
-    private static void WriteImage(HttpContext http, byte[] bytes, string contentType, string etag, bool negotiated)
-    {
-        var response = http.Response;
-        response.StatusCode = StatusCodes.Status200OK;
-        response.ContentType = contentType;
-        response.ContentLength = bytes.Length;
-        CommonHeaders(http, etag, negotiated);
-        if (!HttpMethods.IsHead(http.Request.Method)) response.BodyWriter.Write(bytes);
-    }
-
-    private static void CommonHeaders(HttpContext http, string etag, bool negotiated)
-    {
-        var h = http.Response.Headers;
-        h.ETag = etag;
-        h.CacheControl = CacheControl;
-        if (negotiated) h.Vary = VaryAccept;
-        h.AccessControlAllowOrigin = AnyOrigin;
-        h.XContentTypeOptions = NoSniff;
-    }
 }
 
 /// <summary>
